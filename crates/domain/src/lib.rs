@@ -1,0 +1,13 @@
+//! elife's domain: money, subscriber numbers, the order aggregate with its payment and
+//! recharge state machines, the ports to the outside world, and the use cases.
+//!
+//! Pure: no I/O and no framework. Adapters implement [`ports`].
+
+pub mod money;
+pub mod msisdn;
+pub mod order;
+pub mod ports;
+pub mod services;
+
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;

@@ -1,0 +1,133 @@
+//! Identifiers of orders, refunds and users.
+
+use std::fmt;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("invalid order number {0:?}")]
+    InvalidOrderNumber(String),
+    #[error("openid must not be empty")]
+    EmptyOpenId,
+}
+
+const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `ORD` + epoch milliseconds (13 digits) + 12 random URL-safe characters: 28 characters,
+/// the format the mini-program already knows. Also the `out_trade_no` at WeChat and the
+/// `journal_id` at Unitel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrderNumber(String);
+
+impl OrderNumber {
+    pub const PREFIX: &'static str = "ORD";
+    pub const LENGTH: usize = 28;
+    const RANDOM_LEN: usize = 12;
+
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let valid = raw.len() == Self::LENGTH
+            && raw.starts_with(Self::PREFIX)
+            && raw[3..16].bytes().all(|b| b.is_ascii_digit())
+            && raw[16..].bytes().all(|b| URL_SAFE.contains(&b));
+        if valid {
+            Ok(OrderNumber(raw.to_owned()))
+        } else {
+            Err(IdError::InvalidOrderNumber(raw.to_owned()))
+        }
+    }
+
+    /// A fresh number from the clock and a random source.
+    pub fn generate(epoch_millis: i64, rng: &mut impl Rng) -> Self {
+        let suffix: String = (0..Self::RANDOM_LEN)
+            .map(|_| URL_SAFE[rng.random_range(0..URL_SAFE.len())] as char)
+            .collect();
+        OrderNumber(format!("{}{:013}{}", Self::PREFIX, epoch_millis, suffix))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OrderNumber {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        OrderNumber::parse(&value)
+    }
+}
+
+impl From<OrderNumber> for String {
+    fn from(value: OrderNumber) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for OrderNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A WeChat user's openid within the mini-program.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OpenId(String);
+
+impl OpenId {
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            Err(IdError::EmptyOpenId)
+        } else {
+            Ok(OpenId(trimmed.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OpenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_numbers_have_the_known_format() {
+        let mut rng = rand::rng();
+        let number = OrderNumber::generate(1_760_754_386_127, &mut rng);
+        assert_eq!(number.as_str().len(), 28);
+        assert!(number.as_str().starts_with("ORD1760754386127"));
+        assert_eq!(OrderNumber::parse(number.as_str()).unwrap(), number);
+    }
+
+    #[test]
+    fn rejects_malformed_numbers() {
+        for bad in [
+            "",
+            "ORD",
+            "ORD1234567890",
+            "XYZ1760754386127abcdefghijkl",
+            "ORD17607543861x7abcdefghijkl",
+            "ORD1760754386127abcdefghij!l",
+            "ORD1760754386127abcdefghijklm",
+        ] {
+            assert!(OrderNumber::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(OrderNumber::parse("ORD1760754386127abc-_fghijkl").is_ok());
+    }
+
+    #[test]
+    fn openid_must_not_be_blank() {
+        assert_eq!(OpenId::parse("  "), Err(IdError::EmptyOpenId));
+        assert_eq!(OpenId::parse("o-abc").unwrap().as_str(), "o-abc");
+    }
+}

@@ -1,0 +1,98 @@
+//! The payment gateway port (WeChat Pay through Cloud Hosting today, API v3 later).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Fen;
+use crate::order::{OpenId, OrderNumber};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The call may not have arrived or its answer was lost: the outcome is unknown.
+    #[error("payment gateway unavailable: {0}")]
+    Unavailable(String),
+    /// WeChat says the order is paid already (`ORDERPAID`).
+    #[error("order already paid at the gateway")]
+    OrderPaid,
+    /// WeChat says the order is closed (`ORDERCLOSED`).
+    #[error("order already closed at the gateway")]
+    OrderClosed,
+    /// WeChat does not know the order (`ORDERNOTEXIST`) or refund.
+    #[error("not found at the gateway")]
+    NotFound,
+    /// Any other definite refusal, with WeChat's code and text (e.g. `受理关系不存在`).
+    #[error("payment gateway refused: {code}: {message}")]
+    Rejected { code: String, message: String },
+}
+
+/// What the mini-program needs to start a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    pub order_number: OrderNumber,
+    pub openid: OpenId,
+    pub description: String,
+    pub amount: Fen,
+    pub client_ip: String,
+}
+
+/// The object handed unchanged to `wx.requestPayment`
+/// (`appId, timeStamp, nonceStr, package, signType, paySign`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentParams(pub serde_json::Value);
+
+/// A payment as the gateway sees it (`trade_state`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TradeState {
+    NotPaid,
+    UserPaying,
+    Paid(ConfirmedPayment),
+    /// Paid, then (partly) refunded.
+    Refunded(ConfirmedPayment),
+    Closed,
+    Revoked,
+    PayError,
+    NotFound,
+}
+
+/// A payment confirmed by the gateway, from a callback or a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmedPayment {
+    pub order_number: String,
+    pub transaction_id: String,
+    pub amount: Fen,
+    pub attach: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    pub order_number: OrderNumber,
+    pub refund_no: String,
+    pub total: Fen,
+    pub amount: Fen,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundState {
+    Processing { gateway_refund_id: Option<String> },
+    Succeeded { gateway_refund_id: Option<String> },
+    Failed { reason: String },
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    async fn create_payment(&self, request: &PaymentRequest)
+    -> Result<PaymentParams, GatewayError>;
+
+    async fn query_order(&self, order_number: &OrderNumber) -> Result<TradeState, GatewayError>;
+
+    /// `Ok` once closed (closing a closed order is `OrderClosed`; a paid one is `OrderPaid`).
+    async fn close_order(&self, order_number: &OrderNumber) -> Result<(), GatewayError>;
+
+    async fn refund(&self, request: &RefundRequest) -> Result<RefundState, GatewayError>;
+
+    async fn query_refund(&self, refund_no: &str) -> Result<RefundState, GatewayError>;
+}

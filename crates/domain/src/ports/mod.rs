@@ -1,0 +1,12 @@
+//! The ports: what the domain needs from the outside world. Adapters implement them and
+//! translate their own errors into the errors declared here.
+
+mod gateway;
+mod provider;
+mod repositories;
+mod system;
+
+pub use gateway::*;
+pub use provider::*;
+pub use repositories::*;
+pub use system::*;

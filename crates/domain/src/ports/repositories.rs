@@ -1,0 +1,380 @@
+//! Storage ports.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::{ExchangeRate, Fen};
+use crate::order::{
+    AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or did not answer in time; the change may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Whether this caller's compare-and-set took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasOutcome {
+    /// The row matched the expected state and version, and was written.
+    Won,
+    /// Someone else changed the order first (or it no longer exists); nothing was written.
+    Lost,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based.
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: u64 = 100;
+
+    pub fn offset(self) -> u64 {
+        self.page.saturating_sub(1) * self.limit
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl<T> Page<T> {
+    pub fn total_pages(&self) -> u64 {
+        if self.limit == 0 {
+            0
+        } else {
+            self.total.div_ceil(self.limit)
+        }
+    }
+}
+
+/// Filters of the customer's "my orders" list; dates are inclusive days in UTC+8.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub payment_status: Option<PaymentStatus>,
+    pub recharge_status: Option<RechargeStatus>,
+    pub created_from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub created_before: Option<DateTime<Utc>>,
+    pub anomaly: Option<AnomalyKind>,
+    pub only_anomalies: bool,
+}
+
+/// The work queues of the scheduled jobs; each is served by an index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkQueue {
+    /// Paid, top-up pending and never claimed, paid before the cut-off.
+    PaidUnclaimed,
+    /// Claimed (`submitting`) before the cut-off and never finished: a worker died mid-call.
+    StaleSubmissions,
+    /// Accepted by the provider, awaiting confirmation, claimed before the cut-off.
+    Confirming,
+    /// Unpaid and created before the cut-off.
+    ExpiredUnpaid,
+    /// Paid and definitively failed: may be refunded.
+    FailedPaid,
+    /// Refund requested and not finished, requested before the cut-off.
+    Refunding,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderRepository: Send + Sync {
+    /// Stores a new order; `Duplicate` if the number is taken.
+    async fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+
+    async fn find(&self, number: &OrderNumber) -> Result<Option<Order>, RepositoryError>;
+
+    /// The single way any order changes: a conditional update on state and version, plus the
+    /// event row, in one transaction.
+    async fn apply(&self, transition: &Transition) -> Result<CasOutcome, RepositoryError>;
+
+    /// A customer's orders, newest first.
+    async fn list_for_user(
+        &self,
+        openid: &OpenId,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, RepositoryError>;
+
+    /// All orders for the admin, newest first.
+    async fn list_all(
+        &self,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, RepositoryError>;
+
+    /// Candidates for a job, oldest first. Candidates are not claimed: the job claims each
+    /// by a transition.
+    async fn find_work(
+        &self,
+        queue: WorkQueue,
+        cutoff: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<Order>, RepositoryError>;
+
+    /// The order's history, oldest first.
+    async fn events(&self, number: &OrderNumber) -> Result<Vec<OrderEvent>, RepositoryError>;
+}
+
+/// The identity WeChat Cloud Hosting injects into every mini-program call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WechatIdentity {
+    pub openid: OpenId,
+    pub unionid: Option<String>,
+    pub appid: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub openid: OpenId,
+    pub unionid: Option<String>,
+    pub appid: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Finds the user by unionid first, else upserts by openid, refreshing appid/unionid.
+    async fn upsert(
+        &self,
+        identity: &WechatIdentity,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepositoryError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRate {
+    pub pair: String,
+    pub rate: ExchangeRate,
+    pub is_active: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ExchangeRateRepository: Send + Sync {
+    async fn active(&self, pair: &str) -> Result<Option<StoredRate>, RepositoryError>;
+
+    /// Sets (or creates) the active rate of a pair.
+    async fn set(
+        &self,
+        pair: &str,
+        rate: ExchangeRate,
+        now: DateTime<Utc>,
+    ) -> Result<StoredRate, RepositoryError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Payment,
+    Refund,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationOutcome {
+    /// Received, not yet decided (a crash left it so).
+    Received,
+    Processed,
+    Duplicate,
+    /// Will never be accepted (wrong amount, unknown order, ...); acknowledged anyway.
+    Rejected,
+    /// Could not be handled now; WeChat was told to retry.
+    Error,
+}
+
+impl NotificationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationOutcome::Received => "received",
+            NotificationOutcome::Processed => "processed",
+            NotificationOutcome::Duplicate => "duplicate",
+            NotificationOutcome::Rejected => "rejected",
+            NotificationOutcome::Error => "error",
+        }
+    }
+}
+
+/// A callback as it arrived, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingNotification {
+    pub channel: String,
+    pub kind: NotificationKind,
+    pub order_number: Option<String>,
+    pub transaction_id: Option<String>,
+    pub headers: serde_json::Value,
+    pub raw_body: String,
+    pub client_ip: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Where the log put a callback: a new row, or the row of the same transaction seen before
+/// (whose retry count was raised).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedNotification {
+    pub id: i64,
+    pub seen_before: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    pub id: i64,
+    pub channel: String,
+    pub kind: NotificationKind,
+    pub order_number: Option<String>,
+    pub transaction_id: Option<String>,
+    pub outcome: NotificationOutcome,
+    pub error_message: Option<String>,
+    pub processing_ms: Option<i64>,
+    pub retry_count: i32,
+    pub client_ip: Option<String>,
+    pub raw_body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentNotificationLog: Send + Sync {
+    /// Records a callback before it is processed; deduplicated on (channel, transaction_id, kind).
+    async fn record(
+        &self,
+        notification: &IncomingNotification,
+    ) -> Result<LoggedNotification, RepositoryError>;
+
+    async fn set_outcome(
+        &self,
+        id: i64,
+        outcome: NotificationOutcome,
+        error_message: Option<String>,
+        processing_ms: i64,
+    ) -> Result<(), RepositoryError>;
+
+    async fn list(
+        &self,
+        outcome: Option<NotificationOutcome>,
+        page: PageRequest,
+    ) -> Result<Page<NotificationRecord>, RepositoryError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// Sent to the gateway (or about to be); the answer may not be known yet.
+    Processing,
+    Succeeded,
+    Failed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Processing => "processing",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// `out_refund_no` at WeChat: derived from the order, so a refund is never requested twice.
+    pub refund_no: String,
+    pub order_number: OrderNumber,
+    pub amount: Fen,
+    pub reason: String,
+    pub status: RefundStatus,
+    pub gateway_refund_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RefundRepository: Send + Sync {
+    /// `Duplicate` if this refund number exists.
+    async fn insert(&self, refund: &Refund) -> Result<(), RepositoryError>;
+
+    async fn find(&self, refund_no: &str) -> Result<Option<Refund>, RepositoryError>;
+
+    /// Compare-and-set on status and version, like orders.
+    async fn update(
+        &self,
+        refund: &Refund,
+        expected_status: RefundStatus,
+        expected_version: i32,
+    ) -> Result<CasOutcome, RepositoryError>;
+}
+
+/// Aggregate figures for the admin dashboards and the daily report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrderStatistics {
+    pub total_orders: u64,
+    pub by_payment_status: Vec<(String, u64)>,
+    pub by_recharge_status: Vec<(String, u64)>,
+    pub by_operator: Vec<(String, u64)>,
+    pub by_recharge_kind: Vec<(String, u64)>,
+    pub revenue_fen: i64,
+    pub revenue_mnt: i64,
+    pub revenue_by_day: Vec<(NaiveDate, i64)>,
+    pub anomalies_by_day: Vec<(NaiveDate, String, u64)>,
+    /// Paid to recharged, in seconds.
+    pub recharge_delay_avg_secs: Option<i64>,
+    pub recharge_delay_max_secs: Option<i64>,
+    pub recharge_delay_min_secs: Option<i64>,
+    /// Paid orders whose top-up is not settled.
+    pub pending_backlog: u64,
+    pub oldest_pending_paid_at: Option<DateTime<Utc>>,
+    pub total_users: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatisticsQuery {
+    pub from: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+    pub appid: Option<String>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StatisticsRepository: Send + Sync {
+    async fn order_statistics(
+        &self,
+        query: &StatisticsQuery,
+    ) -> Result<OrderStatistics, RepositoryError>;
+}
+
+/// Leases that keep a periodic job on one instance at a time.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait JobLeases: Send + Sync {
+    /// Takes or renews the lease of `job` for `holder` until `until`; false if another
+    /// holder's lease has not expired.
+    async fn acquire(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    async fn release(&self, job: &str, holder: &str) -> Result<(), RepositoryError>;
+}

@@ -1,0 +1,7 @@
+//! Simulators of the outside APIs elife talks to: WeChat Pay (Cloud Hosting open interface)
+//! and Unitel. Real HTTP servers with fault injection, for local runs and tests.
+//!
+//! Written from the outside API's point of view; this crate shares no code with the adapters.
+
+pub mod unitel;
+pub mod wechat;

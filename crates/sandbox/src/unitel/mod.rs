@@ -1,0 +1,1 @@
+//! Unitel simulator.
