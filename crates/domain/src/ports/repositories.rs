@@ -315,6 +315,12 @@ pub trait RefundRepository: Send + Sync {
 
     async fn find(&self, refund_no: &str) -> Result<Option<Refund>, RepositoryError>;
 
+    /// The order's most recent refund attempt.
+    async fn latest_for_order(
+        &self,
+        order_number: &OrderNumber,
+    ) -> Result<Option<Refund>, RepositoryError>;
+
     /// Compare-and-set on status and version, like orders.
     async fn update(
         &self,

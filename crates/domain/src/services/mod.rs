@@ -1,1 +1,40 @@
-//! Use cases.
+//! Use cases: the application services the inbound adapters (HTTP, jobs, CLI) call.
+
+mod error;
+mod orders;
+mod payments;
+mod recharge;
+mod refunds;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::ServiceError;
+pub use orders::{CreateOrder, OrderService};
+pub use payments::{ExpiryReport, NotificationHandled, PaymentNotice, PaymentService};
+pub use recharge::{DispatchOutcome, RechargeService, SweepReport};
+pub use refunds::{RefundOutcome, RefundPolicy, RefundService};
+
+use std::sync::Arc;
+
+use crate::msisdn::OperatorPrefixes;
+use crate::ports::{
+    Alerts, Clock, ExchangeRateRepository, IdGenerator, OrderRepository, PaymentGateway,
+    PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
+};
+
+/// Every port the use cases need, shared by all services.
+#[derive(Clone)]
+pub struct Ports {
+    pub orders: Arc<dyn OrderRepository>,
+    pub users: Arc<dyn UserRepository>,
+    pub rates: Arc<dyn ExchangeRateRepository>,
+    pub notifications: Arc<dyn PaymentNotificationLog>,
+    pub refunds: Arc<dyn RefundRepository>,
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub provider: Arc<dyn TopUpProvider>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub alerts: Arc<dyn Alerts>,
+    pub prefixes: OperatorPrefixes,
+}
