@@ -1,0 +1,487 @@
+//! Taking payment: creating it at the gateway, accepting its confirmation (callback or
+//! query) exactly once, and expiring orders nobody paid.
+
+use std::time::Instant;
+
+use chrono::Duration;
+
+use crate::order::{AnomalyKind, OpenId, Order, OrderNumber, PaymentStatus};
+use crate::ports::{
+    Alert, AlertLevel, CasOutcome, ConfirmedPayment, GatewayError, IncomingNotification,
+    NotificationOutcome, PaymentParams, PaymentRequest, TradeState, WorkQueue,
+};
+
+use super::{OrderService, Ports, ServiceError};
+
+/// Lost compare-and-sets tolerated before giving up (the caller retries later).
+const MAX_RACE_RETRIES: usize = 5;
+
+/// A payment callback: the parsed confirmation plus the raw request for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentNotice {
+    pub payment: ConfirmedPayment,
+    /// The order number in the callback URL, when the route had one.
+    pub path_order_number: Option<String>,
+    pub raw: IncomingNotification,
+}
+
+/// How a confirmation was handled. Every variant is acknowledged to WeChat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationHandled {
+    pub outcome: NotificationOutcome,
+    pub order_number: Option<OrderNumber>,
+    /// The order became paid now: its top-up should be dispatched (after answering).
+    pub dispatch: bool,
+    pub reason: Option<String>,
+}
+
+impl NotificationHandled {
+    fn processed(number: OrderNumber) -> Self {
+        NotificationHandled {
+            outcome: NotificationOutcome::Processed,
+            order_number: Some(number),
+            dispatch: true,
+            reason: None,
+        }
+    }
+
+    fn duplicate(number: OrderNumber) -> Self {
+        NotificationHandled {
+            outcome: NotificationOutcome::Duplicate,
+            order_number: Some(number),
+            dispatch: false,
+            reason: None,
+        }
+    }
+
+    fn rejected(number: Option<OrderNumber>, reason: String) -> Self {
+        NotificationHandled {
+            outcome: NotificationOutcome::Rejected,
+            order_number: number,
+            dispatch: false,
+            reason: Some(reason),
+        }
+    }
+}
+
+/// Where a confirmation came from: a callback must prove it belongs to the order (attach);
+/// an answer to our own query is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Callback,
+    Query,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    pub closed: usize,
+    pub found_paid: usize,
+    pub skipped: usize,
+}
+
+pub struct PaymentService {
+    ports: Ports,
+    orders: OrderService,
+}
+
+/// The order number a callback's `attach` names: `{"orderNumber":"ORD.."}` or the bare number.
+pub fn attach_order_number(attach: &str) -> Option<String> {
+    let trimmed = attach.trim();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(trimmed) {
+        return ["orderNumber", "order_number", "out_trade_no"]
+            .iter()
+            .find_map(|key| fields.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
+    }
+    OrderNumber::parse(trimmed).ok().map(String::from)
+}
+
+impl PaymentService {
+    pub fn new(ports: Ports) -> Self {
+        PaymentService {
+            orders: OrderService::new(ports.clone()),
+            ports,
+        }
+    }
+
+    /// The `wx.requestPayment` parameters for the owner's unpaid order.
+    pub async fn create_payment(
+        &self,
+        openid: &OpenId,
+        number: &str,
+        client_ip: &str,
+    ) -> Result<PaymentParams, ServiceError> {
+        let order = self.orders.find_for_user(openid, number).await?;
+        match order.payment_status {
+            PaymentStatus::Unpaid => {}
+            PaymentStatus::Paid
+            | PaymentStatus::Closed
+            | PaymentStatus::Refunding
+            | PaymentStatus::Refunded
+            | PaymentStatus::RefundFailed => {
+                return Err(ServiceError::Conflict(format!(
+                    "order {} is {}, not awaiting payment",
+                    order.number, order.payment_status
+                )));
+            }
+        }
+        let request = PaymentRequest {
+            order_number: order.number.clone(),
+            openid: order.openid.clone(),
+            description: format!("{} {}", order.product.operator, order.product.eng_name),
+            amount: order.price_fen,
+            client_ip: client_ip.to_owned(),
+        };
+        Ok(self.ports.gateway.create_payment(&request).await?)
+    }
+
+    /// Handles a payment callback. `Ok` means: the outcome is durably recorded, answer
+    /// success. `Err` means: answer an error so that WeChat retries.
+    pub async fn handle_notification(
+        &self,
+        notice: &PaymentNotice,
+    ) -> Result<NotificationHandled, ServiceError> {
+        let started = Instant::now();
+        let logged = self.ports.notifications.record(&notice.raw).await?;
+        let result = self
+            .accept_payment(
+                &notice.payment,
+                notice.path_order_number.as_deref(),
+                Source::Callback,
+            )
+            .await;
+        let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (outcome, message) = match &result {
+            Ok(handled) => (handled.outcome, handled.reason.clone()),
+            Err(error) => (NotificationOutcome::Error, Some(error.to_string())),
+        };
+        // The audit outcome is secondary: the payment itself is already durable (or not,
+        // and then the error makes WeChat retry).
+        if let Err(error) = self
+            .ports
+            .notifications
+            .set_outcome(logged.id, outcome, message, elapsed)
+            .await
+        {
+            tracing::warn!(%error, id = logged.id, "could not record callback outcome");
+        }
+        result
+    }
+
+    /// Logs a callback that could not even be parsed, and refuses it for good.
+    pub async fn reject_malformed(
+        &self,
+        raw: &IncomingNotification,
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        let logged = self.ports.notifications.record(raw).await?;
+        self.ports
+            .notifications
+            .set_outcome(
+                logged.id,
+                NotificationOutcome::Rejected,
+                Some(reason.to_owned()),
+                0,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn accept_payment(
+        &self,
+        payment: &ConfirmedPayment,
+        path_order_number: Option<&str>,
+        source: Source,
+    ) -> Result<NotificationHandled, ServiceError> {
+        let Ok(number) = OrderNumber::parse(&payment.order_number) else {
+            return Ok(NotificationHandled::rejected(
+                None,
+                format!("unknown order {:?}", payment.order_number),
+            ));
+        };
+        for _ in 0..MAX_RACE_RETRIES {
+            let Some(order) = self.ports.orders.find(&number).await? else {
+                self.alert(
+                    AlertLevel::Critical,
+                    "payment for an unknown order",
+                    &format!(
+                        "WeChat transaction {} paid {} for unknown order {number}",
+                        payment.transaction_id, payment.amount
+                    ),
+                )
+                .await;
+                return Ok(NotificationHandled::rejected(
+                    None,
+                    format!("unknown order {number}"),
+                ));
+            };
+            let verdict = match self.check_payment(&order, payment, path_order_number, source) {
+                Err((kind, details)) => self
+                    .flag(&order, kind, &details)
+                    .await?
+                    .map(|()| NotificationHandled::rejected(Some(number.clone()), details)),
+                Ok(()) => self.record_payment(&order, payment, source).await?,
+            };
+            if let Some(handled) = verdict {
+                return Ok(handled);
+            }
+            // Lost a race with another writer: read the order again.
+        }
+        Err(ServiceError::Unavailable(format!(
+            "order {number} kept changing; payment not recorded yet"
+        )))
+    }
+
+    /// Checks that a confirmation belongs to the order; an anomaly otherwise.
+    fn check_payment(
+        &self,
+        order: &Order,
+        payment: &ConfirmedPayment,
+        path_order_number: Option<&str>,
+        source: Source,
+    ) -> Result<(), (AnomalyKind, String)> {
+        if let Some(path) = path_order_number {
+            if path != payment.order_number {
+                return Err((
+                    AnomalyKind::OrderNumberMismatch,
+                    format!(
+                        "callback URL names {path}, body names {}",
+                        payment.order_number
+                    ),
+                ));
+            }
+        }
+        if payment.amount != order.price_fen {
+            return Err((
+                AnomalyKind::AmountMismatch,
+                format!(
+                    "paid {} by transaction {}, order costs {}",
+                    payment.amount, payment.transaction_id, order.price_fen
+                ),
+            ));
+        }
+        match source {
+            Source::Query => Ok(()),
+            Source::Callback => {
+                let named = payment.attach.as_deref().and_then(attach_order_number);
+                if named.as_deref() == Some(order.number.as_str()) {
+                    Ok(())
+                } else {
+                    Err((
+                        AnomalyKind::AttachMismatch,
+                        format!("attach {:?} does not name {}", payment.attach, order.number),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// `Some(outcome)` when decided, `None` when a race was lost.
+    async fn record_payment(
+        &self,
+        order: &Order,
+        payment: &ConfirmedPayment,
+        source: Source,
+    ) -> Result<Option<NotificationHandled>, ServiceError> {
+        let number = order.number.clone();
+        match order.payment_status {
+            PaymentStatus::Unpaid => {
+                let paid_at = payment.paid_at.unwrap_or_else(|| self.ports.clock.now());
+                let reason = match source {
+                    Source::Callback => format!(
+                        "paid: WeChat callback, transaction {}",
+                        payment.transaction_id
+                    ),
+                    Source::Query => format!(
+                        "paid: found by order query, transaction {}",
+                        payment.transaction_id
+                    ),
+                };
+                let transition = order.mark_paid(&payment.transaction_id, paid_at, &reason)?;
+                match self.ports.orders.apply(&transition).await? {
+                    CasOutcome::Won => {
+                        tracing::info!(order = %number, transaction = %payment.transaction_id, "payment recorded");
+                        Ok(Some(NotificationHandled::processed(number)))
+                    }
+                    CasOutcome::Lost => Ok(None),
+                }
+            }
+            PaymentStatus::Paid
+            | PaymentStatus::Refunding
+            | PaymentStatus::Refunded
+            | PaymentStatus::RefundFailed => {
+                if order.transaction_id.as_deref() == Some(payment.transaction_id.as_str()) {
+                    return Ok(Some(NotificationHandled::duplicate(number)));
+                }
+                let details = format!(
+                    "order already paid by transaction {:?}; transaction {} paid {} again",
+                    order.transaction_id, payment.transaction_id, payment.amount
+                );
+                Ok(self
+                    .flag(order, AnomalyKind::DuplicatePayment, &details)
+                    .await?
+                    .map(|()| NotificationHandled::rejected(Some(number), details)))
+            }
+            PaymentStatus::Closed => {
+                let details = format!(
+                    "transaction {} paid {} after the order was closed: refund it by hand",
+                    payment.transaction_id, payment.amount
+                );
+                Ok(self
+                    .flag(order, AnomalyKind::PaymentAfterClose, &details)
+                    .await?
+                    .map(|()| NotificationHandled::rejected(Some(number), details)))
+            }
+        }
+    }
+
+    /// Records an anomaly on the order (statuses unchanged) and alerts; `None` if a race
+    /// was lost. An anomaly already recorded with the same details is not written again.
+    async fn flag(
+        &self,
+        order: &Order,
+        kind: AnomalyKind,
+        details: &str,
+    ) -> Result<Option<()>, ServiceError> {
+        let already = order
+            .anomaly
+            .as_ref()
+            .is_some_and(|anomaly| anomaly.kind == kind && anomaly.details == details);
+        if !already {
+            let transition = order.flag_anomaly(kind, details, self.ports.clock.now());
+            if self.ports.orders.apply(&transition).await? == CasOutcome::Lost {
+                return Ok(None);
+            }
+            tracing::error!(order = %order.number, anomaly = %kind, details, "payment anomaly");
+            self.alert(
+                AlertLevel::Critical,
+                &format!("order {}: {kind}", order.number),
+                details,
+            )
+            .await;
+        }
+        Ok(Some(()))
+    }
+
+    async fn alert(&self, level: AlertLevel, title: &str, body: &str) {
+        let alert = Alert {
+            level,
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        if let Err(error) = self.ports.alerts.send(&alert).await {
+            tracing::warn!(%error, title, "alert not delivered");
+        }
+    }
+
+    /// Closes unpaid orders older than `expire_after`, after asking the gateway: an order
+    /// found paid there is processed as paid, never closed.
+    pub async fn expire_unpaid(
+        &self,
+        expire_after: Duration,
+        limit: u64,
+    ) -> Result<ExpiryReport, ServiceError> {
+        let cutoff = self.ports.clock.now() - expire_after;
+        let candidates = self
+            .ports
+            .orders
+            .find_work(WorkQueue::ExpiredUnpaid, cutoff, limit)
+            .await?;
+        let mut report = ExpiryReport::default();
+        for order in candidates {
+            match self.expire_one(&order).await {
+                Ok(Expiry::Closed) => report.closed += 1,
+                Ok(Expiry::FoundPaid) => report.found_paid += 1,
+                Ok(Expiry::Skipped) => report.skipped += 1,
+                Err(error) => {
+                    tracing::warn!(order = %order.number, %error, "expiry deferred");
+                    report.skipped += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn expire_one(&self, order: &Order) -> Result<Expiry, ServiceError> {
+        match self.ports.gateway.query_order(&order.number).await? {
+            TradeState::Paid(payment) => return self.settle_found_payment(payment).await,
+            TradeState::Refunded(payment) => {
+                self.alert(
+                    AlertLevel::Critical,
+                    &format!(
+                        "order {} was refunded at WeChat while unpaid here",
+                        order.number
+                    ),
+                    &format!("transaction {}", payment.transaction_id),
+                )
+                .await;
+                return Ok(Expiry::Skipped);
+            }
+            TradeState::UserPaying => return Ok(Expiry::Skipped),
+            TradeState::NotPaid | TradeState::PayError => {
+                match self.ports.gateway.close_order(&order.number).await {
+                    Ok(()) | Err(GatewayError::OrderClosed) | Err(GatewayError::NotFound) => {}
+                    Err(GatewayError::OrderPaid) => {
+                        // Paid between our query and the close: ask again and take it.
+                        return match self.ports.gateway.query_order(&order.number).await? {
+                            TradeState::Paid(payment) => self.settle_found_payment(payment).await,
+                            TradeState::NotPaid
+                            | TradeState::UserPaying
+                            | TradeState::Refunded(_)
+                            | TradeState::Closed
+                            | TradeState::Revoked
+                            | TradeState::PayError
+                            | TradeState::NotFound => Ok(Expiry::Skipped),
+                        };
+                    }
+                    Err(error @ (GatewayError::Unavailable(_) | GatewayError::Rejected { .. })) => {
+                        return Err(error.into());
+                    }
+                }
+            }
+            TradeState::Closed | TradeState::Revoked | TradeState::NotFound => {}
+        }
+        let transition = order.close("expired unpaid", self.ports.clock.now())?;
+        Ok(match self.ports.orders.apply(&transition).await? {
+            CasOutcome::Won => Expiry::Closed,
+            CasOutcome::Lost => Expiry::Skipped,
+        })
+    }
+
+    async fn settle_found_payment(
+        &self,
+        payment: ConfirmedPayment,
+    ) -> Result<Expiry, ServiceError> {
+        let handled = self.accept_payment(&payment, None, Source::Query).await?;
+        Ok(match handled.outcome {
+            NotificationOutcome::Processed | NotificationOutcome::Duplicate => Expiry::FoundPaid,
+            NotificationOutcome::Received
+            | NotificationOutcome::Rejected
+            | NotificationOutcome::Error => Expiry::Skipped,
+        })
+    }
+
+    /// Asks the gateway about an unpaid order now (e.g. the customer says they paid).
+    pub async fn sync_with_gateway(
+        &self,
+        number: &OrderNumber,
+    ) -> Result<Option<NotificationHandled>, ServiceError> {
+        match self.ports.gateway.query_order(number).await? {
+            TradeState::Paid(payment) => Ok(Some(
+                self.accept_payment(&payment, None, Source::Query).await?,
+            )),
+            TradeState::NotPaid
+            | TradeState::UserPaying
+            | TradeState::Refunded(_)
+            | TradeState::Closed
+            | TradeState::Revoked
+            | TradeState::PayError
+            | TradeState::NotFound => Ok(None),
+        }
+    }
+}
+
+enum Expiry {
+    Closed,
+    FoundPaid,
+    Skipped,
+}

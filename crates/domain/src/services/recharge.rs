@@ -1,0 +1,291 @@
+//! Topping the number up: exactly one submission per order, whatever happens.
+//!
+//! The claim (`pending → submitting`) is durably won before the request leaves. A claim
+//! whose answer was never recorded becomes `unknown` and is never sent again.
+
+use chrono::Duration;
+
+use crate::order::{
+    Actor, Order, OrderNumber, RechargeStatus, Resolution, TopUpResult, Transition,
+};
+use crate::ports::{
+    Alert, AlertLevel, CasOutcome, TopUpAccepted, TopUpError, TopUpRequest, TransactionCheck,
+    WorkQueue,
+};
+
+use super::{Ports, ServiceError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchOutcome {
+    /// This caller sent the top-up; the order is now in this state.
+    Submitted(RechargeStatus),
+    /// Another worker claimed it first; nothing was sent.
+    AlreadyClaimed,
+    /// Not a paid order waiting for its top-up.
+    NotDispatchable(RechargeStatus),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub examined: usize,
+    pub changed: usize,
+}
+
+pub struct RechargeService {
+    ports: Ports,
+}
+
+impl RechargeService {
+    pub fn new(ports: Ports) -> Self {
+        RechargeService { ports }
+    }
+
+    /// Claims the order and sends its top-up once.
+    pub async fn dispatch(&self, number: &OrderNumber) -> Result<DispatchOutcome, ServiceError> {
+        let order = self
+            .ports
+            .orders
+            .find(number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))?;
+        let Ok(claim) = order.claim_recharge(self.ports.clock.now()) else {
+            return Ok(DispatchOutcome::NotDispatchable(order.recharge_status));
+        };
+        match self.ports.orders.apply(&claim).await? {
+            CasOutcome::Won => {}
+            CasOutcome::Lost => return Ok(DispatchOutcome::AlreadyClaimed),
+        }
+        let claimed = claim.order;
+        let request = TopUpRequest {
+            journal_id: claimed.number.clone(),
+            msisdn: claimed.msisdn.clone(),
+            kind: claimed.product.kind,
+            product_code: claimed.product.code.clone(),
+            amount: claimed.product.price,
+        };
+        tracing::info!(order = %number, msisdn = %claimed.msisdn.masked(), kind = %claimed.product.kind, "sending top-up");
+        let result = match self.ports.provider.top_up(&request).await {
+            Ok(TopUpAccepted::Succeeded {
+                seq,
+                sv_id: _,
+                receipt,
+            }) => TopUpResult::Succeeded { seq, receipt },
+            Ok(TopUpAccepted::Pending { seq }) => TopUpResult::Pending { seq },
+            Err(TopUpError::Rejected { code, message }) => TopUpResult::Failed {
+                reason: format!("{code}: {message}"),
+            },
+            Err(TopUpError::OutcomeUnknown(reason)) => TopUpResult::Unknown { reason },
+        };
+        let status = self.record(&claimed, &result).await.inspect_err(|error| {
+            // The answer is known only to this log line now; the sweep will mark the order
+            // unknown and a person can use this to resolve it.
+            tracing::error!(order = %number, ?result, %error, "top-up answer could not be stored");
+        })?;
+        Ok(DispatchOutcome::Submitted(status))
+    }
+
+    /// Stores the provider's answer; if the stale sweep marked the order unknown meanwhile,
+    /// the late answer resolves it.
+    async fn record(
+        &self,
+        claimed: &Order,
+        result: &TopUpResult,
+    ) -> Result<RechargeStatus, ServiceError> {
+        let transition = claimed.record_top_up(result, self.ports.clock.now())?;
+        if self.apply(&transition).await? {
+            self.alert_outcome(&transition.order, result).await;
+            return Ok(transition.order.recharge_status);
+        }
+        let current = self
+            .ports
+            .orders
+            .find(&claimed.number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("order {} vanished", claimed.number)))?;
+        let resolution = match (current.recharge_status, result) {
+            (RechargeStatus::Unknown, TopUpResult::Succeeded { .. }) => Some(Resolution::Succeeded),
+            (RechargeStatus::Unknown, TopUpResult::Failed { .. }) => Some(Resolution::Failed),
+            (
+                RechargeStatus::NotStarted
+                | RechargeStatus::Pending
+                | RechargeStatus::Submitting
+                | RechargeStatus::Confirming
+                | RechargeStatus::Success
+                | RechargeStatus::Failed
+                | RechargeStatus::Unknown,
+                _,
+            ) => None,
+        };
+        if let Some(resolution) = resolution {
+            let late = current.resolve(
+                resolution,
+                Actor::System,
+                "late provider answer after the claim was marked unknown",
+                self.ports.clock.now(),
+            )?;
+            if self.apply(&late).await? {
+                return Ok(late.order.recharge_status);
+            }
+        }
+        tracing::warn!(order = %claimed.number, ?result, now = %current.recharge_status, "top-up answer arrived after the order moved on");
+        Ok(current.recharge_status)
+    }
+
+    async fn apply(&self, transition: &Transition) -> Result<bool, ServiceError> {
+        Ok(self.ports.orders.apply(transition).await? == CasOutcome::Won)
+    }
+
+    async fn alert_outcome(&self, order: &Order, result: &TopUpResult) {
+        let (level, what) = match result {
+            TopUpResult::Succeeded { .. } | TopUpResult::Pending { .. } => return,
+            TopUpResult::Failed { reason } => {
+                (AlertLevel::Warning, format!("top-up failed: {reason}"))
+            }
+            TopUpResult::Unknown { reason } => (
+                AlertLevel::Critical,
+                format!("top-up outcome unknown ({reason}); not re-sent, check with Unitel"),
+            ),
+        };
+        let alert = Alert {
+            level,
+            title: format!("order {}", order.number),
+            body: what,
+        };
+        if let Err(error) = self.ports.alerts.send(&alert).await {
+            tracing::warn!(%error, "alert not delivered");
+        }
+    }
+
+    /// Paid orders whose top-up was never claimed (a crash between payment and dispatch).
+    pub async fn dispatch_unclaimed(
+        &self,
+        older_than: Duration,
+        limit: u64,
+    ) -> Result<SweepReport, ServiceError> {
+        let cutoff = self.ports.clock.now() - older_than;
+        let orders = self
+            .ports
+            .orders
+            .find_work(WorkQueue::PaidUnclaimed, cutoff, limit)
+            .await?;
+        let mut report = SweepReport {
+            examined: orders.len(),
+            changed: 0,
+        };
+        for order in orders {
+            match self.dispatch(&order.number).await {
+                Ok(DispatchOutcome::Submitted(_)) => report.changed += 1,
+                Ok(DispatchOutcome::AlreadyClaimed | DispatchOutcome::NotDispatchable(_)) => {}
+                Err(error) => tracing::warn!(order = %order.number, %error, "dispatch failed"),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Claims older than `stale_after` with no recorded answer: the worker died mid-call.
+    /// They become `unknown` — never re-sent.
+    pub async fn sweep_stale_submissions(
+        &self,
+        stale_after: Duration,
+        limit: u64,
+    ) -> Result<SweepReport, ServiceError> {
+        let cutoff = self.ports.clock.now() - stale_after;
+        let orders = self
+            .ports
+            .orders
+            .find_work(WorkQueue::StaleSubmissions, cutoff, limit)
+            .await?;
+        let mut report = SweepReport {
+            examined: orders.len(),
+            changed: 0,
+        };
+        for order in orders {
+            let result = TopUpResult::Unknown {
+                reason: format!(
+                    "claimed at {} and no answer was recorded",
+                    order
+                        .recharge_at
+                        .map(|at| at.to_rfc3339())
+                        .unwrap_or_default()
+                ),
+            };
+            let transition = order.record_top_up(&result, self.ports.clock.now())?;
+            if self.apply(&transition).await? {
+                report.changed += 1;
+                self.alert_outcome(&transition.order, &result).await;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Asks the provider about accepted top-ups awaiting confirmation.
+    pub async fn confirm_pending(
+        &self,
+        older_than: Duration,
+        limit: u64,
+    ) -> Result<SweepReport, ServiceError> {
+        let cutoff = self.ports.clock.now() - older_than;
+        let orders = self
+            .ports
+            .orders
+            .find_work(WorkQueue::Confirming, cutoff, limit)
+            .await?;
+        let mut report = SweepReport {
+            examined: orders.len(),
+            changed: 0,
+        };
+        for order in orders {
+            let Some(seq) = order.seq_id.clone() else {
+                tracing::error!(order = %order.number, "confirming without a seq");
+                continue;
+            };
+            let result = match self.ports.provider.check_transaction(&seq).await {
+                Ok(TransactionCheck::Succeeded { receipt }) => TopUpResult::Succeeded {
+                    seq: Some(seq),
+                    receipt,
+                },
+                Ok(TransactionCheck::Failed { code, message }) => TopUpResult::Failed {
+                    reason: format!("{code}: {message}"),
+                },
+                Ok(TransactionCheck::StillPending) => continue,
+                Err(error) => {
+                    tracing::warn!(order = %order.number, %error, "confirmation deferred");
+                    continue;
+                }
+            };
+            let transition = order.record_top_up(&result, self.ports.clock.now())?;
+            if self.apply(&transition).await? {
+                report.changed += 1;
+                self.alert_outcome(&transition.order, &result).await;
+            }
+        }
+        Ok(report)
+    }
+
+    /// A person (or reconciliation) decides an `unknown` or `failed` top-up.
+    pub async fn resolve(
+        &self,
+        number: &OrderNumber,
+        resolution: Resolution,
+        actor: Actor,
+        reason: &str,
+    ) -> Result<Order, ServiceError> {
+        if reason.trim().is_empty() {
+            return Err(ServiceError::Validation("a reason is required".to_owned()));
+        }
+        let order = self
+            .ports
+            .orders
+            .find(number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))?;
+        let transition = order.resolve(resolution, actor, reason, self.ports.clock.now())?;
+        if self.apply(&transition).await? {
+            Ok(transition.order)
+        } else {
+            Err(ServiceError::Conflict(format!(
+                "order {number} changed meanwhile; try again"
+            )))
+        }
+    }
+}
