@@ -1,1 +1,68 @@
-//! placeholder
+//! elife's schema, as sea-orm-migration migrations that run unchanged on SQLite,
+//! MySQL/MariaDB and PostgreSQL.
+//!
+//! The server applies pending migrations at start-up through [`Migrator`] (see
+//! [`MigratorTrait::up`], [`MigratorTrait::down`], [`MigratorTrait::get_migration_with_status`]).
+//!
+//! Portability rules followed by every migration:
+//! - money is `BIGINT` in minor units (fen, MNT), never a float column;
+//! - exchange rates are `DECIMAL(10,4)` on MySQL/PostgreSQL and `TEXT` holding the exact
+//!   decimal (e.g. `480.0000`) on SQLite, whose `DECIMAL` would silently become `REAL`;
+//! - timestamps are UTC without zone: `DATETIME(6)` on MySQL (the default `DATETIME` drops
+//!   fractions of a second), `timestamp` on PostgreSQL, ISO text on SQLite;
+//! - index names are prefixed by their table, since PostgreSQL scopes them per schema.
+
+mod columns;
+mod m20251101_000001_create_schema;
+mod m20251101_000002_seed_exchange_rate;
+
+pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
+
+use sea_orm_migration::{MigrationTrait, async_trait};
+
+/// The rate seeded for `MNT_TO_CNY` when the table is created: 480.0000 MNT per CNY,
+/// the order of magnitude of the market rate in 2025 (and the rate the domain's test
+/// fixtures use). Administrators change it through the exchange-rate port.
+pub const SEED_MNT_TO_CNY: &str = "480.0000";
+
+/// Every index the schema creates, by table; tests check them against the catalog.
+pub const INDEXES: &[(&str, &str)] = &[
+    ("orders", "idx_orders_payment_recharge_paid"),
+    ("orders", "idx_orders_recharge_claimed_seq"),
+    ("orders", "idx_orders_payment_recharge_claimed"),
+    ("orders", "idx_orders_anomaly_reason"),
+    ("orders", "idx_orders_openid_created"),
+    ("orders", "idx_orders_created"),
+    ("orders", "idx_orders_payment_created"),
+    ("orders", "idx_orders_payment_updated"),
+    ("users", "idx_users_unionid"),
+    ("exchange_rates", "idx_exchange_rates_pair"),
+    ("payment_notifications", "idx_payment_notifications_dedup"),
+    ("payment_notifications", "idx_payment_notifications_outcome"),
+    ("payment_notifications", "idx_payment_notifications_order"),
+    ("refunds", "idx_refunds_order"),
+    ("order_events", "idx_order_events_order"),
+];
+
+/// The application tables, in creation order.
+pub const TABLES: &[&str] = &[
+    "users",
+    "exchange_rates",
+    "orders",
+    "order_events",
+    "payment_notifications",
+    "refunds",
+    "job_leases",
+];
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20251101_000001_create_schema::Migration),
+            Box::new(m20251101_000002_seed_exchange_rate::Migration),
+        ]
+    }
+}

@@ -162,7 +162,7 @@ impl OperatorPrefixes {
             }
         }
         // Longest prefix first, so that a specific range can override a broad one.
-        entries.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.0.len()));
         Ok(OperatorPrefixes { entries })
     }
 

@@ -239,16 +239,16 @@ impl PaymentService {
         path_order_number: Option<&str>,
         source: Source,
     ) -> Result<(), (AnomalyKind, String)> {
-        if let Some(path) = path_order_number {
-            if path != payment.order_number {
-                return Err((
-                    AnomalyKind::OrderNumberMismatch,
-                    format!(
-                        "callback URL names {path}, body names {}",
-                        payment.order_number
-                    ),
-                ));
-            }
+        if let Some(path) = path_order_number
+            && path != payment.order_number
+        {
+            return Err((
+                AnomalyKind::OrderNumberMismatch,
+                format!(
+                    "callback URL names {path}, body names {}",
+                    payment.order_number
+                ),
+            ));
         }
         if payment.amount != order.price_fen {
             return Err((
