@@ -23,10 +23,12 @@ pub enum AnomalyKind {
     RechargeOutcomeUnknown,
     /// A refund the gateway refused.
     RefundRejected,
+    /// A callback the gateway's own records do not confirm (forged, or for another payment).
+    UnconfirmedPayment,
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 7] = [
+    pub const ALL: [AnomalyKind; 8] = [
         AnomalyKind::AmountMismatch,
         AnomalyKind::AttachMismatch,
         AnomalyKind::OrderNumberMismatch,
@@ -34,6 +36,7 @@ impl AnomalyKind {
         AnomalyKind::DuplicatePayment,
         AnomalyKind::RechargeOutcomeUnknown,
         AnomalyKind::RefundRejected,
+        AnomalyKind::UnconfirmedPayment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl AnomalyKind {
             AnomalyKind::DuplicatePayment => "duplicate_payment",
             AnomalyKind::RechargeOutcomeUnknown => "recharge_outcome_unknown",
             AnomalyKind::RefundRejected => "refund_rejected",
+            AnomalyKind::UnconfirmedPayment => "unconfirmed_payment",
         }
     }
 }

@@ -285,6 +285,14 @@ impl PaymentService {
         let number = order.number.clone();
         match order.payment_status {
             PaymentStatus::Unpaid => {
+                if source == Source::Callback
+                    && let Err(details) = self.verify_with_gateway(order, payment).await?
+                {
+                    return Ok(self
+                        .flag(order, AnomalyKind::UnconfirmedPayment, &details)
+                        .await?
+                        .map(|()| NotificationHandled::rejected(Some(number), details)));
+                }
                 let paid_at = payment.paid_at.unwrap_or_else(|| self.ports.clock.now());
                 let reason = match source {
                     Source::Callback => format!(
@@ -332,6 +340,45 @@ impl PaymentService {
                     .map(|()| NotificationHandled::rejected(Some(number), details)))
             }
         }
+    }
+
+    /// A callback carries no signature (trust rests on Cloud Hosting's private link), so
+    /// before money is taken as received, WeChat's own record must confirm it. `Err(Unavailable)`
+    /// makes WeChat retry the callback; `Ok(Err(details))` means the payment is not confirmed.
+    async fn verify_with_gateway(
+        &self,
+        order: &Order,
+        payment: &ConfirmedPayment,
+    ) -> Result<Result<(), String>, ServiceError> {
+        let state = self
+            .ports
+            .gateway
+            .query_order(&order.number)
+            .await
+            .map_err(|error| {
+                ServiceError::Unavailable(format!(
+                    "cannot confirm the payment with WeChat: {error}"
+                ))
+            })?;
+        let confirmed = match &state {
+            TradeState::Paid(found) | TradeState::Refunded(found) => {
+                found.transaction_id == payment.transaction_id && found.amount == payment.amount
+            }
+            TradeState::NotPaid
+            | TradeState::UserPaying
+            | TradeState::Closed
+            | TradeState::Revoked
+            | TradeState::PayError
+            | TradeState::NotFound => false,
+        };
+        Ok(if confirmed {
+            Ok(())
+        } else {
+            Err(format!(
+                "callback says transaction {} paid {}, WeChat says {state:?}",
+                payment.transaction_id, payment.amount
+            ))
+        })
     }
 
     /// Records an anomaly on the order (statuses unchanged) and alerts; `None` if a race
