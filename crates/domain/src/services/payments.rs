@@ -361,10 +361,12 @@ impl PaymentService {
                 ))
             })?;
         let confirmed = match &state {
-            TradeState::Paid(found) | TradeState::Refunded(found) => {
+            TradeState::Paid(found) => {
                 found.transaction_id == payment.transaction_id && found.amount == payment.amount
             }
-            TradeState::NotPaid
+            // Refunded at WeChat already: topping up now would give the number away.
+            TradeState::Refunded(_)
+            | TradeState::NotPaid
             | TradeState::UserPaying
             | TradeState::Closed
             | TradeState::Revoked
