@@ -65,3 +65,93 @@ pub fn paid_order() -> Order {
 pub fn submitting_order() -> Order {
     after(paid_order().claim_recharge(t0()))
 }
+
+/// A paid order whose top-up the provider accepted and is confirming by `seq`.
+pub fn confirming_order(seq: &str) -> Order {
+    after(submitting_order().record_top_up(
+        &crate::order::TopUpResult::Pending {
+            seq: seq.to_owned(),
+        },
+        t0(),
+    ))
+}
+
+/// A paid order whose top-up the provider refused for sure.
+pub fn failed_order() -> Order {
+    after(submitting_order().record_top_up(
+        &crate::order::TopUpResult::Failed {
+            reason: "E1: refused".to_owned(),
+        },
+        t0(),
+    ))
+}
+
+/// A paid order whose top-up outcome nobody knows.
+pub fn unknown_order() -> Order {
+    after(submitting_order().record_top_up(
+        &crate::order::TopUpResult::Unknown {
+            reason: "timeout".to_owned(),
+        },
+        t0(),
+    ))
+}
+
+/// A paid order topped up successfully.
+pub fn success_order() -> Order {
+    after(submitting_order().record_top_up(
+        &crate::order::TopUpResult::Succeeded {
+            seq: Some("SEQ-1".to_owned()),
+            receipt: None,
+        },
+        t0(),
+    ))
+}
+
+/// A failed order whose automatic refund was started.
+pub fn refunding_order() -> Order {
+    after(failed_order().request_refund(crate::order::Actor::System, "automatic refund", t0()))
+}
+
+/// An unpaid order closed on expiry.
+pub fn closed_order() -> Order {
+    after(unpaid_order().close("expired unpaid", t0()))
+}
+
+/// A data package of the subscriber's price list.
+pub fn data_product() -> crate::ports::Product {
+    crate::ports::Product {
+        kind: RechargeKind::Data,
+        group: "data".to_owned(),
+        code: "DATA10GB".to_owned(),
+        name: "10GB".to_owned(),
+        eng_name: "10GB, 30 days".to_owned(),
+        price: Mnt::new(10_000),
+        unit: None,
+        data: Some("10GB".to_owned()),
+        days: Some(30),
+    }
+}
+
+/// The voice card of [`voice_product`] as the provider lists it.
+pub fn voice_price_list_product() -> crate::ports::Product {
+    let snapshot = voice_product();
+    crate::ports::Product {
+        kind: snapshot.kind,
+        group: "day".to_owned(),
+        code: snapshot.code,
+        name: snapshot.name,
+        eng_name: snapshot.eng_name,
+        price: snapshot.price,
+        unit: snapshot.unit,
+        data: snapshot.data,
+        days: snapshot.days,
+    }
+}
+
+/// A price list with the voice card of [`voice_product`] and [`data_product`].
+pub fn price_list() -> crate::ports::PriceList {
+    crate::ports::PriceList {
+        products: vec![voice_price_list_product(), data_product()],
+        raw: serde_json::json!({"result": "success"}),
+    }
+}

@@ -1,0 +1,168 @@
+//! Use-case tests against mocked ports: every branch, duplicates and lost races.
+//!
+//! Every port starts without expectations, so a call a test did not expect fails it: a
+//! test that sets none on the provider proves nothing was sent.
+
+mod expiry;
+mod orders;
+mod payments;
+mod recharge;
+mod refunds;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::msisdn::OperatorPrefixes;
+use crate::order::{Order, Transition};
+use crate::ports::{
+    Alert, AlertLevel, CasOutcome, MockAlerts, MockClock, MockExchangeRateRepository,
+    MockIdGenerator, MockOrderRepository, MockPaymentGateway, MockPaymentNotificationLog,
+    MockRefundRepository, MockTopUpProvider, MockUserRepository, RepositoryError,
+};
+use crate::testing::t0;
+
+use super::Ports;
+
+/// What the tests record from a mock: the arguments it was called with, in order.
+pub(super) type Calls<T> = Arc<Mutex<Vec<T>>>;
+
+pub(super) fn calls<T: Clone>(log: &Calls<T>) -> Vec<T> {
+    log.lock().unwrap().clone()
+}
+
+/// The clock of every test: an hour after the fixtures were created.
+pub(super) fn now() -> DateTime<Utc> {
+    t0() + Duration::hours(1)
+}
+
+pub(super) fn storage_down() -> RepositoryError {
+    RepositoryError::Unavailable("connection refused".to_owned())
+}
+
+/// One mock per port; [`Mocks::ports`] wires them like the server does.
+#[derive(Default)]
+pub(super) struct Mocks {
+    pub orders: MockOrderRepository,
+    pub users: MockUserRepository,
+    pub rates: MockExchangeRateRepository,
+    pub notifications: MockPaymentNotificationLog,
+    pub refunds: MockRefundRepository,
+    pub gateway: MockPaymentGateway,
+    pub provider: MockTopUpProvider,
+    pub ids: MockIdGenerator,
+    pub alerts: MockAlerts,
+}
+
+impl Mocks {
+    pub fn ports(self) -> Ports {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        Ports {
+            orders: Arc::new(self.orders),
+            users: Arc::new(self.users),
+            rates: Arc::new(self.rates),
+            notifications: Arc::new(self.notifications),
+            refunds: Arc::new(self.refunds),
+            gateway: Arc::new(self.gateway),
+            provider: Arc::new(self.provider),
+            clock: Arc::new(clock),
+            ids: Arc::new(self.ids),
+            alerts: Arc::new(self.alerts),
+            prefixes: OperatorPrefixes::default(),
+        }
+    }
+
+    /// `find` answers these orders, one per call, and must be called exactly that often.
+    pub fn finds(&mut self, answers: Vec<Option<Order>>) {
+        let queue = Mutex::new(VecDeque::from(answers.clone()));
+        self.orders
+            .expect_find()
+            .times(answers.len())
+            .returning(move |_| Ok(queue.lock().unwrap().pop_front().flatten()));
+    }
+
+    /// `find` always answers this order.
+    pub fn stores(&mut self, order: Order) {
+        self.orders
+            .expect_find()
+            .returning(move |number| Ok(Some(order.clone()).filter(|o| &o.number == number)));
+    }
+
+    /// `apply` answers these outcomes, one per call, exactly that often; the transitions
+    /// it was given are returned.
+    pub fn applies(&mut self, outcomes: &[CasOutcome]) -> Calls<Transition> {
+        let log = Calls::default();
+        let sink = log.clone();
+        let queue = Mutex::new(VecDeque::from(outcomes.to_vec()));
+        self.orders
+            .expect_apply()
+            .times(outcomes.len())
+            .returning(move |transition| {
+                sink.lock().unwrap().push(transition.clone());
+                Ok(queue
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or(CasOutcome::Lost))
+            });
+        log
+    }
+
+    /// Nothing may be written to the order.
+    pub fn applies_nothing(&mut self) {
+        self.orders.expect_apply().never();
+    }
+
+    /// Every alert is accepted and kept.
+    pub fn alerts(&mut self) -> Calls<Alert> {
+        let log = Calls::default();
+        let sink = log.clone();
+        self.alerts.expect_send().returning(move |alert| {
+            sink.lock().unwrap().push(alert.clone());
+            Ok(())
+        });
+        log
+    }
+
+    pub fn no_alerts(&mut self) {
+        self.alerts.expect_send().never();
+    }
+}
+
+pub(super) fn only_alert(alerts: &Calls<Alert>) -> Alert {
+    let sent = calls(alerts);
+    assert_eq!(sent.len(), 1, "expected exactly one alert, got {sent:?}");
+    sent[0].clone()
+}
+
+pub(super) fn assert_critical(alert: &Alert, mentions: &str) {
+    assert_eq!(alert.level, AlertLevel::Critical, "{alert:?}");
+    assert!(
+        alert.title.contains(mentions) || alert.body.contains(mentions),
+        "alert {alert:?} should mention {mentions:?}"
+    );
+}
+
+/// The only transition written.
+pub(super) fn only_write(log: &Calls<Transition>) -> Transition {
+    let written = calls(log);
+    assert_eq!(
+        written.len(),
+        1,
+        "expected exactly one write, got {written:?}"
+    );
+    written[0].clone()
+}
+
+#[test]
+fn mocks_start_strict() {
+    // A port without expectations must refuse calls, or the tests below would prove little.
+    let mocks = Mocks::default();
+    let ports = mocks.ports();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ports.ids.order_number(now())
+    }));
+    assert!(result.is_err());
+}

@@ -1,0 +1,804 @@
+//! `PaymentService`: creating payments and accepting their confirmations exactly once.
+
+use super::*;
+use crate::money::Fen;
+use crate::order::{AnomalyKind, OpenId, OrderNumber, PaymentStatus, RechargeStatus};
+use crate::ports::{
+    ConfirmedPayment, GatewayError, IncomingNotification, LoggedNotification, NotificationKind,
+    NotificationOutcome, PaymentParams, PaymentRequest, TradeState,
+};
+use crate::services::{NotificationHandled, PaymentNotice, PaymentService, ServiceError};
+use crate::testing::{
+    OPENID, ORDER_NUMBER, closed_order, order_number, paid_order, refunding_order, unpaid_order,
+};
+
+const TRANSACTION: &str = "4200000001";
+
+fn paid_time() -> DateTime<Utc> {
+    t0() + Duration::minutes(3)
+}
+
+/// A correct confirmation of the fixture order.
+fn payment(transaction_id: &str) -> ConfirmedPayment {
+    ConfirmedPayment {
+        order_number: ORDER_NUMBER.to_owned(),
+        transaction_id: transaction_id.to_owned(),
+        amount: Fen::new(625),
+        attach: Some(format!(r#"{{"orderNumber":"{ORDER_NUMBER}"}}"#)),
+        paid_at: Some(paid_time()),
+    }
+}
+
+fn notice(payment: ConfirmedPayment) -> PaymentNotice {
+    PaymentNotice {
+        raw: IncomingNotification {
+            channel: "cloud".to_owned(),
+            kind: NotificationKind::Payment,
+            order_number: Some(payment.order_number.clone()),
+            transaction_id: Some(payment.transaction_id.clone()),
+            headers: serde_json::json!({}),
+            raw_body: "{}".to_owned(),
+            client_ip: Some("10.0.0.1".to_owned()),
+            received_at: now(),
+        },
+        path_order_number: Some(payment.order_number.clone()),
+        payment,
+    }
+}
+
+type Outcomes = Calls<(i64, NotificationOutcome, Option<String>)>;
+
+/// The audit log accepts the callback as row 7 and keeps the outcomes set on it.
+fn audit_log(mocks: &mut Mocks) -> Outcomes {
+    mocks.notifications.expect_record().times(1).returning(|_| {
+        Ok(LoggedNotification {
+            id: 7,
+            seen_before: false,
+        })
+    });
+    let outcomes = Outcomes::default();
+    let sink = outcomes.clone();
+    mocks
+        .notifications
+        .expect_set_outcome()
+        .returning(move |id, outcome, message, _| {
+            sink.lock().unwrap().push((id, outcome, message));
+            Ok(())
+        });
+    outcomes
+}
+
+/// WeChat's order query confirms the callback's payment, `times` times.
+fn wechat_confirms(mocks: &mut Mocks, times: usize) {
+    mocks
+        .gateway
+        .expect_query_order()
+        .withf(|number| number.as_str() == ORDER_NUMBER)
+        .times(times)
+        .returning(|_| Ok(TradeState::Paid(payment(TRANSACTION))));
+}
+
+fn only_outcome(outcomes: &Outcomes) -> NotificationOutcome {
+    let recorded = calls(outcomes);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].0, 7);
+    recorded[0].1
+}
+
+async fn handle(mocks: Mocks, notice: PaymentNotice) -> Result<NotificationHandled, ServiceError> {
+    PaymentService::new(mocks.ports())
+        .handle_notification(&notice)
+        .await
+}
+
+/// Asserts a rejected callback left an anomaly of `kind` and did not touch the statuses.
+fn assert_flagged(write: &Transition, before: &Order, kind: AnomalyKind) {
+    assert_eq!(write.expected_version, before.version);
+    assert_eq!(
+        write.order.state(),
+        before.state(),
+        "statuses must not move"
+    );
+    assert_eq!(write.order.transaction_id, before.transaction_id);
+    assert_eq!(write.order.paid_at, before.paid_at);
+    let anomaly = write.order.anomaly.clone().expect("anomaly recorded");
+    assert_eq!(anomaly.kind, kind);
+}
+
+#[tokio::test]
+async fn a_valid_callback_marks_the_order_paid_and_asks_for_dispatch() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.no_alerts();
+    wechat_confirms(&mut mocks, 1);
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
+    assert_eq!(handled.order_number, Some(unpaid_order().number));
+    assert!(handled.dispatch);
+    let write = only_write(&writes);
+    assert_eq!(write.expected_version, 0);
+    assert_eq!(write.expected_state, unpaid_order().state());
+    assert_eq!(write.order.payment_status, PaymentStatus::Paid);
+    assert_eq!(write.order.recharge_status, RechargeStatus::Pending);
+    assert_eq!(write.order.transaction_id.as_deref(), Some(TRANSACTION));
+    assert_eq!(write.order.paid_at, Some(paid_time()));
+    assert!(write.event.reason.contains(TRANSACTION));
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Processed);
+}
+
+#[tokio::test]
+async fn a_bare_order_number_in_attach_is_accepted_and_a_missing_paid_time_is_now() {
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    wechat_confirms(&mut mocks, 1);
+    let mut confirmation = payment(TRANSACTION);
+    confirmation.attach = Some(ORDER_NUMBER.to_owned());
+    confirmation.paid_at = None;
+    let mut callback = notice(confirmation);
+    callback.path_order_number = None;
+
+    let handled = handle(mocks, callback).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
+    assert_eq!(only_write(&writes).order.paid_at, Some(now()));
+}
+
+#[tokio::test]
+async fn a_callback_wechat_does_not_confirm_is_an_anomaly_and_never_pays() {
+    let mut other_transaction = payment("4200000999");
+    other_transaction.attach = None;
+    let mut other_amount = payment(TRANSACTION);
+    other_amount.amount = Fen::new(1);
+    for wechat_says in [
+        TradeState::NotPaid,
+        TradeState::UserPaying,
+        TradeState::Closed,
+        TradeState::Revoked,
+        TradeState::PayError,
+        TradeState::NotFound,
+        // Refunded already: topping up now would give the number away.
+        TradeState::Refunded(payment(TRANSACTION)),
+        TradeState::Paid(other_transaction.clone()),
+        TradeState::Paid(other_amount.clone()),
+    ] {
+        let mut mocks = Mocks::default();
+        let outcomes = audit_log(&mut mocks);
+        mocks.finds(vec![Some(unpaid_order())]);
+        let answer = wechat_says.clone();
+        mocks
+            .gateway
+            .expect_query_order()
+            .times(1)
+            .returning(move |_| Ok(answer.clone()));
+        let writes = mocks.applies(&[CasOutcome::Won]);
+        let alerts = mocks.alerts();
+
+        let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+        assert_eq!(
+            handled.outcome,
+            NotificationOutcome::Rejected,
+            "{wechat_says:?}"
+        );
+        assert!(!handled.dispatch);
+        let write = only_write(&writes);
+        assert_flagged(&write, &unpaid_order(), AnomalyKind::UnconfirmedPayment);
+        assert_eq!(write.order.payment_status, PaymentStatus::Unpaid);
+        assert_critical(&only_alert(&alerts), "unconfirmed_payment");
+        assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+    }
+}
+
+#[tokio::test]
+async fn a_callback_that_cannot_be_confirmed_now_is_an_error_so_that_wechat_retries() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    mocks
+        .gateway
+        .expect_query_order()
+        .times(1)
+        .returning(|_| Err(GatewayError::Unavailable("timeout".to_owned())));
+    mocks.applies_nothing();
+    mocks.no_alerts();
+
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Error);
+}
+
+#[tokio::test]
+async fn the_same_transaction_again_is_a_duplicate_and_writes_nothing() {
+    for order in [paid_order(), refunding_order()] {
+        let mut mocks = Mocks::default();
+        let outcomes = audit_log(&mut mocks);
+        mocks.finds(vec![Some(order.clone())]);
+        mocks.applies_nothing();
+        mocks.no_alerts();
+
+        let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+        assert_eq!(
+            handled.outcome,
+            NotificationOutcome::Duplicate,
+            "{}",
+            order.state()
+        );
+        assert!(!handled.dispatch, "a duplicate must not dispatch again");
+        assert_eq!(only_outcome(&outcomes), NotificationOutcome::Duplicate);
+    }
+}
+
+#[tokio::test]
+async fn a_second_transaction_for_a_paid_order_is_a_duplicate_payment_anomaly() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    let alerts = mocks.alerts();
+
+    let handled = handle(mocks, notice(payment("4200000999"))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert!(!handled.dispatch);
+    assert!(handled.reason.unwrap().contains("4200000999"));
+    let write = only_write(&writes);
+    assert_flagged(&write, &paid_order(), AnomalyKind::DuplicatePayment);
+    assert_eq!(write.order.transaction_id.as_deref(), Some(TRANSACTION));
+    assert_critical(&only_alert(&alerts), "duplicate_payment");
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn an_anomaly_already_recorded_is_not_written_or_alerted_again() {
+    // First delivery: record the anomaly and keep what was written.
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    mocks.finds(vec![Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.alerts();
+    handle(mocks, notice(payment("4200000999"))).await.unwrap();
+    let flagged = only_write(&writes).order;
+
+    // WeChat retries the same callback.
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(flagged)]);
+    mocks.applies_nothing();
+    mocks.no_alerts();
+    let handled = handle(mocks, notice(payment("4200000999"))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn a_wrong_amount_is_an_anomaly_and_never_pays() {
+    for amount in [1, 624, 626, 62_500] {
+        let mut mocks = Mocks::default();
+        let outcomes = audit_log(&mut mocks);
+        mocks.finds(vec![Some(unpaid_order())]);
+        let writes = mocks.applies(&[CasOutcome::Won]);
+        let alerts = mocks.alerts();
+        let mut forged = payment(TRANSACTION);
+        forged.amount = Fen::new(amount);
+
+        let handled = handle(mocks, notice(forged)).await.unwrap();
+
+        assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+        assert!(!handled.dispatch);
+        let write = only_write(&writes);
+        assert_flagged(&write, &unpaid_order(), AnomalyKind::AmountMismatch);
+        assert_eq!(write.order.payment_status, PaymentStatus::Unpaid);
+        assert_critical(&only_alert(&alerts), "amount_mismatch");
+        assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+    }
+}
+
+#[tokio::test]
+async fn an_attach_that_does_not_name_the_order_is_an_anomaly() {
+    let other = order_number(5).to_string();
+    for attach in [
+        None,
+        Some(String::new()),
+        Some(other.clone()),
+        Some(format!(r#"{{"orderNumber":"{other}"}}"#)),
+        Some("not json".to_owned()),
+    ] {
+        let mut mocks = Mocks::default();
+        audit_log(&mut mocks);
+        mocks.finds(vec![Some(unpaid_order())]);
+        let writes = mocks.applies(&[CasOutcome::Won]);
+        mocks.alerts();
+        let mut forged = payment(TRANSACTION);
+        forged.attach = attach.clone();
+
+        let handled = handle(mocks, notice(forged)).await.unwrap();
+
+        assert_eq!(handled.outcome, NotificationOutcome::Rejected, "{attach:?}");
+        assert_flagged(
+            &only_write(&writes),
+            &unpaid_order(),
+            AnomalyKind::AttachMismatch,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_url_naming_another_order_than_the_body_is_an_anomaly() {
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    let alerts = mocks.alerts();
+    let mut forged = notice(payment(TRANSACTION));
+    forged.path_order_number = Some(order_number(5).to_string());
+
+    let handled = handle(mocks, forged).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_flagged(
+        &only_write(&writes),
+        &unpaid_order(),
+        AnomalyKind::OrderNumberMismatch,
+    );
+    assert_critical(&only_alert(&alerts), "order_number_mismatch");
+}
+
+#[tokio::test]
+async fn a_payment_after_close_is_recorded_not_accepted() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(closed_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    let alerts = mocks.alerts();
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert!(!handled.dispatch);
+    let write = only_write(&writes);
+    assert_flagged(&write, &closed_order(), AnomalyKind::PaymentAfterClose);
+    assert_eq!(write.order.payment_status, PaymentStatus::Closed);
+    assert!(write.order.anomaly.unwrap().details.contains(TRANSACTION));
+    assert_critical(&only_alert(&alerts), "payment_after_close");
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn a_callback_for_an_unknown_order_is_rejected_with_an_alert() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![None]);
+    mocks.applies_nothing();
+    let alerts = mocks.alerts();
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_eq!(handled.order_number, None);
+    assert_critical(&only_alert(&alerts), TRANSACTION);
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn a_callback_with_a_malformed_order_number_is_rejected_without_a_lookup() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.orders.expect_find().never();
+    mocks.applies_nothing();
+    let mut forged = payment(TRANSACTION);
+    forged.order_number = "ORD-bogus".to_owned();
+
+    let handled = handle(mocks, notice(forged)).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Rejected);
+}
+
+#[tokio::test]
+async fn a_lost_race_rereads_and_sees_the_same_payment_as_a_duplicate() {
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    // Another delivery of the same callback won in between.
+    mocks.finds(vec![Some(unpaid_order()), Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Lost]);
+    mocks.no_alerts();
+    wechat_confirms(&mut mocks, 1);
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
+    assert!(!handled.dispatch, "only the winner dispatches");
+    assert_eq!(calls(&writes).len(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_race_against_the_expiry_job_records_payment_after_close() {
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order()), Some(closed_order())]);
+    let writes = mocks.applies(&[CasOutcome::Lost, CasOutcome::Won]);
+    mocks.alerts();
+    wechat_confirms(&mut mocks, 1);
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    let written = calls(&writes);
+    assert_eq!(written[0].order.payment_status, PaymentStatus::Paid);
+    assert_flagged(&written[1], &closed_order(), AnomalyKind::PaymentAfterClose);
+}
+
+#[tokio::test]
+async fn a_lost_anomaly_write_is_retried_on_the_fresh_order() {
+    let mut mocks = Mocks::default();
+    audit_log(&mut mocks);
+    let moved_on = crate::testing::submitting_order();
+    mocks.finds(vec![Some(paid_order()), Some(moved_on.clone())]);
+    let writes = mocks.applies(&[CasOutcome::Lost, CasOutcome::Won]);
+    mocks.alerts();
+
+    let handled = handle(mocks, notice(payment("4200000999"))).await.unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    let written = calls(&writes);
+    assert_eq!(written.len(), 2);
+    assert_flagged(&written[1], &moved_on, AnomalyKind::DuplicatePayment);
+}
+
+#[tokio::test]
+async fn an_order_that_keeps_changing_is_an_error_so_that_wechat_retries() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.stores(unpaid_order());
+    let writes = mocks.applies(&[CasOutcome::Lost; 5]);
+    wechat_confirms(&mut mocks, 5);
+
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    assert_eq!(calls(&writes).len(), 5);
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Error);
+}
+
+#[tokio::test]
+async fn nothing_is_acknowledged_when_the_callback_cannot_be_logged() {
+    let mut mocks = Mocks::default();
+    mocks
+        .notifications
+        .expect_record()
+        .returning(|_| Err(storage_down()));
+    mocks.notifications.expect_set_outcome().never();
+    mocks.orders.expect_find().never();
+    mocks.applies_nothing();
+
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn storage_errors_while_paying_are_errors_and_logged_as_such() {
+    // Reading the order fails.
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks
+        .orders
+        .expect_find()
+        .returning(|_| Err(storage_down()));
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Error);
+
+    // Writing the payment fails: not durable, so not acknowledged.
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    wechat_confirms(&mut mocks, 1);
+    mocks
+        .orders
+        .expect_apply()
+        .times(1)
+        .returning(|_| Err(storage_down()));
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    let recorded = calls(&outcomes);
+    assert_eq!(recorded[0].1, NotificationOutcome::Error);
+    assert!(
+        recorded[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("connection refused")
+    );
+}
+
+#[tokio::test]
+async fn a_failure_to_store_the_audit_outcome_does_not_undo_the_payment() {
+    let mut mocks = Mocks::default();
+    mocks.notifications.expect_record().returning(|_| {
+        Ok(LoggedNotification {
+            id: 7,
+            seen_before: true,
+        })
+    });
+    mocks
+        .notifications
+        .expect_set_outcome()
+        .times(1)
+        .returning(|_, _, _, _| Err(storage_down()));
+    mocks.finds(vec![Some(unpaid_order())]);
+    mocks.applies(&[CasOutcome::Won]);
+    wechat_confirms(&mut mocks, 1);
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
+}
+
+#[tokio::test]
+async fn a_malformed_callback_is_logged_as_rejected() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.orders.expect_find().never();
+    let raw = notice(payment(TRANSACTION)).raw;
+
+    PaymentService::new(mocks.ports())
+        .reject_malformed(&raw, "body is not JSON")
+        .await
+        .unwrap();
+
+    let recorded = calls(&outcomes);
+    assert_eq!(
+        recorded,
+        vec![(
+            7,
+            NotificationOutcome::Rejected,
+            Some("body is not JSON".to_owned())
+        )]
+    );
+
+    let mut mocks = Mocks::default();
+    mocks
+        .notifications
+        .expect_record()
+        .returning(|_| Err(storage_down()));
+    let error = PaymentService::new(mocks.ports())
+        .reject_malformed(&raw, "body is not JSON")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+}
+
+// --- create_payment -------------------------------------------------------------------
+
+fn owner() -> OpenId {
+    OpenId::parse(OPENID).unwrap()
+}
+
+#[tokio::test]
+async fn the_owner_gets_payment_parameters_for_the_order_price() {
+    let mut mocks = Mocks::default();
+    mocks.stores(unpaid_order());
+    let requests: Calls<PaymentRequest> = Calls::default();
+    let sink = requests.clone();
+    mocks
+        .gateway
+        .expect_create_payment()
+        .times(1)
+        .returning(move |request| {
+            sink.lock().unwrap().push(request.clone());
+            Ok(PaymentParams(
+                serde_json::json!({"package": "prepay_id=wx1"}),
+            ))
+        });
+
+    let params = PaymentService::new(mocks.ports())
+        .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
+        .await
+        .unwrap();
+
+    assert_eq!(params.0["package"], "prepay_id=wx1");
+    let request = calls(&requests).remove(0);
+    assert_eq!(request.order_number.as_str(), ORDER_NUMBER);
+    assert_eq!(request.openid, owner());
+    assert_eq!(request.amount, Fen::new(625));
+    assert_eq!(request.client_ip, "10.0.0.9");
+    assert!(
+        request.description.contains("Unitel"),
+        "{}",
+        request.description
+    );
+}
+
+#[tokio::test]
+async fn another_users_order_cannot_be_paid_and_looks_missing() {
+    let mut mocks = Mocks::default();
+    mocks.stores(unpaid_order());
+    mocks.gateway.expect_create_payment().never();
+    let stranger = OpenId::parse("o-stranger").unwrap();
+    let service = PaymentService::new(mocks.ports());
+
+    let error = service
+        .create_payment(&stranger, ORDER_NUMBER, "10.0.0.9")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::NotFound(_)), "{error:?}");
+
+    let error = service
+        .create_payment(&owner(), order_number(3).as_str(), "10.0.0.9")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::NotFound(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn only_unpaid_orders_can_be_paid() {
+    for order in [paid_order(), closed_order(), refunding_order()] {
+        let mut mocks = Mocks::default();
+        mocks.stores(order.clone());
+        mocks.gateway.expect_create_payment().never();
+        let error = PaymentService::new(mocks.ports())
+            .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, ServiceError::Conflict(_)),
+            "{}: {error:?}",
+            order.payment_status
+        );
+    }
+}
+
+#[tokio::test]
+async fn gateway_errors_on_create_payment_are_mapped() {
+    let cases = [
+        (GatewayError::Unavailable("timeout".to_owned()), "upstream"),
+        (
+            GatewayError::Rejected {
+                code: "PARAM_ERROR".to_owned(),
+                message: "bad".to_owned(),
+            },
+            "upstream",
+        ),
+        (GatewayError::OrderPaid, "conflict"),
+        (GatewayError::OrderClosed, "conflict"),
+        (GatewayError::NotFound, "not found"),
+    ];
+    for (gateway_error, expected) in cases {
+        let mut mocks = Mocks::default();
+        mocks.stores(unpaid_order());
+        let answer = gateway_error.clone();
+        mocks
+            .gateway
+            .expect_create_payment()
+            .returning(move |_| Err(answer.clone()));
+        let error = PaymentService::new(mocks.ports())
+            .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
+            .await
+            .unwrap_err();
+        let kind = match error {
+            ServiceError::Upstream(_) => "upstream",
+            ServiceError::Conflict(_) => "conflict",
+            ServiceError::NotFound(_) => "not found",
+            ServiceError::Validation(_) | ServiceError::Unavailable(_) => "other",
+        };
+        assert_eq!(kind, expected, "{gateway_error:?}");
+    }
+}
+
+// --- sync_with_gateway ----------------------------------------------------------------
+
+fn number() -> OrderNumber {
+    unpaid_order().number
+}
+
+#[tokio::test]
+async fn a_payment_found_by_query_is_trusted_without_attach() {
+    let mut mocks = Mocks::default();
+    let mut found = payment(TRANSACTION);
+    found.attach = None;
+    mocks
+        .gateway
+        .expect_query_order()
+        .times(1)
+        .returning(move |_| Ok(TradeState::Paid(found.clone())));
+    mocks.finds(vec![Some(unpaid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+
+    let handled = PaymentService::new(mocks.ports())
+        .sync_with_gateway(&number())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
+    assert!(handled.dispatch);
+    let write = only_write(&writes);
+    assert_eq!(write.order.payment_status, PaymentStatus::Paid);
+    assert!(
+        write.event.reason.contains("query"),
+        "{}",
+        write.event.reason
+    );
+}
+
+#[tokio::test]
+async fn a_query_with_the_wrong_amount_is_still_an_anomaly() {
+    let mut mocks = Mocks::default();
+    let mut found = payment(TRANSACTION);
+    found.amount = Fen::new(1);
+    mocks
+        .gateway
+        .expect_query_order()
+        .returning(move |_| Ok(TradeState::Paid(found.clone())));
+    mocks.finds(vec![Some(unpaid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.alerts();
+
+    let handled = PaymentService::new(mocks.ports())
+        .sync_with_gateway(&number())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_flagged(
+        &only_write(&writes),
+        &unpaid_order(),
+        AnomalyKind::AmountMismatch,
+    );
+}
+
+#[tokio::test]
+async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
+    for state in [
+        TradeState::NotPaid,
+        TradeState::UserPaying,
+        TradeState::Closed,
+        TradeState::Revoked,
+        TradeState::PayError,
+        TradeState::NotFound,
+    ] {
+        let mut mocks = Mocks::default();
+        let answer = state.clone();
+        mocks
+            .gateway
+            .expect_query_order()
+            .returning(move |_| Ok(answer.clone()));
+        mocks.orders.expect_find().never();
+        mocks.applies_nothing();
+        let handled = PaymentService::new(mocks.ports())
+            .sync_with_gateway(&number())
+            .await
+            .unwrap();
+        assert_eq!(handled, None, "{state:?}");
+    }
+
+    let mut mocks = Mocks::default();
+    mocks
+        .gateway
+        .expect_query_order()
+        .returning(|_| Err(GatewayError::Unavailable("timeout".to_owned())));
+    mocks.applies_nothing();
+    let error = PaymentService::new(mocks.ports())
+        .sync_with_gateway(&number())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Upstream(_)), "{error:?}");
+}
