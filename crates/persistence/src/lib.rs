@@ -1,1 +1,39 @@
-//! placeholder
+//! SeaORM adapter implementing elife's storage ports on SQLite, MySQL/MariaDB and
+//! PostgreSQL.
+//!
+//! ```ignore
+//! let db = elife_persistence::connect(&url, &PoolSettings::default()).await?;
+//! elife_persistence::migrate_up(&db).await?;
+//! let orders = SeaOrmOrderRepository::new(db.clone());
+//! ```
+//!
+//! Every order change is one conditional `UPDATE` on (number, statuses, version) whose
+//! rows-affected decides the winner, committed with its `order_events` row. Nothing relies
+//! on `SELECT ... FOR UPDATE`, which SQLite ignores.
+
+mod connection;
+pub mod entities;
+mod error;
+mod exchange_rates;
+mod job_leases;
+mod notifications;
+mod orders;
+mod paging;
+mod refunds;
+mod statistics;
+mod time;
+mod users;
+
+pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
+pub use error::map_db_err;
+pub use exchange_rates::SeaOrmExchangeRateRepository;
+pub use job_leases::SeaOrmJobLeases;
+pub use notifications::SeaOrmPaymentNotificationLog;
+pub use orders::SeaOrmOrderRepository;
+pub use refunds::SeaOrmRefundRepository;
+pub use statistics::{SeaOrmStatisticsRepository, china_day_start};
+pub use time::truncated as truncate_timestamp;
+pub use users::SeaOrmUserRepository;
+
+pub use migration::{Migrator, MigratorTrait};
+pub use sea_orm::{DatabaseConnection, DbBackend};

@@ -1,0 +1,159 @@
+//! Exchange rates, stored with exactly four decimals on every backend.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use elife_domain::money::ExchangeRate;
+use elife_domain::ports::{ExchangeRateRepository, RepositoryError, StoredRate};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use crate::entities::exact_rate::RATE_SCALE;
+use crate::entities::{ExactRate, exchange_rates};
+use crate::error::{corrupt, map_db_err};
+use crate::time::{from_db, to_db};
+
+/// `DECIMAL(10,4)` holds at most 999999.9999.
+const RATE_LIMIT: i64 = 1_000_000;
+
+/// The stored form of a rate: four decimals; refused when that would round it.
+pub(crate) fn rate_to_db(rate: ExchangeRate) -> Result<ExactRate, RepositoryError> {
+    let value = rate.value();
+    if value.normalize().scale() > RATE_SCALE || value.abs() >= Decimal::from(RATE_LIMIT) {
+        return Err(RepositoryError::Corrupt(format!(
+            "rate {value} cannot be stored exactly: at most 6 integer digits and {RATE_SCALE} decimals"
+        )));
+    }
+    let mut stored = value;
+    stored.rescale(RATE_SCALE);
+    Ok(ExactRate(stored))
+}
+
+#[derive(Debug, Clone)]
+pub struct SeaOrmExchangeRateRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmExchangeRateRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SeaOrmExchangeRateRepository { db }
+    }
+
+    async fn update(
+        &self,
+        pair: &str,
+        rate: ExactRate,
+        now: chrono::NaiveDateTime,
+    ) -> Result<u64, RepositoryError> {
+        exchange_rates::Entity::update_many()
+            .col_expr(exchange_rates::Column::Rate, Expr::value(rate))
+            .col_expr(exchange_rates::Column::IsActive, Expr::value(true))
+            .col_expr(exchange_rates::Column::UpdatedAt, Expr::value(now))
+            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .exec(&self.db)
+            .await
+            .map(|result| result.rows_affected)
+            .map_err(map_db_err)
+    }
+
+    async fn find(&self, pair: &str) -> Result<Option<exchange_rates::Model>, RepositoryError> {
+        exchange_rates::Entity::find()
+            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)
+    }
+}
+
+#[async_trait]
+impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
+    async fn active(&self, pair: &str) -> Result<Option<StoredRate>, RepositoryError> {
+        exchange_rates::Entity::find()
+            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .filter(exchange_rates::Column::IsActive.eq(true))
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .map(stored_rate)
+            .transpose()
+    }
+
+    async fn set(
+        &self,
+        pair: &str,
+        rate: ExchangeRate,
+        now: DateTime<Utc>,
+    ) -> Result<StoredRate, RepositoryError> {
+        let stored = rate_to_db(rate)?;
+        let now = to_db(now);
+        // MySQL counts an update that changes nothing as 0 rows, so a miss is not proof that
+        // the pair is missing: the insert's unique violation settles it.
+        if self.update(pair, stored, now).await? == 0 {
+            let inserted = exchange_rates::Entity::insert(exchange_rates::ActiveModel {
+                id: NotSet,
+                currency_pair: Set(pair.to_owned()),
+                rate: Set(stored),
+                is_active: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(map_db_err);
+            match inserted {
+                Ok(_) => {}
+                Err(RepositoryError::Duplicate(_)) => {
+                    self.update(pair, stored, now).await?;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let row = self
+            .find(pair)
+            .await?
+            .ok_or_else(|| corrupt("exchange rate vanished after being set", pair))?;
+        stored_rate(row)
+    }
+}
+
+fn stored_rate(row: exchange_rates::Model) -> Result<StoredRate, RepositoryError> {
+    Ok(StoredRate {
+        rate: ExchangeRate::new(row.rate.0)
+            .map_err(|e| corrupt(&format!("rate of {}", row.currency_pair), e))?,
+        pair: row.currency_pair,
+        is_active: row.is_active,
+        updated_at: from_db(row.updated_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn rate(value: Decimal) -> ExchangeRate {
+        ExchangeRate::new(value).unwrap()
+    }
+
+    #[test]
+    fn stores_four_decimals() {
+        assert_eq!(
+            rate_to_db(rate(dec!(480))).unwrap().0.to_string(),
+            "480.0000"
+        );
+        assert_eq!(
+            rate_to_db(rate(dec!(470.12340))).unwrap().0.to_string(),
+            "470.1234"
+        );
+    }
+
+    #[test]
+    fn refuses_rates_that_would_be_rounded_or_overflow() {
+        assert!(rate_to_db(rate(dec!(470.12345))).is_err());
+        assert!(rate_to_db(rate(dec!(1000000))).is_err());
+        assert!(rate_to_db(rate(dec!(999999.9999))).is_ok());
+    }
+}

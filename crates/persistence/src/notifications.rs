@@ -1,0 +1,220 @@
+//! The audit log of every payment and refund callback, deduplicated on
+//! (channel, transaction_id, kind).
+
+use async_trait::async_trait;
+use elife_domain::ports::{
+    IncomingNotification, LoggedNotification, NotificationKind, NotificationOutcome,
+    NotificationRecord, Page, PageRequest, PaymentNotificationLog, RepositoryError,
+};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::entities::payment_notifications as rows;
+use crate::error::{corrupt, map_db_err};
+use crate::paging::window;
+use crate::time::{from_db, to_db};
+
+#[derive(Debug, Clone)]
+pub struct SeaOrmPaymentNotificationLog {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmPaymentNotificationLog {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SeaOrmPaymentNotificationLog { db }
+    }
+
+    /// The callback was logged before: count the retry on the first row and return it.
+    async fn count_retry(
+        &self,
+        notification: &IncomingNotification,
+        transaction_id: &str,
+    ) -> Result<LoggedNotification, RepositoryError> {
+        let same = || {
+            rows::Column::Channel
+                .eq(notification.channel.as_str())
+                .and(rows::Column::TransactionId.eq(transaction_id))
+                .and(rows::Column::Kind.eq(kind_to_db(notification.kind)))
+        };
+        rows::Entity::update_many()
+            .col_expr(
+                rows::Column::RetryCount,
+                Expr::col(rows::Column::RetryCount).add(1),
+            )
+            .col_expr(
+                rows::Column::UpdatedAt,
+                Expr::value(to_db(notification.received_at)),
+            )
+            .filter(same())
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        let first = rows::Entity::find()
+            .filter(same())
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .ok_or_else(|| {
+                corrupt(
+                    "duplicate notification without its first row",
+                    transaction_id,
+                )
+            })?;
+        Ok(LoggedNotification {
+            id: first.id,
+            seen_before: true,
+        })
+    }
+}
+
+#[async_trait]
+impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
+    async fn record(
+        &self,
+        notification: &IncomingNotification,
+    ) -> Result<LoggedNotification, RepositoryError> {
+        let at = to_db(notification.received_at);
+        let row = rows::ActiveModel {
+            id: NotSet,
+            channel: Set(notification.channel.clone()),
+            kind: Set(kind_to_db(notification.kind).to_owned()),
+            order_number: Set(notification.order_number.clone()),
+            transaction_id: Set(notification.transaction_id.clone()),
+            headers: Set(notification.headers.clone()),
+            raw_body: Set(notification.raw_body.clone()),
+            client_ip: Set(notification.client_ip.clone()),
+            outcome: Set(NotificationOutcome::Received.as_str().to_owned()),
+            error_message: Set(None),
+            processing_ms: Set(None),
+            retry_count: Set(0),
+            created_at: Set(at),
+            updated_at: Set(at),
+        };
+        // Insert first and let the unique index decide: portable, and race-free where a
+        // "select then insert" is not. Outside a transaction, so PostgreSQL has nothing to
+        // abort when the insert is refused.
+        match rows::Entity::insert(row).exec(&self.db).await {
+            Ok(inserted) => Ok(LoggedNotification {
+                id: inserted.last_insert_id,
+                seen_before: false,
+            }),
+            Err(error) => match (map_db_err(error), notification.transaction_id.as_deref()) {
+                (RepositoryError::Duplicate(_), Some(transaction_id)) => {
+                    self.count_retry(notification, transaction_id).await
+                }
+                (other, _) => Err(other),
+            },
+        }
+    }
+
+    async fn set_outcome(
+        &self,
+        id: i64,
+        outcome: NotificationOutcome,
+        error_message: Option<String>,
+        processing_ms: i64,
+    ) -> Result<(), RepositoryError> {
+        let updated = rows::Entity::update_many()
+            .col_expr(rows::Column::Outcome, Expr::value(outcome.as_str()))
+            .col_expr(rows::Column::ErrorMessage, Expr::value(error_message))
+            .col_expr(rows::Column::ProcessingMs, Expr::value(processing_ms))
+            .filter(rows::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        // MySQL reports 0 rows when nothing changed, so look before calling the id unknown.
+        if updated.rows_affected == 0
+            && rows::Entity::find_by_id(id)
+                .one(&self.db)
+                .await
+                .map_err(map_db_err)?
+                .is_none()
+        {
+            return Err(RepositoryError::Corrupt(format!(
+                "payment notification {id} does not exist"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        outcome: Option<NotificationOutcome>,
+        page: PageRequest,
+    ) -> Result<Page<NotificationRecord>, RepositoryError> {
+        let mut query = rows::Entity::find();
+        if let Some(outcome) = outcome {
+            query = query.filter(rows::Column::Outcome.eq(outcome.as_str()));
+        }
+        let window = window(page);
+        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
+        let items = if window.limit == 0 {
+            Vec::new()
+        } else {
+            query
+                .order_by_desc(rows::Column::Id)
+                .offset(window.offset)
+                .limit(window.limit)
+                .all(&self.db)
+                .await
+                .map_err(map_db_err)?
+                .into_iter()
+                .map(record_from_row)
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(Page {
+            items,
+            total,
+            page: window.number,
+            limit: window.limit,
+        })
+    }
+}
+
+fn kind_to_db(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::Payment => "payment",
+        NotificationKind::Refund => "refund",
+    }
+}
+
+fn kind_from_db(value: &str) -> Result<NotificationKind, RepositoryError> {
+    [NotificationKind::Payment, NotificationKind::Refund]
+        .into_iter()
+        .find(|kind| kind_to_db(*kind) == value)
+        .ok_or_else(|| corrupt("notification kind", value))
+}
+
+fn outcome_from_db(value: &str) -> Result<NotificationOutcome, RepositoryError> {
+    [
+        NotificationOutcome::Received,
+        NotificationOutcome::Processed,
+        NotificationOutcome::Duplicate,
+        NotificationOutcome::Rejected,
+        NotificationOutcome::Error,
+    ]
+    .into_iter()
+    .find(|outcome| outcome.as_str() == value)
+    .ok_or_else(|| corrupt("notification outcome", value))
+}
+
+fn record_from_row(row: rows::Model) -> Result<NotificationRecord, RepositoryError> {
+    Ok(NotificationRecord {
+        id: row.id,
+        kind: kind_from_db(&row.kind)?,
+        outcome: outcome_from_db(&row.outcome)?,
+        channel: row.channel,
+        order_number: row.order_number,
+        transaction_id: row.transaction_id,
+        error_message: row.error_message,
+        processing_ms: row.processing_ms,
+        retry_count: row.retry_count,
+        client_ip: row.client_ip,
+        raw_body: row.raw_body,
+        created_at: from_db(row.created_at),
+    })
+}
