@@ -1,0 +1,13 @@
+//! The persistence suite: every port against the database named by
+//! `ELIFE_TEST_DATABASE_URL` (default: a fresh SQLite file per test). For MySQL/MariaDB and
+//! PostgreSQL URLs each test creates its own database `elife_test_<random>` on that server
+//! and drops it afterwards.
+
+mod common;
+mod leases;
+mod notifications;
+mod orders;
+mod refunds;
+mod schema;
+mod statistics;
+mod users_and_rates;

@@ -1,0 +1,170 @@
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use elife_domain::money::ExchangeRate;
+use elife_domain::order::OpenId;
+use elife_domain::ports::{
+    ExchangeRateRepository, RepositoryError, UserRepository, WechatIdentity,
+};
+use elife_domain::testing::t0;
+use elife_persistence::{SeaOrmExchangeRateRepository, SeaOrmUserRepository};
+use rust_decimal_macros::dec;
+
+use crate::common::TestDb;
+
+fn identity(openid: &str, unionid: Option<&str>, appid: Option<&str>) -> WechatIdentity {
+    WechatIdentity {
+        openid: OpenId::parse(openid).unwrap(),
+        unionid: unionid.map(str::to_owned),
+        appid: appid.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_first_visit_creates_the_user_and_later_visits_refresh_it() {
+    let test = TestDb::new().await;
+    let users = SeaOrmUserRepository::new(test.db.clone());
+    let created = users
+        .upsert(&identity("o-1", None, Some("wx-app")), t0())
+        .await
+        .unwrap();
+    assert_eq!(created.openid.as_str(), "o-1");
+    assert_eq!(created.created_at, t0());
+    assert_eq!(created.appid.as_deref(), Some("wx-app"));
+
+    let later = t0() + TimeDelta::hours(1);
+    let refreshed = users
+        .upsert(&identity("o-1", Some("u-1"), None), later)
+        .await
+        .unwrap();
+    assert_eq!(refreshed.created_at, t0());
+    assert_eq!(refreshed.updated_at, later);
+    assert_eq!(refreshed.unionid.as_deref(), Some("u-1"));
+    // A missing appid does not erase the known one.
+    assert_eq!(refreshed.appid.as_deref(), Some("wx-app"));
+}
+
+#[tokio::test]
+async fn the_unionid_finds_the_same_person_under_another_openid() {
+    let test = TestDb::new().await;
+    let users = SeaOrmUserRepository::new(test.db.clone());
+    users
+        .upsert(&identity("o-app-a", Some("u-42"), Some("app-a")), t0())
+        .await
+        .unwrap();
+    let found = users
+        .upsert(
+            &identity("o-app-b", Some("u-42"), Some("app-b")),
+            t0() + TimeDelta::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.openid.as_str(), "o-app-a");
+    assert_eq!(found.updated_at, t0() + TimeDelta::minutes(1));
+    // No second row was created.
+    let again = users
+        .upsert(
+            &identity("o-app-a", None, None),
+            t0() + TimeDelta::minutes(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.unionid.as_deref(), Some("u-42"));
+}
+
+#[tokio::test]
+async fn concurrent_first_visits_of_one_user_all_succeed() {
+    let test = TestDb::new().await;
+    let users = Arc::new(SeaOrmUserRepository::new(test.db.clone()));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let users = Arc::clone(&users);
+            tokio::spawn(async move { users.upsert(&identity("o-race", None, None), t0()).await })
+        })
+        .collect();
+    for task in tasks {
+        let user = task.await.unwrap().expect("every visit gets the user");
+        assert_eq!(user.openid.as_str(), "o-race");
+    }
+}
+
+#[tokio::test]
+async fn the_seeded_rate_is_active_and_exact() {
+    let test = TestDb::new().await;
+    let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let seeded = rates
+        .active(ExchangeRate::MNT_TO_CNY)
+        .await
+        .unwrap()
+        .expect("seeded by the migrations");
+    assert_eq!(seeded.rate.value(), dec!(480.0000));
+    assert_eq!(seeded.rate.value().to_string(), migration::SEED_MNT_TO_CNY);
+    assert!(seeded.is_active);
+    assert_eq!(rates.active("USD_TO_CNY").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
+    let test = TestDb::new().await;
+    let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let now = t0() + TimeDelta::days(1);
+    for value in [dec!(470.1234), dec!(0.0001), dec!(999999.9999), dec!(481)] {
+        let rate = ExchangeRate::new(value).unwrap();
+        let stored = rates
+            .set(ExchangeRate::MNT_TO_CNY, rate, now)
+            .await
+            .unwrap();
+        assert_eq!(stored.rate, rate);
+        let active = rates
+            .active(ExchangeRate::MNT_TO_CNY)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(active.rate.value(), value, "{value} changed in storage");
+        assert_eq!(active.updated_at, now);
+    }
+    // Setting the same value twice is not an error (MySQL reports 0 changed rows).
+    let same = ExchangeRate::new(dec!(481)).unwrap();
+    rates
+        .set(ExchangeRate::MNT_TO_CNY, same, now)
+        .await
+        .unwrap();
+
+    let created = rates
+        .set("MNT_TO_USD", ExchangeRate::new(dec!(3450.5)).unwrap(), now)
+        .await
+        .unwrap();
+    assert_eq!(created.pair, "MNT_TO_USD");
+    assert_eq!(
+        rates
+            .active("MNT_TO_USD")
+            .await
+            .unwrap()
+            .unwrap()
+            .rate
+            .value()
+            .to_string(),
+        "3450.5000"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_that_would_be_rounded_is_refused_and_the_old_one_stays() {
+    let test = TestDb::new().await;
+    let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let error = rates
+        .set(
+            ExchangeRate::MNT_TO_CNY,
+            ExchangeRate::new(dec!(470.12345)).unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RepositoryError::Corrupt(_)), "{error:?}");
+    let active = rates
+        .active(ExchangeRate::MNT_TO_CNY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.rate.value(), dec!(480));
+}
