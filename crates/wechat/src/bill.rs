@@ -93,6 +93,12 @@ impl Statement {
             return Err(malformed(header_line, "the statement has no header"));
         }
         let header = split_header(header_text);
+        if !["交易时间", "商户订单号"]
+            .iter()
+            .all(|column| header.iter().any(|name| name == column))
+        {
+            return Err(malformed(header_line, "not a statement header"));
+        }
 
         let mut rows = Vec::new();
         while let Some((number, line)) = lines.next_if(|(_, line)| line.starts_with('`')) {
@@ -297,7 +303,11 @@ mod tests {
             Statement::parse(""),
             Err(BillError::Malformed { .. })
         ));
-        let short_row = "交易时间,微信订单号\n`2022-03-21 13:51:31\n";
+        assert!(matches!(
+            Statement::parse("not a statement"),
+            Err(BillError::Malformed { line: 1, .. })
+        ));
+        let short_row = "交易时间,商户订单号\n`2022-03-21 13:51:31\n";
         assert!(matches!(
             Statement::parse(short_row),
             Err(BillError::Malformed { line: 2, .. })
@@ -308,7 +318,7 @@ mod tests {
             Statement::parse(bad_amount),
             Err(BillError::Malformed { line: 2, .. })
         ));
-        let missing_column = "交易时间,微信订单号\n`2022-03-21,`42\n";
+        let missing_column = "交易时间,商户订单号\n`2022-03-21,`42\n";
         assert!(matches!(
             Statement::parse(missing_column),
             Err(BillError::Malformed { line: 2, .. })
