@@ -1,0 +1,610 @@
+//! Settings from the environment (and `.env`), typed and validated once at start-up.
+//!
+//! Variable names follow the old NestJS backend where it had one, so that an existing
+//! deployment keeps its configuration.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use elife_domain::msisdn::OperatorPrefixes;
+
+/// A setting that is missing, malformed, or not allowed here; names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("{name} must be set in production: {why}")]
+    MissingInProduction { name: &'static str, why: String },
+    #[error("{name}={value} is not allowed in production: {why}")]
+    ForbiddenInProduction {
+        name: &'static str,
+        value: String,
+        why: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn is_production(self) -> bool {
+        match self {
+            Environment::Production => true,
+            Environment::Development => false,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        })
+    }
+}
+
+/// `SANDBOX`: whether the outside APIs are the in-process simulators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// Simulators when the real credentials are missing (development only).
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    /// Connection attempts at start-up before giving up.
+    pub max_retries: u32,
+    pub retry_delay: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatSettings {
+    /// Base of Cloud Hosting's pay API (`WECHAT_PAY_API_URL`).
+    pub api_url: String,
+    pub env_id: String,
+    pub mch_id: String,
+    pub callback_service: String,
+    pub callback_path: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnitelSettings {
+    pub api_url: String,
+    pub username: String,
+    pub password: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub enabled: bool,
+    pub order_expire_minutes: i64,
+    /// A claim older than this without an answer is marked unknown; must exceed the
+    /// Unitel timeout so that a live call is never declared lost.
+    pub stale_submission_minutes: i64,
+    pub auto_refund: bool,
+    /// Timezone of the daily report at 02:00.
+    pub report_timezone: Tz,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub host: String,
+    /// `0` picks a free port (tests).
+    pub port: u16,
+    pub database: DatabaseSettings,
+    pub log_level: String,
+    /// Directory of the rotating `combined.log`; `None` logs to stdout only.
+    pub log_dir: Option<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub alert_webhook_url: Option<String>,
+    pub admin_token: Option<String>,
+    pub mock_identity_enabled: bool,
+    pub operator_prefixes: OperatorPrefixes,
+    pub sandbox: SandboxMode,
+    pub wechat: WechatSettings,
+    pub unitel: UnitelSettings,
+    pub jobs: JobSettings,
+    /// Swagger UI at `/api`; off in production unless `SWAGGER_ENABLED=true`.
+    pub swagger_enabled: bool,
+    /// Bound on the whole payment callback, so that WeChat gets an answer within 5 s.
+    pub callback_timeout: Duration,
+    /// Largest accepted JSON body.
+    pub body_limit_bytes: usize,
+    pub rate_limit_orders_per_minute: u32,
+    pub rate_limit_payments_per_minute: u32,
+}
+
+/// Every variable the server reads, with its default and meaning (for `.env.example`
+/// and `--help`).
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("ELIFE_ENV", "development", "development | production"),
+    ("HOST", "127.0.0.1", "address to listen on"),
+    ("PORT", "3000", "port to listen on"),
+    (
+        "DATABASE_URL",
+        "sqlite://elife.db?mode=rwc",
+        "sqlite://, mysql:// or postgres:// URL",
+    ),
+    ("DB_MAX_RETRIES", "5", "connection attempts at start-up"),
+    (
+        "DB_RETRY_DELAY",
+        "3000",
+        "milliseconds between connection attempts",
+    ),
+    (
+        "LOG_LEVEL",
+        "info",
+        "tracing filter, e.g. info or elife=debug",
+    ),
+    (
+        "LOG_DIR",
+        "logs",
+        "directory of the daily-rotated combined.log; empty: stdout only",
+    ),
+    (
+        "CORS_ALLOWED_ORIGINS",
+        "",
+        "comma-separated origins; empty: same-origin only",
+    ),
+    (
+        "ORDER_EXPIRE_MINUTES",
+        "30",
+        "unpaid orders are closed after this",
+    ),
+    (
+        "STALE_SUBMISSION_MINUTES",
+        "10",
+        "an unanswered top-up claim older than this becomes unknown",
+    ),
+    (
+        "AUTO_REFUND",
+        "false",
+        "refund definitively failed top-ups automatically",
+    ),
+    (
+        "ALERT_WEBHOOK_URL",
+        "",
+        "WeCom robot webhook for alerts; empty: log only",
+    ),
+    (
+        "ADMIN_TOKEN",
+        "",
+        "bearer token of the admin endpoints; empty: admin disabled",
+    ),
+    (
+        "MOCK_IDENTITY_ENABLED",
+        "false",
+        "honour X-Mock-Openid (never in production)",
+    ),
+    (
+        "OPERATOR_PREFIXES",
+        "Unitel:80,86,88,89;Mobicom:85,94,95,99;Skytel:90,91,96;G-Mobile:93,97,98;Ondo:60",
+        "number ranges per operator",
+    ),
+    (
+        "SANDBOX",
+        "auto",
+        "auto | on | off: use the in-process simulators",
+    ),
+    (
+        "JOBS_ENABLED",
+        "true",
+        "run the scheduled jobs in this instance",
+    ),
+    (
+        "REPORT_TIMEZONE",
+        "Asia/Shanghai",
+        "timezone of the daily report at 02:00",
+    ),
+    (
+        "SWAGGER_ENABLED",
+        "true outside production",
+        "serve Swagger UI at /api",
+    ),
+    (
+        "CALLBACK_TIMEOUT_MS",
+        "4000",
+        "bound on handling one payment callback",
+    ),
+    ("BODY_LIMIT_BYTES", "65536", "largest accepted JSON body"),
+    ("RATE_LIMIT_ORDERS", "10", "orders per minute per user"),
+    (
+        "RATE_LIMIT_PAYMENTS",
+        "20",
+        "payment creations per minute per user",
+    ),
+    (
+        "WECHAT_PAY_API_URL",
+        "http://api.weixin.qq.com/_/pay",
+        "Cloud Hosting pay API",
+    ),
+    (
+        "WECHAT_ENV_ID",
+        "",
+        "Cloud Hosting environment id (CBR_ENV_ID also read)",
+    ),
+    (
+        "WECHAT_MCH_ID",
+        "",
+        "merchant number bound in the Cloud Hosting console",
+    ),
+    (
+        "WECHAT_PAYMENT_CALLBACK_SERVICE",
+        "elife",
+        "Cloud Hosting service receiving callbacks",
+    ),
+    (
+        "WECHAT_PAYMENT_CALLBACK_PATH",
+        "/payment/callback",
+        "path of the payment callback",
+    ),
+    ("WECHAT_TIMEOUT", "10000", "milliseconds per pay API call"),
+    (
+        "UNITEL_API_URL",
+        "https://api.unitel.mn/api/v1",
+        "Unitel API base",
+    ),
+    ("UNITEL_USERNAME", "", "Unitel basic-auth user"),
+    ("UNITEL_PASSWORD", "", "Unitel basic-auth password"),
+    ("UNITEL_TIMEOUT", "30000", "milliseconds per Unitel call"),
+];
+
+impl Settings {
+    /// Reads `.env` if present, then the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        // A missing .env is normal; a malformed one is worth a warning but not a crash.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            eprintln!("warning: .env ignored: {error}");
+        }
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Builds and validates the settings from any source of variables (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let environment = match get("ELIFE_ENV").or_else(|| get("NODE_ENV")).as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "ELIFE_ENV",
+                    format!("expected development or production, got {other:?}"),
+                ));
+            }
+        };
+        let sandbox = match get("SANDBOX").as_deref() {
+            None | Some("auto") => SandboxMode::Auto,
+            Some("on") | Some("true") | Some("1") => SandboxMode::On,
+            Some("off") | Some("false") | Some("0") => SandboxMode::Off,
+            Some(other) => {
+                return Err(invalid(
+                    "SANDBOX",
+                    format!("expected auto, on or off, got {other:?}"),
+                ));
+            }
+        };
+        let operator_prefixes = match get("OPERATOR_PREFIXES") {
+            None => OperatorPrefixes::default(),
+            Some(spec) => OperatorPrefixes::parse(&spec)
+                .map_err(|error| invalid("OPERATOR_PREFIXES", error.to_string()))?,
+        };
+        let report_timezone = match get("REPORT_TIMEZONE") {
+            None => chrono_tz::Asia::Shanghai,
+            Some(name) => Tz::from_str(&name)
+                .map_err(|error| invalid("REPORT_TIMEZONE", error.to_string()))?,
+        };
+        let settings = Settings {
+            environment,
+            host: get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
+            port: parse_or(&get, "PORT", 3000)?,
+            database: DatabaseSettings {
+                url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://elife.db?mode=rwc".to_owned()),
+                max_retries: parse_or(&get, "DB_MAX_RETRIES", 5)?,
+                retry_delay: Duration::from_millis(parse_or(&get, "DB_RETRY_DELAY", 3000)?),
+            },
+            log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
+            log_dir: match lookup("LOG_DIR") {
+                Some(dir) if dir.trim().is_empty() => None,
+                Some(dir) => Some(dir.trim().to_owned()),
+                None => Some("logs".to_owned()),
+            },
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(|origins| {
+                    origins
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|origin| !origin.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            alert_webhook_url: get("ALERT_WEBHOOK_URL"),
+            admin_token: get("ADMIN_TOKEN"),
+            mock_identity_enabled: parse_bool(&get, "MOCK_IDENTITY_ENABLED", false)?,
+            operator_prefixes,
+            sandbox,
+            wechat: WechatSettings {
+                api_url: get("WECHAT_PAY_API_URL")
+                    .unwrap_or_else(|| elife_wechat::CloudPayConfig::DEFAULT_BASE_URL.to_owned()),
+                env_id: get("WECHAT_ENV_ID")
+                    .or_else(|| get("CBR_ENV_ID"))
+                    .unwrap_or_default(),
+                mch_id: get("WECHAT_MCH_ID").unwrap_or_default(),
+                callback_service: get("WECHAT_PAYMENT_CALLBACK_SERVICE")
+                    .unwrap_or_else(|| "elife".to_owned()),
+                callback_path: get("WECHAT_PAYMENT_CALLBACK_PATH")
+                    .unwrap_or_else(|| "/payment/callback".to_owned()),
+                timeout: Duration::from_millis(parse_or(&get, "WECHAT_TIMEOUT", 10_000)?),
+            },
+            unitel: UnitelSettings {
+                api_url: get("UNITEL_API_URL")
+                    .unwrap_or_else(|| "https://api.unitel.mn/api/v1".to_owned()),
+                username: get("UNITEL_USERNAME").unwrap_or_default(),
+                password: get("UNITEL_PASSWORD").unwrap_or_default(),
+                timeout: Duration::from_millis(parse_or(&get, "UNITEL_TIMEOUT", 30_000)?),
+            },
+            jobs: JobSettings {
+                enabled: parse_bool(&get, "JOBS_ENABLED", true)?,
+                order_expire_minutes: parse_or(&get, "ORDER_EXPIRE_MINUTES", 30)?,
+                stale_submission_minutes: parse_or(&get, "STALE_SUBMISSION_MINUTES", 10)?,
+                auto_refund: parse_bool(&get, "AUTO_REFUND", false)?,
+                report_timezone,
+            },
+            swagger_enabled: parse_bool(&get, "SWAGGER_ENABLED", !environment.is_production())?,
+            callback_timeout: Duration::from_millis(parse_or(&get, "CALLBACK_TIMEOUT_MS", 4000)?),
+            body_limit_bytes: parse_or(&get, "BODY_LIMIT_BYTES", 64 * 1024)?,
+            rate_limit_orders_per_minute: parse_or(&get, "RATE_LIMIT_ORDERS", 10)?,
+            rate_limit_payments_per_minute: parse_or(&get, "RATE_LIMIT_PAYMENTS", 20)?,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Whether the simulators replace the real APIs, as `SANDBOX` resolves here.
+    pub fn uses_sandbox(&self) -> bool {
+        match self.sandbox {
+            SandboxMode::On => true,
+            SandboxMode::Off => false,
+            SandboxMode::Auto => {
+                !self.environment.is_production() && self.missing_credentials().is_some()
+            }
+        }
+    }
+
+    /// The first real-API credential that is not set.
+    fn missing_credentials(&self) -> Option<(&'static str, &'static str)> {
+        let required = [
+            (
+                "UNITEL_USERNAME",
+                self.unitel.username.is_empty(),
+                "Unitel top-ups",
+            ),
+            (
+                "UNITEL_PASSWORD",
+                self.unitel.password.is_empty(),
+                "Unitel top-ups",
+            ),
+            ("WECHAT_ENV_ID", self.wechat.env_id.is_empty(), "WeChat Pay"),
+            ("WECHAT_MCH_ID", self.wechat.mch_id.is_empty(), "WeChat Pay"),
+        ];
+        required
+            .into_iter()
+            .find(|(_, missing, _)| *missing)
+            .map(|(name, _, what)| (name, what))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.jobs.order_expire_minutes < 1 {
+            return Err(invalid(
+                "ORDER_EXPIRE_MINUTES",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        let unitel_minutes = self.unitel.timeout.as_secs().div_ceil(60);
+        if u64::try_from(self.jobs.stale_submission_minutes).unwrap_or(0) <= unitel_minutes {
+            return Err(invalid(
+                "STALE_SUBMISSION_MINUTES",
+                format!(
+                    "must exceed UNITEL_TIMEOUT ({unitel_minutes} min), or a live top-up would be declared lost"
+                ),
+            ));
+        }
+        if !self.wechat.callback_path.starts_with('/') {
+            return Err(invalid(
+                "WECHAT_PAYMENT_CALLBACK_PATH",
+                "must start with /".to_owned(),
+            ));
+        }
+        if self.rate_limit_orders_per_minute == 0 || self.rate_limit_payments_per_minute == 0 {
+            return Err(invalid(
+                "RATE_LIMIT_ORDERS",
+                "rate limits must be at least 1".to_owned(),
+            ));
+        }
+        if self.callback_timeout > Duration::from_millis(4900) {
+            return Err(invalid(
+                "CALLBACK_TIMEOUT_MS",
+                "WeChat expects an answer within 5 s; use at most 4900".to_owned(),
+            ));
+        }
+        if !self.environment.is_production() {
+            return Ok(());
+        }
+        if self.sandbox == SandboxMode::On {
+            return Err(ConfigError::ForbiddenInProduction {
+                name: "SANDBOX",
+                value: "on".to_owned(),
+                why: "the simulators move no real money".to_owned(),
+            });
+        }
+        if let Some((name, what)) = self.missing_credentials() {
+            return Err(ConfigError::MissingInProduction {
+                name,
+                why: format!("{what} needs real credentials (SANDBOX is off in production)"),
+            });
+        }
+        if self.mock_identity_enabled {
+            return Err(ConfigError::ForbiddenInProduction {
+                name: "MOCK_IDENTITY_ENABLED",
+                value: "true".to_owned(),
+                why: "anyone could act as any user".to_owned(),
+            });
+        }
+        if self.database.url.contains("mode=memory") || self.database.url.contains(":memory:") {
+            return Err(ConfigError::ForbiddenInProduction {
+                name: "DATABASE_URL",
+                value: self.database.url.clone(),
+                why: "an in-memory database loses every payment on restart".to_owned(),
+            });
+        }
+        if let Some(token) = &self.admin_token
+            && token.len() < 24
+        {
+            return Err(invalid(
+                "ADMIN_TOKEN",
+                "must be at least 24 characters in production".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn invalid(name: &'static str, reason: String) -> ConfigError {
+    ConfigError::Invalid { name, reason }
+}
+
+fn parse_or<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .map_err(|error: T::Err| invalid(name, format!("{raw:?}: {error}"))),
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).map(|raw| raw.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(invalid(
+            name,
+            format!("expected true or false, got {other:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const REAL: &[(&str, &str)] = &[
+        ("ELIFE_ENV", "production"),
+        ("UNITEL_USERNAME", "u"),
+        ("UNITEL_PASSWORD", "p"),
+        ("WECHAT_ENV_ID", "prod-1"),
+        ("WECHAT_MCH_ID", "1712734762"),
+    ];
+
+    #[test]
+    fn no_configuration_means_development_with_sqlite_and_the_sandbox() {
+        let settings = settings(&[]).unwrap();
+        assert_eq!(settings.environment, Environment::Development);
+        assert_eq!(settings.port, 3000);
+        assert_eq!(settings.host, "127.0.0.1");
+        assert_eq!(settings.database.url, "sqlite://elife.db?mode=rwc");
+        assert_eq!(settings.jobs.order_expire_minutes, 30);
+        assert!(!settings.jobs.auto_refund);
+        assert!(settings.uses_sandbox());
+        assert!(settings.swagger_enabled);
+    }
+
+    #[test]
+    fn production_with_credentials_starts_without_the_sandbox() {
+        let settings = settings(REAL).unwrap();
+        assert!(!settings.uses_sandbox());
+        assert!(!settings.swagger_enabled);
+    }
+
+    #[test]
+    fn production_refuses_the_sandbox_and_names_the_setting() {
+        let mut pairs = REAL.to_vec();
+        pairs.push(("SANDBOX", "on"));
+        let error = settings(&pairs).unwrap_err().to_string();
+        assert!(error.contains("SANDBOX"), "{error}");
+    }
+
+    #[test]
+    fn production_refuses_missing_credentials() {
+        let pairs: Vec<_> = REAL
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "WECHAT_MCH_ID")
+            .collect();
+        let error = settings(&pairs).unwrap_err().to_string();
+        assert!(error.contains("WECHAT_MCH_ID"), "{error}");
+    }
+
+    #[test]
+    fn production_refuses_the_mock_identity() {
+        let mut pairs = REAL.to_vec();
+        pairs.push(("MOCK_IDENTITY_ENABLED", "true"));
+        let error = settings(&pairs).unwrap_err().to_string();
+        assert!(error.contains("MOCK_IDENTITY_ENABLED"), "{error}");
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (name, value) in [
+            ("PORT", "eighty"),
+            ("AUTO_REFUND", "maybe"),
+            ("ELIFE_ENV", "staging"),
+            ("SANDBOX", "sometimes"),
+            ("REPORT_TIMEZONE", "Mars/Olympus"),
+            ("OPERATOR_PREFIXES", "Unitel:8x"),
+            ("STALE_SUBMISSION_MINUTES", "0"),
+        ] {
+            let error = settings(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.starts_with(name), "{name}: {error}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The HTTP inbound adapter: routes, envelope, identity, admin credential, limits, OpenAPI.
+
+pub mod admin_auth;
+pub mod envelope;
+pub mod identity;
+pub mod openapi;
+pub mod rate_limit;
+pub mod routes;
+pub mod validation;
+pub mod views;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use envelope::ApiError;
+
+/// Request bodies that are not valid JSON (or too large) get the error envelope too.
+fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "request body is too large",
+            )
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::bad_request("Content-Type must be application/json")
+        }
+        JsonPayloadError::Deserialize(inner) => {
+            ApiError::bad_request(format!("invalid JSON body: {inner}"))
+        }
+        _ => ApiError::bad_request(format!("invalid JSON body: {error}")),
+    };
+    api_error.into()
+}
+
+fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(format!("invalid query: {error}")).into()
+}
+
+fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(format!("invalid path: {error}")).into()
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "Cannot {} {}",
+        request.method(),
+        request.path()
+    )))
+}
+
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+}
+
+/// Every route of the service; shared by the server and the tests.
+pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, swagger: bool) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(body_limit)
+            .error_handler(json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::PayloadConfig::default().limit(body_limit))
+    .service(routes::public::health)
+    .service(routes::public::current_exchange_rate)
+    .service(routes::public::unitel_services)
+    .service(routes::public::postpaid_bill)
+    .service(routes::orders::create_order)
+    // `/orders/my` before `/orders/{orderNumber}`.
+    .service(routes::orders::my_orders)
+    .service(routes::orders::order_detail)
+    .service(routes::payment::create_payment)
+    .service(routes::callback::payment_callback)
+    .service(routes::callback::payment_callback_with_number)
+    .service(routes::statistics::overview)
+    .service(routes::statistics::users)
+    .service(routes::statistics::orders)
+    .service(routes::statistics::revenue)
+    .service(routes::admin::list_orders)
+    .service(routes::admin::order_detail)
+    .service(routes::admin::resolve)
+    .service(routes::admin::refund)
+    .service(routes::admin::sync_payment)
+    .service(routes::admin::set_exchange_rate)
+    .service(routes::admin::notifications)
+    .route("/api-json", web::get().to(openapi_json));
+    if swagger {
+        cfg.service(
+            SwaggerUi::new("/api/{_:.*}").url("/api-doc/openapi.json", openapi::ApiDoc::openapi()),
+        );
+        cfg.route(
+            "/api",
+            web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header(("Location", "/api/"))
+                    .finish()
+            }),
+        );
+    }
+    cfg.default_service(web::to(not_found));
+}

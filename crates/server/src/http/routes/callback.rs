@@ -1,0 +1,216 @@
+//! WeChat Cloud Hosting's payment callback.
+//!
+//! Answers `{"errcode":0,...}` once the payment is durably recorded (or can never be
+//! accepted: recorded as an anomaly), and an error status otherwise so that WeChat retries.
+//! The answer is bounded in time; the top-up starts only after it, never in the request.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use elife_domain::order::OrderNumber;
+use elife_domain::ports::{IncomingNotification, NotificationKind};
+use elife_domain::services::{NotificationHandled, PaymentNotice, RechargeService};
+use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
+use std::sync::Arc;
+
+use super::State;
+use crate::http::identity::{SOURCE_HEADER, client_ip};
+use crate::http::views::CallbackAck;
+use crate::metrics_names;
+
+pub const CHANNEL: &str = "wechat_cloud";
+
+fn ack() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(CALLBACK_ACK)
+}
+
+fn retry_later(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::json())
+        .body(callback_failure_body(message))
+}
+
+fn headers_json(request: &HttpRequest) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| name.as_str() != "authorization" && name.as_str() != "cookie")
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                serde_json::Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+#[utoipa::path(
+    tag = "payment",
+    request_body(content = Object, description = "the Cloud Hosting payment notification (camelCase JSON)"),
+    params(("orderNumber" = String, Path)),
+    responses(
+        (status = 200, description = "recorded (processed, duplicate or rejected for good)", body = CallbackAck),
+        (status = 403, description = "not sent through WeChat Cloud Hosting (no X-WX-SOURCE)", body = CallbackAck),
+        (status = 500, description = "not recorded: WeChat must retry", body = CallbackAck),
+    )
+)]
+#[post("/payment/callback/{orderNumber}")]
+pub async fn payment_callback_with_number(
+    state: State,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    handle(state, request, Some(path.into_inner()), body).await
+}
+
+#[utoipa::path(
+    tag = "payment",
+    request_body(content = Object, description = "the Cloud Hosting payment notification (camelCase JSON)"),
+    responses(
+        (status = 200, description = "recorded (processed, duplicate or rejected for good)", body = CallbackAck),
+        (status = 403, description = "not sent through WeChat Cloud Hosting (no X-WX-SOURCE)", body = CallbackAck),
+        (status = 500, description = "not recorded: WeChat must retry", body = CallbackAck),
+    )
+)]
+#[post("/payment/callback")]
+pub async fn payment_callback(
+    state: State,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    handle(state, request, None, body).await
+}
+
+async fn handle(
+    state: State,
+    request: HttpRequest,
+    path_order_number: Option<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let raw_body = String::from_utf8_lossy(&body).into_owned();
+    let ip = client_ip(&request);
+    tracing::info!(
+        path = %request.path(),
+        ip = %ip,
+        headers = %headers_json(&request),
+        body = %raw_body,
+        "payment callback received"
+    );
+    let parsed = parse_payment_callback(&body);
+    let raw = IncomingNotification {
+        channel: CHANNEL.to_owned(),
+        kind: NotificationKind::Payment,
+        order_number: parsed
+            .as_ref()
+            .ok()
+            .map(|callback| callback.out_trade_no.clone())
+            .or_else(|| path_order_number.clone()),
+        transaction_id: parsed
+            .as_ref()
+            .ok()
+            .map(|callback| callback.transaction_id.clone()),
+        headers: headers_json(&request),
+        raw_body,
+        client_ip: Some(ip),
+        received_at: state.ports.clock.now(),
+    };
+    let from_cloud_hosting = request
+        .headers()
+        .get(SOURCE_HEADER)
+        .is_some_and(|value| !value.is_empty());
+    let work = async {
+        if !from_cloud_hosting {
+            return Err(Rejection::Forbidden(
+                "not sent through WeChat Cloud Hosting (no X-WX-SOURCE)".to_owned(),
+            ));
+        }
+        let callback = parsed.map_err(Rejection::Malformed)?;
+        let notice = PaymentNotice {
+            payment: callback.to_confirmed_payment(),
+            path_order_number,
+            raw: raw.clone(),
+        };
+        state
+            .payments
+            .handle_notification(&notice)
+            .await
+            .map_err(|error| Rejection::Retry(error.to_string()))
+    };
+    let outcome = match tokio::time::timeout(state.callback_timeout, work).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Rejection::Retry(format!(
+            "not handled within {} ms",
+            state.callback_timeout.as_millis()
+        ))),
+    };
+    match outcome {
+        Ok(handled) => {
+            count(handled.outcome.as_str());
+            tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "payment callback handled");
+            if let NotificationHandled {
+                dispatch: true,
+                order_number: Some(number),
+                ..
+            } = handled
+            {
+                start_recharge(&state, number);
+            }
+            ack()
+        }
+        Err(Rejection::Malformed(error)) => {
+            count("rejected");
+            record_rejection(&state, &raw, &error.to_string()).await;
+            match error {
+                // A failed payment needs no retry; a body we cannot read will not improve.
+                CallbackError::NotSuccessful { .. }
+                | CallbackError::NotJson(_)
+                | CallbackError::MissingField(_)
+                | CallbackError::WrongType { .. }
+                | CallbackError::InvalidField { .. }
+                | CallbackError::ForeignOrderNumber(_) => ack(),
+            }
+        }
+        Err(Rejection::Forbidden(reason)) => {
+            count("forbidden");
+            tracing::warn!(%reason, "payment callback refused");
+            record_rejection(&state, &raw, &reason).await;
+            retry_later(StatusCode::FORBIDDEN, &reason)
+        }
+        Err(Rejection::Retry(reason)) => {
+            count("error");
+            tracing::error!(%reason, "payment callback not recorded; WeChat will retry");
+            retry_later(StatusCode::INTERNAL_SERVER_ERROR, &reason)
+        }
+    }
+}
+
+enum Rejection {
+    Forbidden(String),
+    Malformed(CallbackError),
+    Retry(String),
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!(metrics_names::CALLBACKS, "outcome" => outcome).increment(1);
+}
+
+async fn record_rejection(state: &State, raw: &IncomingNotification, reason: &str) {
+    let recording = state.payments.reject_malformed(raw, reason);
+    match tokio::time::timeout(state.callback_timeout, recording).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "rejected callback not logged"),
+        Err(_) => tracing::warn!("rejected callback not logged in time"),
+    }
+}
+
+/// Starts the top-up after the answer; the jobs pick it up if this instance dies first.
+pub fn start_recharge(state: &State, number: OrderNumber) {
+    let recharge: Arc<RechargeService> = Arc::clone(&state.recharge);
+    state.background.spawn(async move {
+        crate::jobs::dispatch_and_count(&recharge, &number).await;
+    });
+}

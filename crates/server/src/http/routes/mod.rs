@@ -1,0 +1,14 @@
+//! The HTTP handlers, one module per area.
+
+pub mod admin;
+pub mod callback;
+pub mod orders;
+pub mod payment;
+pub mod public;
+pub mod statistics;
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+pub type State = web::Data<AppState>;

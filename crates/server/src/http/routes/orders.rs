@@ -1,0 +1,187 @@
+//! The customer's orders.
+
+use actix_web::{HttpResponse, get, post, web};
+use elife_domain::order::{PaymentStatus, RechargeStatus};
+use elife_domain::ports::OrderFilter;
+use elife_domain::services::CreateOrder;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::State;
+use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
+use crate::http::identity::CurrentUser;
+use crate::http::validation::{Problems, day_end, day_start, page_request};
+use crate::http::views::{OrderList, OrderView};
+use crate::metrics_names;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateOrderBody {
+    #[schema(example = "88112233")]
+    pub phone_number: Option<String>,
+    #[schema(example = "Unitel")]
+    pub product_operator: Option<String>,
+    /// `voice`, `data` or `postpaid` (the old field name `productRechargeType` is accepted).
+    #[serde(alias = "productRechargeType")]
+    #[schema(example = "voice")]
+    pub recharge_type: Option<String>,
+    /// Required for voice and data; the price comes from Unitel's list, never the client.
+    #[schema(example = "SY3000")]
+    pub product_code: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "orders",
+    request_body = CreateOrderBody,
+    params(("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    responses(
+        (status = 201, description = "the new unpaid order", body = Envelope<OrderView>),
+        (status = 400, description = "invalid input, unknown product, nothing owed", body = ErrorEnvelope),
+        (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 429, description = "more than 10 orders a minute", body = ErrorEnvelope),
+        (status = 502, description = "Unitel unavailable", body = ErrorEnvelope),
+    )
+)]
+#[post("/orders")]
+pub async fn create_order(
+    state: State,
+    user: CurrentUser,
+    body: web::Json<CreateOrderBody>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.order_limiter.allow(user.openid.as_str()) {
+        return Err(ApiError::too_many_requests(
+            "ThrottlerException: Too Many Requests (10 orders per minute)",
+        ));
+    }
+    let body = body.into_inner();
+    let mut problems = Problems::new();
+    let phone_number = problems.required("phoneNumber", &body.phone_number);
+    let operator = problems.required("productOperator", &body.product_operator);
+    let recharge_type = problems.required("rechargeType", &body.recharge_type);
+    problems.into_result()?;
+    let (Some(phone_number), Some(operator), Some(recharge_type)) =
+        (phone_number, operator, recharge_type)
+    else {
+        return Err(ApiError::bad_request("missing fields"));
+    };
+    let order = state
+        .orders
+        .create_order(CreateOrder {
+            openid: user.openid,
+            phone_number,
+            operator,
+            recharge_type,
+            product_code: body.product_code,
+        })
+        .await?;
+    metrics::counter!(metrics_names::ORDERS_CREATED, "kind" => order.product.kind.as_str())
+        .increment(1);
+    Ok(envelope::created(OrderView::from(&order)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct MyOrdersQuery {
+    /// `unpaid`, `paid`, `closed`, `refunding`, `refunded`, `refund_failed`.
+    pub payment_status: Option<String>,
+    /// `pending`, `submitting`, `confirming`, `success`, `failed`, `unknown` (`timeout`).
+    pub recharge_status: Option<String>,
+    /// YYYY-MM-DD (China days), inclusive.
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub page: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// Status filters and dates, shared with the admin list.
+pub fn order_filter(
+    problems: &mut Problems,
+    payment_status: Option<&str>,
+    recharge_status: Option<&str>,
+    start_date: Option<&str>,
+    end_date: Option<&str>,
+) -> OrderFilter {
+    let payment_status = payment_status
+        .map(str::trim)
+        .filter(|raw| !raw.is_empty())
+        .and_then(|raw| match raw.parse::<PaymentStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => {
+                problems.add(format!("paymentStatus {raw:?} is not a payment status"));
+                None
+            }
+        });
+    let recharge_status = recharge_status
+        .map(str::trim)
+        .filter(|raw| !raw.is_empty())
+        .and_then(|raw| match RechargeStatus::from_db(Some(raw)) {
+            Ok(status) => Some(status),
+            Err(_) => {
+                problems.add(format!("rechargeStatus {raw:?} is not a recharge status"));
+                None
+            }
+        });
+    OrderFilter {
+        payment_status,
+        recharge_status,
+        created_from: day_start(problems, "startDate", start_date),
+        created_before: day_end(problems, "endDate", end_date),
+        anomaly: None,
+        only_anomalies: false,
+    }
+}
+
+#[utoipa::path(
+    tag = "orders",
+    params(MyOrdersQuery, ("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    responses(
+        (status = 200, description = "the caller's orders, newest first", body = Envelope<OrderList>),
+        (status = 400, description = "invalid filter", body = ErrorEnvelope),
+        (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+    )
+)]
+#[get("/orders/my")]
+pub async fn my_orders(
+    state: State,
+    user: CurrentUser,
+    query: web::Query<MyOrdersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut problems = Problems::new();
+    let filter = order_filter(
+        &mut problems,
+        query.payment_status.as_deref(),
+        query.recharge_status.as_deref(),
+        query.start_date.as_deref(),
+        query.end_date.as_deref(),
+    );
+    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
+    problems.into_result()?;
+    let orders = state
+        .orders
+        .list_for_user(&user.openid, &filter, page)
+        .await?;
+    Ok(envelope::ok(OrderList::from(&orders)))
+}
+
+#[utoipa::path(
+    tag = "orders",
+    params(
+        ("orderNumber" = String, Path, example = "ORD1760754386127abcdefghijkl"),
+        ("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)
+    ),
+    responses(
+        (status = 200, description = "the order", body = Envelope<OrderView>),
+        (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 404, description = "no such order of the caller's", body = ErrorEnvelope),
+    )
+)]
+#[get("/orders/{orderNumber}")]
+pub async fn order_detail(
+    state: State,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state.orders.find_for_user(&user.openid, &path).await?;
+    Ok(envelope::ok(OrderView::from(&order)))
+}

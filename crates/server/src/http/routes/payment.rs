@@ -1,0 +1,56 @@
+//! Starting a payment for the mini-program.
+
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::State;
+use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
+use crate::http::identity::CurrentUser;
+use crate::http::validation::Problems;
+use crate::http::views::PaymentParamsView;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePaymentBody {
+    #[schema(example = "ORD1760754386127abcdefghijkl")]
+    pub order_number: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "payment",
+    request_body = CreatePaymentBody,
+    params(("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    responses(
+        (status = 201, description = "parameters for wx.requestPayment", body = Envelope<PaymentParamsView>),
+        (status = 400, description = "invalid input", body = ErrorEnvelope),
+        (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 404, description = "no such order of the caller's", body = ErrorEnvelope),
+        (status = 409, description = "the order is not awaiting payment", body = ErrorEnvelope),
+        (status = 429, description = "more than 20 payments a minute", body = ErrorEnvelope),
+        (status = 502, description = "WeChat Pay unavailable or refused", body = ErrorEnvelope),
+    )
+)]
+#[post("/payment/create")]
+pub async fn create_payment(
+    state: State,
+    user: CurrentUser,
+    body: web::Json<CreatePaymentBody>,
+) -> Result<HttpResponse, ApiError> {
+    if !state.payment_limiter.allow(user.openid.as_str()) {
+        return Err(ApiError::too_many_requests(
+            "ThrottlerException: Too Many Requests (20 payments per minute)",
+        ));
+    }
+    let mut problems = Problems::new();
+    let number = problems.required("orderNumber", &body.order_number);
+    problems.into_result()?;
+    let Some(number) = number else {
+        return Err(ApiError::bad_request("orderNumber should not be empty"));
+    };
+    let params = state
+        .payments
+        .create_payment(&user.openid, &number, &user.client_ip)
+        .await?;
+    Ok(envelope::created(params.0))
+}

@@ -1,0 +1,115 @@
+//! Input checks that collect every problem, so that a 400 lists them all joined by ", "
+//! as the old backend's validation pipe did.
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use elife_domain::ports::PageRequest;
+
+use super::envelope::ApiError;
+
+#[derive(Debug, Default)]
+pub struct Problems(Vec<String>);
+
+impl Problems {
+    pub fn new() -> Self {
+        Problems::default()
+    }
+
+    pub fn add(&mut self, message: impl Into<String>) {
+        self.0.push(message.into());
+    }
+
+    /// The value of a required text field, or a problem noted.
+    pub fn required(&mut self, name: &str, value: &Option<String>) -> Option<String> {
+        match value.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => Some(text.to_owned()),
+            _ => {
+                self.add(format!("{name} should not be empty"));
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::bad_request(self.0.join(", ")))
+        }
+    }
+}
+
+/// `YYYY-MM-DD` as the start of that day in China (UTC+8, the mini-program's days).
+pub fn day_start(
+    problems: &mut Problems,
+    name: &str,
+    value: Option<&str>,
+) -> Option<DateTime<Utc>> {
+    let raw = value.map(str::trim).filter(|raw| !raw.is_empty())?;
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) => Shanghai
+            .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+            .single()
+            .map(|at| at.with_timezone(&Utc)),
+        Err(_) => {
+            problems.add(format!("{name} must be a date YYYY-MM-DD"));
+            None
+        }
+    }
+}
+
+/// The end of an inclusive `YYYY-MM-DD` day, as an exclusive bound.
+pub fn day_end(problems: &mut Problems, name: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
+    day_start(problems, name, value).and_then(|start| start.checked_add_days(Days::new(1)))
+}
+
+/// `page` and `limit` from the query, defaults 1 and 10.
+pub fn page_request(
+    problems: &mut Problems,
+    page: Option<&str>,
+    limit: Option<&str>,
+) -> PageRequest {
+    let mut number = |name: &str, raw: Option<&str>, default: u64, max: u64| -> u64 {
+        match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+            None => default,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(value) if (1..=max).contains(&value) => value,
+                _ => {
+                    problems.add(format!("{name} must be an integer between 1 and {max}"));
+                    default
+                }
+            },
+        }
+    };
+    PageRequest {
+        page: number("page", page, 1, 1_000_000),
+        limit: number("limit", limit, 10, PageRequest::MAX_LIMIT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_china_days() {
+        let mut problems = Problems::new();
+        let start = day_start(&mut problems, "startDate", Some("2025-10-18")).unwrap();
+        assert_eq!(start.to_rfc3339(), "2025-10-17T16:00:00+00:00");
+        let end = day_end(&mut problems, "endDate", Some("2025-10-18")).unwrap();
+        assert_eq!(end.to_rfc3339(), "2025-10-18T16:00:00+00:00");
+        assert!(problems.into_result().is_ok());
+    }
+
+    #[test]
+    fn every_problem_is_reported_together() {
+        let mut problems = Problems::new();
+        day_start(&mut problems, "startDate", Some("18/10/2025"));
+        page_request(&mut problems, Some("0"), Some("1000"));
+        let error = problems.into_result().unwrap_err();
+        assert_eq!(
+            error.message,
+            "startDate must be a date YYYY-MM-DD, page must be an integer between 1 and 1000000, limit must be an integer between 1 and 100"
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! Scheduled jobs. Each run holds a `job_leases` lease so that parallel instances do not
+//! run the same job at once; the work itself is the domain's.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Days, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use elife_domain::order::{OrderNumber, RechargeStatus};
+use elife_domain::ports::{
+    Alert, AlertLevel, JobLeases, OrderFilter, PageRequest, StatisticsQuery, StatisticsRepository,
+};
+use elife_domain::services::{
+    DispatchOutcome, PaymentService, Ports, RechargeService, RefundService, ServiceError,
+};
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinSet;
+
+use crate::configuration::JobSettings;
+use crate::metrics_names;
+
+const BATCH: u64 = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Paid never claimed, stale claims, confirmations by seq.
+    Recharge,
+    /// Unpaid orders past their time, after asking WeChat.
+    ExpireUnpaid,
+    /// Automatic refunds (when enabled) and refund status sync.
+    Refunds,
+    /// Failed, unknown and anomalous orders.
+    Alerts,
+    /// Yesterday's figures at 02:00.
+    DailyReport,
+}
+
+impl Job {
+    pub const ALL: [Job; 5] = [
+        Job::Recharge,
+        Job::ExpireUnpaid,
+        Job::Refunds,
+        Job::Alerts,
+        Job::DailyReport,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Recharge => "recharge",
+            Job::ExpireUnpaid => "expire_unpaid",
+            Job::Refunds => "refunds",
+            Job::Alerts => "alerts",
+            Job::DailyReport => "daily_report",
+        }
+    }
+
+    fn period(self) -> StdDuration {
+        match self {
+            Job::Recharge | Job::ExpireUnpaid | Job::Refunds => StdDuration::from_secs(60),
+            Job::Alerts => StdDuration::from_secs(300),
+            Job::DailyReport => StdDuration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Dispatches one order's top-up and counts the outcome.
+pub async fn dispatch_and_count(recharge: &RechargeService, number: &OrderNumber) {
+    match recharge.dispatch(number).await {
+        Ok(DispatchOutcome::Submitted(status)) => {
+            metrics::counter!(metrics_names::TOP_UPS, "outcome" => status.as_str()).increment(1);
+            tracing::info!(order = %number, status = status.as_str(), "top-up submitted");
+        }
+        Ok(DispatchOutcome::AlreadyClaimed) => {
+            tracing::info!(order = %number, "top-up already claimed elsewhere")
+        }
+        Ok(DispatchOutcome::NotDispatchable(status)) => {
+            tracing::info!(order = %number, status = status.as_str(), "nothing to dispatch")
+        }
+        Err(error) => {
+            tracing::error!(order = %number, %error, "dispatch failed; the job will retry if unclaimed")
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<JobsInner>,
+}
+
+struct JobsInner {
+    ports: Ports,
+    recharge: Arc<RechargeService>,
+    payments: Arc<PaymentService>,
+    refunds: Arc<RefundService>,
+    statistics: Arc<dyn StatisticsRepository>,
+    leases: Arc<dyn JobLeases>,
+    holder: String,
+    settings: JobSettings,
+    /// The last alert summary sent, so that an unchanged backlog is not re-sent every 5 minutes.
+    last_alert: Mutex<Option<(String, DateTime<Utc>)>>,
+}
+
+impl Jobs {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ports: Ports,
+        recharge: Arc<RechargeService>,
+        payments: Arc<PaymentService>,
+        refunds: Arc<RefundService>,
+        statistics: Arc<dyn StatisticsRepository>,
+        leases: Arc<dyn JobLeases>,
+        holder: String,
+        settings: JobSettings,
+    ) -> Self {
+        Jobs {
+            inner: Arc::new(JobsInner {
+                ports,
+                recharge,
+                payments,
+                refunds,
+                statistics,
+                leases,
+                holder,
+                settings,
+                last_alert: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Runs `job` once if this instance gets its lease; false when another instance holds it.
+    pub async fn run_once(&self, job: Job) -> Result<bool, ServiceError> {
+        let inner = &self.inner;
+        let now = inner.ports.clock.now();
+        let lease_for = Duration::from_std(job.period()).unwrap_or(Duration::minutes(1));
+        if !inner
+            .leases
+            .acquire(job.name(), &inner.holder, now, now + lease_for)
+            .await?
+        {
+            return Ok(false);
+        }
+        let result = match job {
+            Job::Recharge => self.recharge().await,
+            Job::ExpireUnpaid => self.expire().await,
+            Job::Refunds => self.refunds().await,
+            Job::Alerts => self.alerts().await,
+            Job::DailyReport => self.daily_report().await,
+        };
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!(metrics_names::JOB_RUNS, "job" => job.name(), "outcome" => outcome)
+            .increment(1);
+        result.map(|()| true)
+    }
+
+    async fn recharge(&self) -> Result<(), ServiceError> {
+        let inner = &self.inner;
+        let dispatched = inner
+            .recharge
+            .dispatch_unclaimed(Duration::minutes(1), BATCH)
+            .await?;
+        let stale = inner
+            .recharge
+            .sweep_stale_submissions(
+                Duration::minutes(inner.settings.stale_submission_minutes),
+                BATCH,
+            )
+            .await?;
+        let confirmed = inner
+            .recharge
+            .confirm_pending(Duration::seconds(30), BATCH)
+            .await?;
+        if dispatched.examined + stale.examined + confirmed.examined > 0 {
+            tracing::info!(?dispatched, ?stale, ?confirmed, "recharge job");
+        }
+        Ok(())
+    }
+
+    async fn expire(&self) -> Result<(), ServiceError> {
+        let report = self
+            .inner
+            .payments
+            .expire_unpaid(
+                Duration::minutes(self.inner.settings.order_expire_minutes),
+                BATCH,
+            )
+            .await?;
+        if report.closed + report.found_paid + report.skipped > 0 {
+            tracing::info!(?report, "expiry job");
+        }
+        Ok(())
+    }
+
+    async fn refunds(&self) -> Result<(), ServiceError> {
+        let refunded = self.inner.refunds.refund_failed_top_ups(BATCH).await?;
+        let synced = self
+            .inner
+            .refunds
+            .sync_refunds(Duration::minutes(1), BATCH)
+            .await?;
+        if refunded.examined + synced.examined > 0 {
+            tracing::info!(?refunded, ?synced, "refund job");
+        }
+        Ok(())
+    }
+
+    async fn count(&self, filter: OrderFilter) -> Result<(u64, Vec<String>), ServiceError> {
+        let page = self
+            .inner
+            .ports
+            .orders
+            .list_all(&filter, PageRequest { page: 1, limit: 10 })
+            .await?;
+        Ok((
+            page.total,
+            page.items
+                .iter()
+                .map(|order| order.number.to_string())
+                .collect(),
+        ))
+    }
+
+    async fn alerts(&self) -> Result<(), ServiceError> {
+        let (failed, failed_ids) = self
+            .count(OrderFilter {
+                recharge_status: Some(RechargeStatus::Failed),
+                ..OrderFilter::default()
+            })
+            .await?;
+        let (unknown, unknown_ids) = self
+            .count(OrderFilter {
+                recharge_status: Some(RechargeStatus::Unknown),
+                ..OrderFilter::default()
+            })
+            .await?;
+        let (anomalous, anomalous_ids) = self
+            .count(OrderFilter {
+                only_anomalies: true,
+                ..OrderFilter::default()
+            })
+            .await?;
+        if failed + unknown + anomalous == 0 {
+            return Ok(());
+        }
+        let body = format!(
+            "failed top-ups: {failed} {failed_ids:?}\nunknown top-ups (never re-sent; check with Unitel): {unknown} {unknown_ids:?}\norders with anomalies: {anomalous} {anomalous_ids:?}"
+        );
+        let now = self.inner.ports.clock.now();
+        let mut last = self.inner.last_alert.lock().await;
+        let repeat = last
+            .as_ref()
+            .is_some_and(|(sent, at)| *sent == body && now - *at < Duration::hours(1));
+        if repeat {
+            return Ok(());
+        }
+        let alert = Alert {
+            level: if unknown + anomalous > 0 {
+                AlertLevel::Critical
+            } else {
+                AlertLevel::Warning
+            },
+            title: "orders need attention".to_owned(),
+            body: body.clone(),
+        };
+        if let Err(error) = self.inner.ports.alerts.send(&alert).await {
+            tracing::warn!(%error, "alert not delivered");
+        }
+        *last = Some((body, now));
+        Ok(())
+    }
+
+    async fn daily_report(&self) -> Result<(), ServiceError> {
+        let now = self.inner.ports.clock.now();
+        let (from, before) = previous_day(now, self.inner.settings.report_timezone);
+        let stats = self
+            .inner
+            .statistics
+            .order_statistics(&StatisticsQuery {
+                from: Some(from),
+                before: Some(before),
+                appid: None,
+            })
+            .await?;
+        let view = crate::http::views::OverviewView::new(&stats, now);
+        let body = serde_json::to_string_pretty(&view).unwrap_or_default();
+        tracing::info!(report = %body, "daily report");
+        let alert = Alert {
+            level: AlertLevel::Warning,
+            title: format!(
+                "daily report {}",
+                from.with_timezone(&self.inner.settings.report_timezone)
+                    .date_naive()
+            ),
+            body,
+        };
+        if let Err(error) = self.inner.ports.alerts.send(&alert).await {
+            tracing::warn!(%error, "daily report not delivered");
+        }
+        Ok(())
+    }
+
+    /// Runs every job on its schedule until `shutdown` turns true; in-flight runs finish.
+    pub fn spawn(&self, shutdown: watch::Receiver<bool>) -> JoinSet<()> {
+        let mut set = JoinSet::new();
+        for job in Job::ALL {
+            let jobs = self.clone();
+            let mut shutdown = shutdown.clone();
+            set.spawn(async move {
+                loop {
+                    let wait = jobs.until_next(job);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.changed() => break,
+                    }
+                    if *shutdown.borrow() {
+                        break;
+                    }
+                    match jobs.run_once(job).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::debug!(job = job.name(), "lease held elsewhere"),
+                        Err(error) => tracing::error!(job = job.name(), %error, "job failed"),
+                    }
+                }
+                tracing::info!(job = job.name(), "job stopped");
+            });
+        }
+        set
+    }
+
+    fn until_next(&self, job: Job) -> StdDuration {
+        match job {
+            Job::DailyReport => {
+                let now = self.inner.ports.clock.now();
+                let next = next_daily_run(now, self.inner.settings.report_timezone);
+                (next - now).to_std().unwrap_or(StdDuration::from_secs(60))
+            }
+            Job::Recharge | Job::ExpireUnpaid | Job::Refunds | Job::Alerts => job.period(),
+        }
+    }
+}
+
+fn at_two(day: chrono::NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    let two = NaiveTime::from_hms_opt(2, 0, 0)?;
+    tz.from_local_datetime(&day.and_time(two))
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// The next 02:00 in `tz` after `now`.
+pub fn next_daily_run(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let today = now.with_timezone(&tz).date_naive();
+    [
+        Some(today),
+        today.checked_add_days(Days::new(1)),
+        today.checked_add_days(Days::new(2)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|day| at_two(day, tz))
+    .find(|at| *at > now)
+    .unwrap_or(now + Duration::days(1))
+}
+
+/// Yesterday in `tz`, as `[start, end)` in UTC.
+pub fn previous_day(now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = now.with_timezone(&tz).date_naive();
+    let midnight = |day: chrono::NaiveDate| {
+        tz.from_local_datetime(&day.and_time(NaiveTime::MIN))
+            .earliest()
+            .map(|at| at.with_timezone(&Utc))
+    };
+    let end = midnight(today).unwrap_or(now);
+    let start = today
+        .checked_sub_days(Days::new(1))
+        .and_then(midnight)
+        .unwrap_or(end - Duration::days(1));
+    (start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(raw: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(raw)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_report_runs_at_two_in_shanghai() {
+        let tz = chrono_tz::Asia::Shanghai;
+        // 2025-10-18 01:00 Shanghai -> 02:00 the same day.
+        assert_eq!(
+            next_daily_run(utc("2025-10-17T17:00:00Z"), tz),
+            utc("2025-10-17T18:00:00Z")
+        );
+        // 03:00 Shanghai -> 02:00 the next day.
+        assert_eq!(
+            next_daily_run(utc("2025-10-17T19:00:00Z"), tz),
+            utc("2025-10-18T18:00:00Z")
+        );
+    }
+
+    #[test]
+    fn the_report_covers_the_previous_local_day() {
+        let (start, end) = previous_day(utc("2025-10-17T18:00:00Z"), chrono_tz::Asia::Shanghai);
+        assert_eq!(start, utc("2025-10-16T16:00:00Z"));
+        assert_eq!(end, utc("2025-10-17T16:00:00Z"));
+    }
+}

@@ -1,0 +1,395 @@
+//! The application factory shared by `main` and the integration tests: settings in, a
+//! bound server with its database, adapters, simulators and jobs out.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
+use elife_domain::services::{
+    OrderService, PaymentService, Ports, RechargeService, RefundPolicy, RefundService,
+};
+use elife_persistence::{
+    DatabaseConnection, PoolSettings, SeaOrmExchangeRateRepository, SeaOrmJobLeases,
+    SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
+    SeaOrmStatisticsRepository, SeaOrmUserRepository,
+};
+use elife_unitel::{UnitelClient, UnitelConfig};
+use elife_wechat::{CloudPayClient, CloudPayConfig};
+use tokio::sync::watch;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::alerts::LogAndWebhookAlerts;
+use crate::background::Background;
+use crate::configuration::Settings;
+use crate::http;
+use crate::http::identity::IdentityPolicy;
+use crate::http::rate_limit::KeyedLimiter;
+use crate::jobs::Jobs;
+use crate::metrics_names;
+use crate::sandbox::Sandbox;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Database(String),
+    #[error("sandbox: {0}")]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error("adapter setup: {0}")]
+    Adapter(String),
+}
+
+/// Replacements for tests (a movable clock).
+#[derive(Default, Clone)]
+pub struct Overrides {
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+/// How the running application is reached, printed at start-up.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub api: String,
+    pub swagger: Option<String>,
+    pub unitel_sandbox: Option<String>,
+    pub wechat_sandbox: Option<String>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    jobs: Jobs,
+    jobs_enabled: bool,
+    background: Background,
+    sandbox: Option<Arc<Sandbox>>,
+    endpoints: Endpoints,
+    db: DatabaseConnection,
+}
+
+pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
+    let pool = PoolSettings {
+        max_retries: settings.database.max_retries,
+        retry_delay: settings.database.retry_delay,
+        ..PoolSettings::default()
+    };
+    let db = elife_persistence::connect(&settings.database.url, &pool)
+        .await
+        .map_err(|error| StartupError::Database(error.to_string()))?;
+    elife_persistence::migrate_up(&db)
+        .await
+        .map_err(|error| StartupError::Database(format!("migrations failed: {error}")))?;
+    Ok(db)
+}
+
+/// Storage ports on one connection pool.
+pub struct Storage {
+    pub db: DatabaseConnection,
+    pub statistics: Arc<dyn StatisticsRepository>,
+    pub leases: Arc<dyn JobLeases>,
+}
+
+/// Builds every port from the settings: storage on `db`, the real adapters pointed at
+/// the real APIs or at the simulators.
+pub fn build_ports(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    sandbox: Option<&Sandbox>,
+    overrides: &Overrides,
+) -> Result<Ports, StartupError> {
+    let (unitel_url, unitel_user, unitel_password) = match sandbox {
+        Some(sandbox) => {
+            let (user, password) = Sandbox::unitel_credentials();
+            (
+                sandbox.unitel.base_url(),
+                user.to_owned(),
+                password.to_owned(),
+            )
+        }
+        None => (
+            settings.unitel.api_url.clone(),
+            settings.unitel.username.clone(),
+            settings.unitel.password.clone(),
+        ),
+    };
+    let mut unitel_config = UnitelConfig::new(unitel_url, unitel_user, unitel_password);
+    unitel_config.request_timeout = settings.unitel.timeout;
+    let provider = UnitelClient::new(unitel_config)
+        .map_err(|error| StartupError::Adapter(format!("unitel: {error}")))?;
+
+    let wechat = &settings.wechat;
+    let pay_config = match sandbox {
+        Some(sandbox) => CloudPayConfig::new(
+            non_empty(&wechat.env_id, "sandbox-env"),
+            non_empty(&wechat.mch_id, "1712734762"),
+            wechat.callback_service.clone(),
+        )
+        .with_base_url(sandbox.wechat.base_url()),
+        None => CloudPayConfig::new(
+            wechat.env_id.clone(),
+            wechat.mch_id.clone(),
+            wechat.callback_service.clone(),
+        )
+        .with_base_url(wechat.api_url.clone()),
+    }
+    .with_callback_path(wechat.callback_path.clone())
+    .with_timeout(wechat.timeout);
+    let gateway = CloudPayClient::new(pay_config)
+        .map_err(|error| StartupError::Adapter(format!("wechat pay: {error}")))?;
+
+    Ok(Ports {
+        orders: Arc::new(SeaOrmOrderRepository::new(db.clone())),
+        users: Arc::new(SeaOrmUserRepository::new(db.clone())),
+        rates: Arc::new(SeaOrmExchangeRateRepository::new(db.clone())),
+        notifications: Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
+        refunds: Arc::new(SeaOrmRefundRepository::new(db.clone())),
+        gateway: Arc::new(gateway),
+        provider: Arc::new(provider),
+        clock: overrides
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock)),
+        ids: Arc::new(RandomIds),
+        alerts: Arc::new(LogAndWebhookAlerts::new(settings.alert_webhook_url.clone())),
+        prefixes: settings.operator_prefixes.clone(),
+    })
+}
+
+fn non_empty(value: &str, fallback: &str) -> String {
+    if value.is_empty() {
+        fallback.to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Copies the request id tracing-actix-web assigned into the `x-request-id` header.
+async fn request_id_header(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request.extensions().get::<RequestId>().copied();
+    let mut response = next.call(request).await?;
+    if let Some(id) = id
+        && let Ok(value) = HeaderValue::from_str(&id.to_string())
+    {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}
+
+/// Counts requests and their latency per route pattern.
+async fn record_metrics(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.call(request).await?;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(metrics_names::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!(metrics_names::HTTP_LATENCY, "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    Ok(response)
+}
+
+async fn metrics_endpoint() -> HttpResponse {
+    let body = metrics_names::prometheus()
+        .map(|handle| handle.render())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(vec!["GET", "POST", "PUT", "OPTIONS"])
+        .allow_any_header()
+        .max_age(3600);
+    if origins.iter().any(|origin| origin == "*") {
+        return cors.allow_any_origin();
+    }
+    origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Self::build_with(settings, Overrides::default()).await
+    }
+
+    pub async fn build_with(
+        settings: Settings,
+        overrides: Overrides,
+    ) -> Result<Application, StartupError> {
+        let address = format!("{}:{}", settings.host, settings.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: address.clone(),
+                source,
+            })?
+            .port();
+        let local_base = format!("http://127.0.0.1:{port}");
+
+        let db = connect_database(&settings).await?;
+        let sandbox = if settings.uses_sandbox() {
+            Some(Arc::new(
+                Sandbox::start(Some(local_base.clone()), 0, 0).await?,
+            ))
+        } else {
+            None
+        };
+        let ports = build_ports(&settings, &db, sandbox.as_deref(), &overrides)?;
+        let statistics: Arc<dyn StatisticsRepository> =
+            Arc::new(SeaOrmStatisticsRepository::new(db.clone()));
+        let leases: Arc<dyn JobLeases> = Arc::new(SeaOrmJobLeases::new(db.clone()));
+
+        let recharge = Arc::new(RechargeService::new(ports.clone()));
+        let refund_policy = RefundPolicy {
+            automatic: settings.jobs.auto_refund,
+        };
+        let background = Background::on_current_runtime();
+        let state = web::Data::new(AppState {
+            orders: OrderService::new(ports.clone()),
+            payments: PaymentService::new(ports.clone()),
+            recharge: Arc::clone(&recharge),
+            refunds: RefundService::new(ports.clone(), refund_policy),
+            statistics: Arc::clone(&statistics),
+            identity: IdentityPolicy {
+                mock_enabled: settings.mock_identity_enabled
+                    && !settings.environment.is_production(),
+            },
+            admin_token: settings.admin_token.clone(),
+            order_limiter: KeyedLimiter::per_minute(settings.rate_limit_orders_per_minute),
+            payment_limiter: KeyedLimiter::per_minute(settings.rate_limit_payments_per_minute),
+            callback_timeout: settings.callback_timeout,
+            background: background.clone(),
+            ports: ports.clone(),
+        });
+        let jobs = Jobs::new(
+            ports.clone(),
+            Arc::clone(&recharge),
+            Arc::new(PaymentService::new(ports.clone())),
+            Arc::new(RefundService::new(ports.clone(), refund_policy)),
+            statistics,
+            leases,
+            format!("{}-{}", hostname(), std::process::id()),
+            settings.jobs.clone(),
+        );
+
+        // Install the recorder before the first request is counted.
+        let _ = metrics_names::prometheus();
+        let body_limit = settings.body_limit_bytes;
+        let swagger = settings.swagger_enabled;
+        let origins = settings.cors_allowed_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(http::envelope::add_error_path))
+                .wrap(from_fn(record_metrics))
+                .wrap(from_fn(request_id_header))
+                .wrap(cors(&origins))
+                .wrap(TracingLogger::default())
+                .route("/metrics", web::get().to(metrics_endpoint))
+                .configure(|cfg| http::configure(cfg, body_limit, swagger))
+        })
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { address, source })?
+        .run();
+
+        let endpoints = Endpoints {
+            api: local_base.clone(),
+            swagger: swagger.then(|| format!("{local_base}/api/")),
+            unitel_sandbox: sandbox.as_ref().map(|sandbox| sandbox.unitel.base_url()),
+            wechat_sandbox: sandbox.as_ref().map(|sandbox| sandbox.wechat.url()),
+        };
+        Ok(Application {
+            port,
+            server,
+            jobs,
+            jobs_enabled: settings.jobs.enabled,
+            background,
+            sandbox,
+            endpoints,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The simulators, when the sandbox is on.
+    pub fn sandbox(&self) -> Option<Arc<Sandbox>> {
+        self.sandbox.clone()
+    }
+
+    /// The scheduled jobs, to run one now (tests, CLI).
+    pub fn jobs(&self) -> Jobs {
+        self.jobs.clone()
+    }
+
+    pub fn database(&self) -> DatabaseConnection {
+        self.db.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests, jobs and top-ups finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stop_jobs, stopped) = watch::channel(false);
+        let mut running_jobs = self.jobs_enabled.then(|| self.jobs.spawn(stopped));
+        let served = self.server.await;
+        tracing::info!("HTTP server stopped; finishing jobs and top-ups in flight");
+        let _ = stop_jobs.send(true);
+        if let Some(jobs) = running_jobs.as_mut() {
+            let finish = async { while jobs.join_next().await.is_some() {} };
+            if tokio::time::timeout(Duration::from_secs(30), finish)
+                .await
+                .is_err()
+            {
+                tracing::warn!("jobs still running after 30 s; stopping anyway");
+            }
+        }
+        if !self.background.drain(Duration::from_secs(60)).await {
+            tracing::error!(
+                in_flight = self.background.in_flight(),
+                "top-ups still running at shutdown; the recharge job will mark stale claims unknown"
+            );
+        }
+        drop(self.sandbox);
+        served
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "elife".to_owned())
+}

@@ -1,0 +1,27 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use elife_domain::ports::StatisticsRepository;
+use elife_domain::services::{OrderService, PaymentService, Ports, RechargeService, RefundService};
+
+use crate::background::Background;
+use crate::http::identity::IdentityPolicy;
+use crate::http::rate_limit::KeyedLimiter;
+
+pub struct AppState {
+    pub ports: Ports,
+    pub orders: OrderService,
+    pub payments: PaymentService,
+    pub recharge: Arc<RechargeService>,
+    pub refunds: RefundService,
+    pub statistics: Arc<dyn StatisticsRepository>,
+    pub identity: IdentityPolicy,
+    pub admin_token: Option<String>,
+    pub order_limiter: KeyedLimiter,
+    pub payment_limiter: KeyedLimiter,
+    pub callback_timeout: Duration,
+    /// Work started by a request that must outlive it (recharge after a callback).
+    pub background: Background,
+}
