@@ -84,7 +84,12 @@ struct CachedPriceList {
 }
 
 pub struct UnitelClient {
+    /// For calls that move no money: pooled keep-alive connections.
     http: reqwest::Client,
+    /// For money calls: a fresh connection each time. A pooled connection the server is
+    /// closing at the same moment fails after the request was written, and would turn a
+    /// top-up that never reached Unitel into an "outcome unknown" needing a person.
+    money_http: reqwest::Client,
     base_url: String,
     /// `Basic base64(username:password)`, computed once; never logged.
     basic_authorization: String,
@@ -109,15 +114,19 @@ impl UnitelClient {
         if !valid {
             return Err(UnitelSetupError::InvalidBaseUrl(config.base_url));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            // A 307/308 would make reqwest POST the same top-up again elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.request_timeout)
+                // A 307/308 would make reqwest POST the same top-up again elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let http = builder().build()?;
+        let money_http = builder().pool_max_idle_per_host(0).build()?;
         let credentials = format!("{}:{}", config.username, config.password);
         Ok(UnitelClient {
             http,
+            money_http,
             base_url,
             basic_authorization: format!("Basic {}", BASE64.encode(credentials)),
             tokens: TokenCache::new(config.token_ttl),
@@ -132,9 +141,18 @@ impl UnitelClient {
         authorization: &str,
         body: &impl Serialize,
     ) -> Result<RawAnswer, SendFailure> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base_url))
+        Self::send_with(&self.http, &self.base_url, path, authorization, body).await
+    }
+
+    async fn send_with(
+        http: &reqwest::Client,
+        base_url: &str,
+        path: &str,
+        authorization: &str,
+        body: &impl Serialize,
+    ) -> Result<RawAnswer, SendFailure> {
+        let response = http
+            .post(format!("{base_url}{path}"))
             .header(AUTHORIZATION, authorization)
             .json(body)
             .send()
@@ -262,7 +280,15 @@ impl UnitelClient {
             code: refusal_codes::AUTH_UNAVAILABLE.to_owned(),
             message: reason,
         })?;
-        match self.send(path, &bearer(&token), body).await {
+        let sent = Self::send_with(
+            &self.money_http,
+            &self.base_url,
+            path,
+            &bearer(&token),
+            body,
+        )
+        .await;
+        match sent {
             Err(SendFailure::NotSent(reason)) => Err(TopUpError::Rejected {
                 code: refusal_codes::NOT_SENT.to_owned(),
                 message: reason,

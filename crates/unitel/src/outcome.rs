@@ -135,13 +135,13 @@ pub fn read_query(answer: &RawAnswer) -> Result<Value, ProviderError> {
     if answer.status.is_success() && result_of(&fields).as_deref() == Some("success") {
         return Ok(Value::Object(fields));
     }
-    if answer.status.is_success() || answer.status.is_client_error() {
-        if let Some(code) = error_code(&fields) {
-            return Err(ProviderError::Rejected {
-                code,
-                message: message(&fields),
-            });
-        }
+    if (answer.status.is_success() || answer.status.is_client_error())
+        && let Some(code) = error_code(&fields)
+    {
+        return Err(ProviderError::Rejected {
+            code,
+            message: message(&fields),
+        });
     }
     Err(ProviderError::InvalidResponse(answer.describe()))
 }

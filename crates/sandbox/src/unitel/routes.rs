@@ -49,14 +49,38 @@ fn html_error(status: u16) -> HttpResponse {
         ))
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, HttpResponse> {
-    serde_json::from_slice(body).map_err(|error| {
-        failed(
-            StatusCode::BAD_REQUEST,
-            "400",
-            &format!("invalid request body: {error}"),
-        )
-    })
+/// A `result: "failed"` answer, before it becomes a response.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    msg: String,
+}
+
+impl Refusal {
+    fn business(code: &'static str, msg: &str) -> Refusal {
+        Refusal {
+            status: StatusCode::OK,
+            code,
+            msg: msg.to_owned(),
+        }
+    }
+
+    fn malformed(msg: String) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            code: "400",
+            msg,
+        }
+    }
+
+    fn into_response(self) -> HttpResponse {
+        failed(self.status, self.code, &self.msg)
+    }
+}
+
+fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Refusal> {
+    serde_json::from_slice(body)
+        .map_err(|error| Refusal::malformed(format!("invalid request body: {error}")))
 }
 
 async fn auth(req: HttpRequest, state: State) -> HttpResponse {
@@ -123,7 +147,7 @@ async fn service_type(req: HttpRequest, state: State, body: web::Bytes) -> HttpR
     }
     let body: ServiceTypeBody = match parse_body(&body) {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     match Plan::of(&body.msisdn) {
         Some(plan) => HttpResponse::Ok().json(state.catalogue.price_list(plan)),
@@ -143,7 +167,7 @@ async fn postpaid_bill(req: HttpRequest, state: State, body: web::Bytes) -> Http
     }
     let body: BillBody = match parse_body(&body) {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     if body.owner != body.msisdn {
         return failed(StatusCode::OK, "102", "Owner does not match the number");
@@ -180,7 +204,7 @@ async fn check_transaction(req: HttpRequest, state: State, body: web::Bytes) -> 
     }
     let body: CheckBody = match parse_body(&body) {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     match state.check(&body.seq_id) {
         CheckAnswer::NotFound => failed(StatusCode::OK, "404", "Transaction not found"),
@@ -225,25 +249,15 @@ async fn bill_payment(req: HttpRequest, state: State, body: web::Bytes) -> HttpR
 }
 
 /// Checks a money call the way the operator would, before any fault applies.
-fn validate(
-    state: &SimState,
-    body: MoneyBody,
-    operation: Operation,
-) -> Result<MoneyCall, HttpResponse> {
-    let refuse = |code: &str, msg: &str| failed(StatusCode::OK, code, msg);
+fn validate(state: &SimState, body: MoneyBody, operation: Operation) -> Result<MoneyCall, Refusal> {
+    let refuse = Refusal::business;
     let Some(transaction) = body.transactions.into_iter().next() else {
-        return Err(failed(
-            StatusCode::BAD_REQUEST,
-            "400",
-            "transactions must not be empty",
+        return Err(Refusal::malformed(
+            "transactions must not be empty".to_owned(),
         ));
     };
     if transaction.journal_id.trim().is_empty() {
-        return Err(failed(
-            StatusCode::BAD_REQUEST,
-            "400",
-            "journal_id is required",
-        ));
+        return Err(Refusal::malformed("journal_id is required".to_owned()));
     }
     let amount = match transaction.amount.parse::<i64>() {
         Ok(amount) if amount > 0 => amount,
@@ -302,11 +316,11 @@ async fn money_call(
     }
     let body: MoneyBody = match parse_body(&body) {
         Ok(body) => body,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     let call = match validate(&state, body, operation) {
         Ok(call) => call,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal.into_response(),
     };
     match state.decide(call) {
         MoneyDecision::Fail { code, msg } => failed(StatusCode::OK, &code, &msg),
