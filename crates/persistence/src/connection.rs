@@ -151,13 +151,13 @@ async fn open(
     }
 }
 
-/// Only failures to reach the server are worth waiting for; a bad URL is not.
+/// Failures to reach the server (or of the first ping) are worth waiting for; others,
+/// such as a malformed URL, are not.
 fn is_retryable(error: &DbErr) -> bool {
-    match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-        DbErr::Exec(_) | DbErr::Query(_) => true,
-        _ => false,
-    }
+    matches!(
+        error,
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) | DbErr::Exec(_) | DbErr::Query(_)
+    )
 }
 
 pub fn backend_of(url: &str) -> Option<DbBackend> {

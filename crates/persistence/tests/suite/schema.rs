@@ -168,8 +168,7 @@ async fn an_unreachable_server_fails_after_the_configured_retries() {
     // Port 9 (discard) is closed on CI machines.
     let error = connect("postgres://nobody@127.0.0.1:9/none", &settings)
         .await
-        .err()
-        .expect("no server there");
+        .expect_err("no server there");
     match error {
         elife_persistence::ConnectError::Unreachable { attempts, .. } => assert_eq!(attempts, 3),
         other => panic!("unexpected {other:?}"),
