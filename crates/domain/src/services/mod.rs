@@ -23,6 +23,9 @@ use crate::ports::{
     PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
 };
 
+/// Lost compare-and-sets tolerated in one call before giving up (the caller retries later).
+const MAX_RACE_RETRIES: usize = 5;
+
 /// Every port the use cases need, shared by all services.
 #[derive(Clone)]
 pub struct Ports {

@@ -11,10 +11,7 @@ use crate::ports::{
     NotificationOutcome, PaymentParams, PaymentRequest, TradeState, WorkQueue,
 };
 
-use super::{OrderService, Ports, ServiceError};
-
-/// Lost compare-and-sets tolerated before giving up (the caller retries later).
-const MAX_RACE_RETRIES: usize = 5;
+use super::{MAX_RACE_RETRIES, OrderService, Ports, ServiceError};
 
 /// A payment callback: the parsed confirmation plus the raw request for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::ports::{
     WorkQueue,
 };
 
-use super::{Ports, ServiceError};
+use super::{MAX_RACE_RETRIES, Ports, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchOutcome {
@@ -84,51 +84,65 @@ impl RechargeService {
         Ok(DispatchOutcome::Submitted(status))
     }
 
-    /// Stores the provider's answer; if the stale sweep marked the order unknown meanwhile,
-    /// the late answer resolves it.
+    /// Stores the provider's answer on the freshest order: a concurrent anomaly flag only
+    /// moves the version, and a stale sweep may have marked the claim unknown meanwhile, in
+    /// which case the late answer resolves it.
     async fn record(
         &self,
         claimed: &Order,
         result: &TopUpResult,
     ) -> Result<RechargeStatus, ServiceError> {
-        let transition = claimed.record_top_up(result, self.ports.clock.now())?;
-        if self.apply(&transition).await? {
-            self.alert_outcome(&transition.order, result).await;
-            return Ok(transition.order.recharge_status);
-        }
-        let current = self
-            .ports
-            .orders
-            .find(&claimed.number)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("order {} vanished", claimed.number)))?;
-        let resolution = match (current.recharge_status, result) {
-            (RechargeStatus::Unknown, TopUpResult::Succeeded { .. }) => Some(Resolution::Succeeded),
-            (RechargeStatus::Unknown, TopUpResult::Failed { .. }) => Some(Resolution::Failed),
-            (
+        let mut current = claimed.clone();
+        for _ in 0..MAX_RACE_RETRIES {
+            let now = self.ports.clock.now();
+            let transition = match current.recharge_status {
+                RechargeStatus::Submitting => current.record_top_up(result, now)?,
+                RechargeStatus::Unknown => {
+                    let resolution = match result {
+                        TopUpResult::Succeeded { .. } => Resolution::Succeeded,
+                        TopUpResult::Failed { .. } => Resolution::Failed,
+                        TopUpResult::Pending { .. } | TopUpResult::Unknown { .. } => {
+                            return Ok(self.answer_too_late(&current, result));
+                        }
+                    };
+                    current.resolve(
+                        resolution,
+                        Actor::System,
+                        "late provider answer after the claim was marked unknown",
+                        now,
+                    )?
+                }
                 RechargeStatus::NotStarted
                 | RechargeStatus::Pending
-                | RechargeStatus::Submitting
                 | RechargeStatus::Confirming
                 | RechargeStatus::Success
-                | RechargeStatus::Failed
-                | RechargeStatus::Unknown,
-                _,
-            ) => None,
-        };
-        if let Some(resolution) = resolution {
-            let late = current.resolve(
-                resolution,
-                Actor::System,
-                "late provider answer after the claim was marked unknown",
-                self.ports.clock.now(),
-            )?;
-            if self.apply(&late).await? {
-                return Ok(late.order.recharge_status);
+                | RechargeStatus::Failed => return Ok(self.answer_too_late(&current, result)),
+            };
+            if self.apply(&transition).await? {
+                // A late answer on an `unknown` order was alerted when it became unknown.
+                if transition.event.from.recharge == RechargeStatus::Submitting {
+                    self.alert_outcome(&transition.order, result).await;
+                }
+                return Ok(transition.order.recharge_status);
             }
+            current = self
+                .ports
+                .orders
+                .find(&claimed.number)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::NotFound(format!("order {} vanished", claimed.number))
+                })?;
         }
-        tracing::warn!(order = %claimed.number, ?result, now = %current.recharge_status, "top-up answer arrived after the order moved on");
-        Ok(current.recharge_status)
+        Err(ServiceError::Unavailable(format!(
+            "order {} kept changing; top-up answer not stored",
+            claimed.number
+        )))
+    }
+
+    fn answer_too_late(&self, current: &Order, result: &TopUpResult) -> RechargeStatus {
+        tracing::warn!(order = %current.number, ?result, now = %current.recharge_status, "top-up answer arrived after the order moved on");
+        current.recharge_status
     }
 
     async fn apply(&self, transition: &Transition) -> Result<bool, ServiceError> {

@@ -299,15 +299,24 @@ async fn a_late_answer_after_the_sweep_resolves_the_unknown_order() {
 }
 
 #[tokio::test]
-async fn a_late_answer_that_loses_again_reports_the_current_state() {
+async fn a_late_answer_that_loses_again_to_a_person_reports_their_decision() {
     let swept = unknown_order();
+    let decided = swept
+        .resolve(
+            Resolution::Failed,
+            Actor::Admin("alice".to_owned()),
+            "refund",
+            now(),
+        )
+        .unwrap()
+        .order;
     let mut mocks = Mocks::default();
-    mocks.finds(vec![Some(paid_order()), Some(swept)]);
+    mocks.finds(vec![Some(paid_order()), Some(swept), Some(decided)]);
     mocks.applies(&[CasOutcome::Won, CasOutcome::Lost, CasOutcome::Lost]);
     top_up_answers(&mut mocks, Ok(succeeded()));
 
     let outcome = service(mocks).dispatch(&number()).await.unwrap();
-    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Unknown));
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Failed));
 }
 
 #[tokio::test]
@@ -365,8 +374,6 @@ async fn a_vanished_order_after_a_lost_answer_is_not_found() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: recharge.rs record(): an answer lost to an anomaly-only write (order still \
-            submitting) is dropped instead of being recorded on the re-read order"]
 async fn an_answer_lost_to_an_anomaly_flag_is_recorded_on_the_fresh_order() {
     // While the top-up is on the wire, a forged or duplicate callback flags an anomaly:
     // version moves, statuses do not. The provider's answer must still be stored.
