@@ -24,6 +24,8 @@ mod connection;
 mod ledger;
 mod routes;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
