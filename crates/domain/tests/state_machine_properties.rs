@@ -222,23 +222,32 @@ impl World {
         }
     }
 
-    /// `RechargeService::record`: store the answer; if the sweep made the order unknown
-    /// meanwhile, a definitive late answer resolves it.
+    /// `RechargeService::record`: store the answer on the freshest order (an anomaly flag
+    /// may have moved the version); if the sweep made the order unknown meanwhile, a
+    /// definitive late answer resolves it; any other state keeps what it has.
     fn record_answer(&mut self, claimed: &Order, result: &TopUpResult) {
         let now = self.now;
-        let transition = claimed
-            .record_top_up(result, now)
-            .expect("a claimed order accepts every answer");
-        if self.apply(transition) {
-            return;
+        let mut current = claimed.clone();
+        for _ in 0..5 {
+            let transition = match (current.recharge_status, result) {
+                (RechargeStatus::Submitting, _) => current.record_top_up(result, now),
+                (RechargeStatus::Unknown, TopUpResult::Succeeded { .. }) => {
+                    current.resolve(Resolution::Succeeded, Actor::System, "late answer", now)
+                }
+                (RechargeStatus::Unknown, TopUpResult::Failed { .. }) => {
+                    current.resolve(Resolution::Failed, Actor::System, "late answer", now)
+                }
+                _ => return,
+            };
+            // A late success after a person started a refund is refused (and must be
+            // looked at by a person); the store keeps what it has.
+            let Ok(transition) = transition else { return };
+            if self.apply(transition) {
+                return;
+            }
+            current = self.current().clone();
         }
-        let current = self.current().clone();
-        let resolution = match (current.recharge_status, result) {
-            (RechargeStatus::Unknown, TopUpResult::Succeeded { .. }) => Resolution::Succeeded,
-            (RechargeStatus::Unknown, TopUpResult::Failed { .. }) => Resolution::Failed,
-            _ => return,
-        };
-        self.apply_if_allowed(current.resolve(resolution, Actor::System, "late answer", now));
+        panic!("a single writer cannot lose five times in a row");
     }
 
     fn step(&mut self, event: &Event) {
@@ -295,6 +304,12 @@ impl World {
                 if let Worker::Answered(claimed, result) = self.workers[worker].clone() {
                     self.record_answer(&claimed, &result);
                     self.workers[worker] = Worker::Idle;
+                    // The answer is never dropped: whoever else wrote meanwhile.
+                    assert_ne!(
+                        self.current().recharge_status,
+                        RechargeStatus::Submitting,
+                        "answer {result:?} was not stored"
+                    );
                 }
             }
             Event::Crash { worker } => {
