@@ -446,11 +446,14 @@ async fn download_bill_parses_the_statement_or_reports_no_bill() {
     ));
 }
 
+/// What a mapped error must look like.
+type ErrorCheck = fn(&GatewayError) -> bool;
+
 #[tokio::test]
 async fn transport_and_envelope_failures_are_mapped() {
     let (server, client) = server().await;
     let order = order_number(ORDER);
-    let cases: Vec<(ResponseTemplate, fn(&GatewayError) -> bool)> = vec![
+    let cases: Vec<(ResponseTemplate, ErrorCheck)> = vec![
         (ResponseTemplate::new(500), |e| {
             matches!(e, GatewayError::Unavailable(_))
         }),
