@@ -67,9 +67,12 @@ ensure_server() { # name url default_port start_function
     return 1
 }
 
+RAN=()
+SKIPPED=()
 run_suite() { # label url
     echo "== persistence suite on $1"
     ELIFE_TEST_DATABASE_URL="$2" cargo test -p elife-persistence --test suite
+    RAN+=("$1")
 }
 
 for suite in $SUITES; do
@@ -77,15 +80,22 @@ for suite in $SUITES; do
         sqlite) run_suite "SQLite" "" ;;
         mysql | mariadb)
             if ensure_server "MariaDB" "$MYSQL_URL" 3306 start_mariadb; then
-                run_suite "MariaDB ($MYSQL_URL)" "$MYSQL_URL"
+                run_suite "MariaDB" "$MYSQL_URL"
+            else
+                SKIPPED+=("MariaDB")
             fi
             ;;
         postgres | postgresql)
             if ensure_server "PostgreSQL" "$POSTGRES_URL" 5432 start_postgres; then
-                run_suite "PostgreSQL ($POSTGRES_URL)" "$POSTGRES_URL"
+                run_suite "PostgreSQL" "$POSTGRES_URL"
+            else
+                SKIPPED+=("PostgreSQL")
             fi
             ;;
         *) echo "unknown suite $suite (expected sqlite, mysql, postgres)" >&2; exit 2 ;;
     esac
 done
-echo "== persistence suites passed: $SUITES"
+echo "== persistence suites passed on: ${RAN[*]:-none}"
+if [ "${#SKIPPED[@]}" -gt 0 ]; then
+    echo "== skipped (server unreachable): ${SKIPPED[*]}"
+fi
