@@ -304,6 +304,7 @@ impl Application {
         let body_limit = settings.body_limit_bytes;
         let swagger = settings.swagger_enabled;
         let origins = settings.cors_allowed_origins.clone();
+        let simulators = sandbox.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -313,7 +314,12 @@ impl Application {
                 .wrap(cors(&origins))
                 .wrap(TracingLogger::default())
                 .route("/metrics", web::get().to(metrics_endpoint))
-                .configure(|cfg| http::configure(cfg, body_limit, swagger))
+                .configure(|cfg| {
+                    if let Some(simulators) = &simulators {
+                        http::routes::sandbox::configure(cfg, Arc::clone(simulators));
+                    }
+                    http::configure(cfg, body_limit, swagger)
+                })
         })
         .shutdown_timeout(30)
         .listen(listener)

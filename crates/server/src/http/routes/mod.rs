@@ -5,6 +5,7 @@ pub mod callback;
 pub mod orders;
 pub mod payment;
 pub mod public;
+pub mod sandbox;
 pub mod statistics;
 
 use actix_web::web;

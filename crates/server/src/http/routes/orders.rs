@@ -1,6 +1,7 @@
 //! The customer's orders.
 
 use actix_web::{HttpResponse, get, post, web};
+use elife_domain::msisdn::Msisdn;
 use elife_domain::order::{PaymentStatus, RechargeStatus};
 use elife_domain::ports::OrderFilter;
 use elife_domain::services::CreateOrder;
@@ -56,6 +57,11 @@ pub async fn create_order(
     let body = body.into_inner();
     let mut problems = Problems::new();
     let phone_number = problems.required("phoneNumber", &body.phone_number);
+    if let Some(phone) = &phone_number
+        && let Err(error) = Msisdn::parse(phone)
+    {
+        problems.add(error.to_string());
+    }
     let operator = problems.required("productOperator", &body.product_operator);
     let recharge_type = problems.required("rechargeType", &body.recharge_type);
     problems.into_result()?;

@@ -1,0 +1,49 @@
+//! Sandbox shortcuts on the API's own port (mounted only when the simulators run), so a
+//! walk-through needs one address: pay an order as the customer would, read the ledgers.
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use elife_sandbox::wechat::PayOptions;
+
+use crate::http::envelope::ApiError;
+use crate::sandbox::Sandbox;
+
+/// `POST /__sandbox/pay/{orderNumber}`: the simulated customer pays; WeChat's simulator
+/// then posts the callback to this server. Body: the simulator's pay options (optional).
+async fn pay(
+    sandbox: web::Data<Arc<Sandbox>>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let options: PayOptions = if body.iter().all(u8::is_ascii_whitespace) {
+        PayOptions::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::bad_request(format!("invalid pay options: {error}")))?
+    };
+    let paid = sandbox
+        .wechat
+        .pay(&path, &options)
+        .await
+        .map_err(ApiError::bad_request)?;
+    Ok(HttpResponse::Ok().json(paid))
+}
+
+async fn unitel_ledger(sandbox: web::Data<Arc<Sandbox>>) -> HttpResponse {
+    HttpResponse::Ok().json(sandbox.unitel.ledger())
+}
+
+async fn wechat_ledger(sandbox: web::Data<Arc<Sandbox>>) -> HttpResponse {
+    HttpResponse::Ok().json(sandbox.wechat.ledger())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Arc<Sandbox>) {
+    cfg.service(
+        web::scope("/__sandbox")
+            .app_data(web::Data::new(sandbox))
+            .route("/pay/{orderNumber}", web::post().to(pay))
+            .route("/unitel/ledger", web::get().to(unitel_ledger))
+            .route("/wechat/ledger", web::get().to(wechat_ledger)),
+    );
+}

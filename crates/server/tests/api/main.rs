@@ -1,0 +1,8 @@
+//! Integration tests: the real application (the same factory as `main`) on a random port,
+//! with a fresh SQLite file and the in-process simulators, driven like the mini-program.
+
+mod admin;
+mod callbacks;
+mod flows;
+mod helpers;
+mod public;
