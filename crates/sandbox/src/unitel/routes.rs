@@ -323,11 +323,24 @@ async fn money_call(
         Err(refusal) => return refusal.into_response(),
     };
     match state.decide(call) {
-        MoneyDecision::Fail { code, msg } => failed(StatusCode::OK, &code, &msg),
+        MoneyDecision::Fail { code, msg } => {
+            tracing::info!(?operation, code, "unitel sandbox refused a top-up");
+            failed(StatusCode::OK, &code, &msg)
+        }
         MoneyDecision::AnswerWithoutApplying(after) => {
             answer_after(&req, &state, None, after).await
         }
-        MoneyDecision::Apply { entry, then } => answer_after(&req, &state, Some(entry), then).await,
+        MoneyDecision::Apply { entry, then } => {
+            tracing::info!(
+                ?operation,
+                journal_id = %entry.journal_id,
+                msisdn = %format!("{}****", entry.msisdn.get(..4).unwrap_or_default()),
+                amount_mnt = entry.amount,
+                seq = %entry.seq,
+                "unitel sandbox applied a top-up"
+            );
+            answer_after(&req, &state, Some(entry), then).await
+        }
     }
 }
 
