@@ -396,6 +396,48 @@ async fn an_answer_lost_to_an_anomaly_flag_is_recorded_on_the_fresh_order() {
     assert_eq!(retried.order.recharge_status, RechargeStatus::Success);
 }
 
+#[tokio::test]
+async fn an_answer_that_keeps_losing_is_an_error_not_a_guess() {
+    let flagged = claimed()
+        .flag_anomaly(AnomalyKind::AmountMismatch, "forged", now())
+        .order;
+    let mut mocks = Mocks::default();
+    let mut reads = vec![Some(paid_order())];
+    reads.extend(std::iter::repeat_n(Some(flagged), 5));
+    mocks.finds(reads);
+    let mut outcomes = vec![CasOutcome::Won];
+    outcomes.extend([CasOutcome::Lost; 5]);
+    let writes = mocks.applies(&outcomes);
+    top_up_answers(&mut mocks, Ok(succeeded()));
+
+    let error = service(mocks).dispatch(&number()).await.unwrap_err();
+
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    // Every attempt wrote the same answer; nothing was sent again.
+    for write in calls(&writes).iter().skip(1) {
+        assert_eq!(write.order.recharge_status, RechargeStatus::Success);
+    }
+}
+
+#[tokio::test]
+async fn an_alert_that_cannot_be_delivered_does_not_undo_the_outcome() {
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(paid_order())]);
+    mocks.applies(&[CasOutcome::Won, CasOutcome::Won]);
+    top_up_answers(
+        &mut mocks,
+        Err(TopUpError::OutcomeUnknown("reset by peer".to_owned())),
+    );
+    mocks
+        .alerts
+        .expect_send()
+        .times(1)
+        .returning(|_| Err(crate::ports::AlertError("webhook down".to_owned())));
+
+    let outcome = service(mocks).dispatch(&number()).await.unwrap();
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Unknown));
+}
+
 // --- dispatch_unclaimed --------------------------------------------------------------
 
 #[tokio::test]
