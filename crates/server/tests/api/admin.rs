@@ -36,12 +36,15 @@ async fn admin_endpoints_need_the_admin_token() {
 #[tokio::test]
 async fn statistics_count_orders_revenue_and_success_rate() {
     let app = spawn_app().await;
-    let order = app.create_order("o-s", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-s", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap();
     app.create_payment("o-s", number).await;
     app.pay(number, json!({})).await;
     app.wait_for_recharge("o-s", number, "success").await;
-    app.create_order("o-s", DATA_NUMBER, "data", Some("data3gb2d")).await;
+    app.create_order("o-s", DATA_NUMBER, "data", Some("data3gb2d"))
+        .await;
 
     let overview = app.admin_get("/statistics").await;
     let data = &overview.body["data"];
@@ -64,7 +67,9 @@ async fn statistics_count_orders_revenue_and_success_rate() {
 #[tokio::test]
 async fn an_unknown_top_up_is_resolved_by_a_person() {
     let app = spawn_app().await;
-    let order = app.create_order("o-r", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-r", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-r", &number).await;
     app.sandbox
@@ -92,12 +97,18 @@ async fn an_unknown_top_up_is_resolved_by_a_person() {
         "resolution must be succeeded or failed, reason should not be empty"
     );
     let resolved = app
-        .admin_post(&path, &json!({"resolution": "succeeded", "reason": "Unitel ledger shows the top-up"}))
+        .admin_post(
+            &path,
+            &json!({"resolution": "succeeded", "reason": "Unitel ledger shows the top-up"}),
+        )
         .await;
     assert_success_envelope(&resolved, 201);
     assert_eq!(resolved.body["data"]["rechargeStatus"], "success");
     let again = app
-        .admin_post(&path, &json!({"resolution": "failed", "reason": "second thoughts"}))
+        .admin_post(
+            &path,
+            &json!({"resolution": "failed", "reason": "second thoughts"}),
+        )
         .await;
     assert_error_envelope(&again, 409, &path);
 
@@ -105,7 +116,10 @@ async fn an_unknown_top_up_is_resolved_by_a_person() {
     let last = detail["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["actor"], "admin:admin");
     let missing = app
-        .admin_post("/admin/orders/ORD1760754386127zzzzzzzzzzzz/resolve", &json!({"resolution": "failed", "reason": "x"}))
+        .admin_post(
+            "/admin/orders/ORD1760754386127zzzzzzzzzzzz/resolve",
+            &json!({"resolution": "failed", "reason": "x"}),
+        )
         .await;
     assert_eq!(missing.status, 404);
 }
@@ -113,7 +127,9 @@ async fn an_unknown_top_up_is_resolved_by_a_person() {
 #[tokio::test]
 async fn a_failed_top_up_is_refunded_by_an_admin() {
     let app = spawn_app().await;
-    let order = app.create_order("o-f", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-f", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-f", &number).await;
     app.sandbox
@@ -136,8 +152,14 @@ async fn a_failed_top_up_is_refunded_by_an_admin() {
         .admin_post(&path, &json!({"reason": "top-up failed"}))
         .await;
     assert_success_envelope(&refunded, 201);
-    let outcome = refunded.body["data"]["outcome"].as_str().unwrap_or_default();
-    assert!(outcome == "refunded" || outcome == "in_progress", "{}", refunded.body);
+    let outcome = refunded.body["data"]["outcome"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        outcome == "refunded" || outcome == "in_progress",
+        "{}",
+        refunded.body
+    );
     let status = app.order("o-f", &number).await["paymentStatus"].clone();
     assert!(status == "refunded" || status == "refunding", "{status}");
     let twice = app.admin_post(&path, &json!({"reason": "again"})).await;
@@ -160,9 +182,16 @@ async fn the_exchange_rate_is_changed_by_an_admin_and_prices_new_orders() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
-    let updated = app.admin_put("/admin/exchange-rate", &json!({"rate": "500"})).await;
+    let updated = app
+        .admin_put("/admin/exchange-rate", &json!({"rate": "500"}))
+        .await;
     assert_success_envelope(&updated, 200);
-    assert_eq!(app.get("/exchange-rate/current").await.body["data"]["rate"], 500.0);
-    let order = app.create_order("o-x", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    assert_eq!(
+        app.get("/exchange-rate/current").await.body["data"]["rate"],
+        500.0
+    );
+    let order = app
+        .create_order("o-x", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     assert_eq!(order["productPriceRmb"], 6.0);
 }

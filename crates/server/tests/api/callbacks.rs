@@ -5,7 +5,9 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn unpaid_order(app: &TestApp, openid: &str) -> serde_json::Value {
-    let order = app.create_order(openid, VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order(openid, VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap();
     assert_eq!(app.create_payment(openid, number).await.status, 201);
     order
@@ -28,15 +30,21 @@ async fn duplicate_callbacks_top_up_exactly_once() {
     app.settle().await;
     assert_eq!(app.top_ups(number), 1);
 
+    // The log keeps one row per WeChat transaction and counts the retries.
     let log = app.admin_get("/admin/notifications?limit=100").await;
-    let outcomes: Vec<&str> = log.body["data"]["data"]
+    let records: Vec<&serde_json::Value> = log.body["data"]["data"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|record| record["orderNumber"] == number)
-        .map(|record| record["outcome"].as_str().unwrap_or_default())
         .collect();
-    assert!(outcomes.contains(&"processed"), "{outcomes:?}");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["retryCount"], 4, "{records:?}");
+    let outcome = records[0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome == "processed" || outcome == "duplicate",
+        "{outcome}"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +84,11 @@ async fn a_callback_wechat_does_not_confirm_changes_nothing_and_is_recorded() {
 
     // Never paid at WeChat: the forged notification is acknowledged (no retries) but not trusted.
     let forged = app
-        .callback("/payment/callback", &callback_body(&order, "4200000000000000000000000001", 625), true)
+        .callback(
+            "/payment/callback",
+            &callback_body(&order, "4200000000000000000000000001", 625),
+            true,
+        )
         .await;
     assert_eq!(forged.status, 200, "{}", forged.body);
     assert_eq!(forged.body["errcode"], 0);
@@ -84,13 +96,20 @@ async fn a_callback_wechat_does_not_confirm_changes_nothing_and_is_recorded() {
     assert_eq!(after["paymentStatus"], "unpaid");
     assert!(after["rechargeStatus"].is_null());
     let admin = app.admin_order(number).await;
-    assert_eq!(admin["order"]["anomaly"]["kind"], "unconfirmed_payment", "{admin}");
+    assert_eq!(
+        admin["order"]["anomaly"]["kind"], "unconfirmed_payment",
+        "{admin}"
+    );
     assert_eq!(app.top_ups(number), 0);
 
     let anomalies = app.admin_get("/admin/orders?onlyAnomalies=true").await;
     assert_eq!(anomalies.body["data"]["pagination"]["total"], 1);
     let rejected = app.admin_get("/admin/notifications?outcome=rejected").await;
-    assert_eq!(rejected.body["data"]["pagination"]["total"], 1, "{}", rejected.body);
+    assert_eq!(
+        rejected.body["data"]["pagination"]["total"], 1,
+        "{}",
+        rejected.body
+    );
 }
 
 #[tokio::test]
@@ -108,7 +127,10 @@ async fn a_wrong_amount_is_an_anomaly_not_a_payment() {
     let after = app.order("o-cheap", number).await;
     assert_eq!(after["paymentStatus"], "unpaid");
     let admin = app.admin_order(number).await;
-    assert_eq!(admin["order"]["anomaly"]["kind"], "amount_mismatch", "{admin}");
+    assert_eq!(
+        admin["order"]["anomaly"]["kind"], "amount_mismatch",
+        "{admin}"
+    );
     assert_eq!(app.top_ups(number), 0);
 }
 
@@ -120,11 +142,18 @@ async fn callbacks_not_from_cloud_hosting_are_refused() {
     let paid = app.pay(number, json!({"no_callback": true})).await;
     let transaction = paid["transaction_id"].as_str().unwrap();
     let reply = app
-        .callback("/payment/callback", &callback_body(&order, transaction, 625), false)
+        .callback(
+            "/payment/callback",
+            &callback_body(&order, transaction, 625),
+            false,
+        )
         .await;
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert_ne!(reply.body["errcode"], 0);
-    assert_eq!(app.order("o-direct", number).await["paymentStatus"], "unpaid");
+    assert_eq!(
+        app.order("o-direct", number).await["paymentStatus"],
+        "unpaid"
+    );
 }
 
 #[tokio::test]
@@ -156,4 +185,68 @@ async fn unreadable_and_unknown_callbacks_are_acknowledged_and_logged() {
 
     let log = app.admin_get("/admin/notifications?outcome=rejected").await;
     assert_eq!(log.body["data"]["pagination"]["total"], 2, "{}", log.body);
+}
+
+#[tokio::test]
+async fn a_callback_that_cannot_be_confirmed_now_is_retried_by_wechat() {
+    let app = spawn_app().await;
+    let order = unpaid_order(&app, "o-retry").await;
+    let number = order["orderNumber"].as_str().unwrap();
+    // WeChat's order query fails once: the first delivery must not be acknowledged.
+    app.sandbox
+        .wechat
+        .inject_fault("queryorder", elife_sandbox::wechat::WechatFault::Http500, 1);
+    app.pay(number, json!({})).await;
+    app.wait_for_recharge("o-retry", number, "success").await;
+    let attempts: Vec<bool> = app
+        .sandbox
+        .wechat
+        .ledger()
+        .callbacks
+        .iter()
+        .filter(|attempt| attempt.out_trade_no == number)
+        .map(|attempt| attempt.acknowledged)
+        .collect();
+    assert_eq!(attempts.first(), Some(&false), "{attempts:?}");
+    assert_eq!(attempts.last(), Some(&true), "{attempts:?}");
+    app.settle().await;
+    assert_eq!(app.top_ups(number), 1);
+}
+
+#[tokio::test]
+async fn a_slow_confirmation_is_answered_within_the_bound() {
+    let app = spawn_app_with(&[("CALLBACK_TIMEOUT_MS", "1000")]).await;
+    let order = unpaid_order(&app, "o-bound").await;
+    let number = order["orderNumber"].as_str().unwrap();
+    let paid = app.pay(number, json!({"no_callback": true})).await;
+    let transaction = paid["transaction_id"].as_str().unwrap();
+    app.sandbox.wechat.inject_fault(
+        "queryorder",
+        elife_sandbox::wechat::WechatFault::Slow { delay_ms: 3000 },
+        1,
+    );
+    let started = std::time::Instant::now();
+    let reply = app
+        .callback(
+            "/payment/callback",
+            &callback_body(&order, transaction, 625),
+            true,
+        )
+        .await;
+    assert!(started.elapsed() < std::time::Duration::from_millis(2500));
+    assert_eq!(reply.status, 500, "{}", reply.body);
+    assert_ne!(reply.body["errcode"], 0);
+
+    // WeChat's retry, once the query answers in time, is taken.
+    let retry = app
+        .callback(
+            "/payment/callback",
+            &callback_body(&order, transaction, 625),
+            true,
+        )
+        .await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    app.wait_for_recharge("o-bound", number, "success").await;
+    app.settle().await;
+    assert_eq!(app.top_ups(number), 1);
 }

@@ -66,7 +66,9 @@ async fn a_postpaid_bill_is_paid_for_exactly_what_is_owed() {
 #[tokio::test]
 async fn a_lost_answer_ends_unknown_and_is_never_sent_again() {
     let app = spawn_app().await;
-    let order = app.create_order("o-lost", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-lost", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-lost", &number).await;
     app.sandbox
@@ -86,15 +88,24 @@ async fn a_lost_answer_ends_unknown_and_is_never_sent_again() {
     app.settle().await;
     let order = app.order("o-lost", &number).await;
     assert_eq!(order["rechargeStatus"], "unknown");
-    assert_eq!(app.top_ups(&number), 1, "an unknown top-up must never be re-sent");
+    assert_eq!(
+        app.top_ups(&number),
+        1,
+        "an unknown top-up must never be re-sent"
+    );
     let admin = app.admin_order(&number).await;
-    assert_eq!(admin["order"]["anomaly"]["kind"], "recharge_outcome_unknown");
+    assert_eq!(
+        admin["order"]["anomaly"]["kind"],
+        "recharge_outcome_unknown"
+    );
 }
 
 #[tokio::test]
 async fn a_provider_timeout_ends_unknown_and_is_never_sent_again() {
     let app = spawn_app_with(&[("UNITEL_TIMEOUT", "1000")]).await;
-    let order = app.create_order("o-slow", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-slow", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-slow", &number).await;
     app.sandbox
@@ -114,22 +125,32 @@ async fn a_provider_timeout_ends_unknown_and_is_never_sent_again() {
     app.clock.advance(chrono::Duration::minutes(30));
     app.run_job(Job::Recharge).await;
     app.settle().await;
-    assert_eq!(app.order("o-slow", &number).await["rechargeStatus"], "unknown");
+    assert_eq!(
+        app.order("o-slow", &number).await["rechargeStatus"],
+        "unknown"
+    );
     assert_eq!(app.top_ups(&number), sent, "re-sent after a timeout");
 }
 
 #[tokio::test]
 async fn an_expired_order_paid_without_callback_is_found_by_query_and_delivered() {
     let app = spawn_app().await;
-    let order = app.create_order("o-late", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-late", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-late", &number).await;
     app.pay(&number, json!({"no_callback": true})).await;
     app.settle().await;
-    assert_eq!(app.order("o-late", &number).await["paymentStatus"], "unpaid");
+    assert_eq!(
+        app.order("o-late", &number).await["paymentStatus"],
+        "unpaid"
+    );
 
     app.clock.advance(chrono::Duration::minutes(31));
-    app.sandbox.wechat.advance_clock(Duration::from_secs(31 * 60));
+    app.sandbox
+        .wechat
+        .advance_clock(Duration::from_secs(31 * 60));
     app.run_job(Job::ExpireUnpaid).await;
     let found = app.order("o-late", &number).await;
     assert_eq!(found["paymentStatus"], "paid", "{found}");
@@ -142,12 +163,16 @@ async fn an_expired_order_paid_without_callback_is_found_by_query_and_delivered(
 #[tokio::test]
 async fn an_expired_unpaid_order_is_closed_here_and_at_wechat() {
     let app = spawn_app().await;
-    let order = app.create_order("o-gone", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-gone", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     app.create_payment("o-gone", &number).await;
 
     app.clock.advance(chrono::Duration::minutes(31));
-    app.sandbox.wechat.advance_clock(Duration::from_secs(31 * 60));
+    app.sandbox
+        .wechat
+        .advance_clock(Duration::from_secs(31 * 60));
     app.run_job(Job::ExpireUnpaid).await;
     let closed = app.order("o-gone", &number).await;
     assert_eq!(closed["paymentStatus"], "closed", "{closed}");

@@ -26,7 +26,8 @@ pub struct TestClock {
 
 impl TestClock {
     pub fn advance(&self, by: chrono::Duration) {
-        self.offset_secs.fetch_add(by.num_seconds(), Ordering::SeqCst);
+        self.offset_secs
+            .fetch_add(by.num_seconds(), Ordering::SeqCst);
     }
 }
 
@@ -112,7 +113,11 @@ impl TestApp {
         Reply { status, body }
     }
 
-    pub fn as_user(&self, request: reqwest::RequestBuilder, openid: &str) -> reqwest::RequestBuilder {
+    pub fn as_user(
+        &self,
+        request: reqwest::RequestBuilder,
+        openid: &str,
+    ) -> reqwest::RequestBuilder {
         request
             .header("X-WX-SOURCE", "wx_devtools")
             .header("X-WX-OPENID", openid)
@@ -132,8 +137,11 @@ impl TestApp {
     }
 
     pub async fn user_post(&self, openid: &str, path: &str, body: &Value) -> Reply {
-        self.send(self.as_user(self.client.post(self.url(path)), openid).json(body))
-            .await
+        self.send(
+            self.as_user(self.client.post(self.url(path)), openid)
+                .json(body),
+        )
+        .await
     }
 
     pub async fn admin_get(&self, path: &str) -> Reply {
@@ -170,8 +178,15 @@ impl TestApp {
     }
 
     /// Creates an order and answers its number.
-    pub async fn create_order(&self, openid: &str, number: &str, kind: &str, code: Option<&str>) -> Value {
-        let mut body = json!({"phoneNumber": number, "productOperator": "Unitel", "rechargeType": kind});
+    pub async fn create_order(
+        &self,
+        openid: &str,
+        number: &str,
+        kind: &str,
+        code: Option<&str>,
+    ) -> Value {
+        let mut body =
+            json!({"phoneNumber": number, "productOperator": "Unitel", "rechargeType": kind});
         if let Some(code) = code {
             body["productCode"] = json!(code);
         }
@@ -181,8 +196,12 @@ impl TestApp {
     }
 
     pub async fn create_payment(&self, openid: &str, order_number: &str) -> Reply {
-        self.user_post(openid, "/payment/create", &json!({"orderNumber": order_number}))
-            .await
+        self.user_post(
+            openid,
+            "/payment/create",
+            &json!({"orderNumber": order_number}),
+        )
+        .await
     }
 
     /// The customer pays in the WeChat simulator.
@@ -195,19 +214,28 @@ impl TestApp {
     }
 
     pub async fn order(&self, openid: &str, order_number: &str) -> Value {
-        let reply = self.user_get(openid, &format!("/orders/{order_number}")).await;
+        let reply = self
+            .user_get(openid, &format!("/orders/{order_number}"))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body["data"].clone()
     }
 
     pub async fn admin_order(&self, order_number: &str) -> Value {
-        let reply = self.admin_get(&format!("/admin/orders/{order_number}")).await;
+        let reply = self
+            .admin_get(&format!("/admin/orders/{order_number}"))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.body["data"].clone()
     }
 
     /// Polls the order until its `rechargeStatus` is `expected`.
-    pub async fn wait_for_recharge(&self, openid: &str, order_number: &str, expected: &str) -> Value {
+    pub async fn wait_for_recharge(
+        &self,
+        openid: &str,
+        order_number: &str,
+        expected: &str,
+    ) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
             let order = self.order(openid, order_number).await;
@@ -223,7 +251,10 @@ impl TestApp {
     }
 
     pub async fn run_job(&self, job: Job) {
-        assert!(self.jobs.run_once(job).await.expect("job runs"), "lease not taken");
+        assert!(
+            self.jobs.run_once(job).await.expect("job runs"),
+            "lease not taken"
+        );
     }
 
     /// Top-ups the Unitel simulator recorded for this order.
@@ -264,5 +295,9 @@ pub fn assert_success_envelope(reply: &Reply, status: u16) {
     assert_eq!(reply.body["code"], 200, "{}", reply.body);
     assert_eq!(reply.body["message"], "success", "{}", reply.body);
     let timestamp = reply.body["timestamp"].as_str().unwrap_or_default();
-    assert!(DateTime::parse_from_rfc3339(timestamp).is_ok(), "{}", reply.body);
+    assert!(
+        DateTime::parse_from_rfc3339(timestamp).is_ok(),
+        "{}",
+        reply.body
+    );
 }

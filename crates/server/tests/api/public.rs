@@ -29,13 +29,22 @@ async fn unknown_routes_get_the_error_envelope_with_the_path() {
 async fn unitel_price_list_and_bill_are_passed_through() {
     let app = spawn_app().await;
     let prices = app
-        .post("/unitel/products/services", &json!({"msisdn": VOICE_NUMBER, "info": "1"}))
+        .post(
+            "/unitel/products/services",
+            &json!({"msisdn": VOICE_NUMBER, "info": "1"}),
+        )
         .await;
     assert_success_envelope(&prices, 201);
-    assert_eq!(prices.body["data"]["service"]["cards"]["noday"][0]["code"], "ST3000");
+    assert_eq!(
+        prices.body["data"]["service"]["cards"]["noday"][0]["code"],
+        "ST3000"
+    );
 
     let bill = app
-        .post("/unitel/postpaid-bill", &json!({"owner": POSTPAID_OWING, "msisdn": POSTPAID_OWING}))
+        .post(
+            "/unitel/postpaid-bill",
+            &json!({"owner": POSTPAID_OWING, "msisdn": POSTPAID_OWING}),
+        )
         .await;
     assert_success_envelope(&bill, 201);
     assert!(bill.body["data"].is_object());
@@ -116,11 +125,26 @@ async fn order_input_is_validated_and_every_problem_reported() {
     );
 
     for (body, fragment) in [
-        (json!({"phoneNumber": "99112233", "productOperator": "Unitel", "rechargeType": "voice", "productCode": "ST3000"}), "Mobicom"),
-        (json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "voice", "productCode": "NOPE"}), "NOPE"),
-        (json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "voice"}), "productCode"),
-        (json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "gold", "productCode": "ST3000"}), "voice, data or postpaid"),
-        (json!({"phoneNumber": POSTPAID_SETTLED, "productOperator": "Unitel", "rechargeType": "postpaid"}), "nothing is owed"),
+        (
+            json!({"phoneNumber": "99112233", "productOperator": "Unitel", "rechargeType": "voice", "productCode": "ST3000"}),
+            "Mobicom",
+        ),
+        (
+            json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "voice", "productCode": "NOPE"}),
+            "NOPE",
+        ),
+        (
+            json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "voice"}),
+            "productCode",
+        ),
+        (
+            json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "gold", "productCode": "ST3000"}),
+            "voice, data or postpaid",
+        ),
+        (
+            json!({"phoneNumber": POSTPAID_SETTLED, "productOperator": "Unitel", "rechargeType": "postpaid"}),
+            "nothing is owed",
+        ),
     ] {
         let reply = app.user_post("o-1", "/orders", &body).await;
         assert_error_envelope(&reply, 400, "/orders");
@@ -153,7 +177,9 @@ async fn order_input_is_validated_and_every_problem_reported() {
 #[tokio::test]
 async fn orders_belong_to_their_owner_and_list_with_filters() {
     let app = spawn_app().await;
-    let order = app.create_order("o-owner", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-owner", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap();
     assert_eq!(number.len(), 28);
     assert!(number.starts_with("ORD"));
@@ -162,19 +188,33 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
     assert_eq!(order["paymentStatus"], "unpaid");
     assert!(order["rechargeStatus"].is_null());
     for field in [
-        "openid", "phoneNumber", "productOperator", "productRechargeType", "productName",
-        "productEngName", "productCode", "productUnit", "productData", "productDays", "seqId",
-        "createdAt", "paidAt", "rechargeAt",
+        "openid",
+        "phoneNumber",
+        "productOperator",
+        "productRechargeType",
+        "productName",
+        "productEngName",
+        "productCode",
+        "productUnit",
+        "productData",
+        "productDays",
+        "seqId",
+        "createdAt",
+        "paidAt",
+        "rechargeAt",
     ] {
         assert!(order.get(field).is_some(), "{field} missing");
     }
 
-    let stranger = app.user_get("o-stranger", &format!("/orders/{number}")).await;
+    let stranger = app
+        .user_get("o-stranger", &format!("/orders/{number}"))
+        .await;
     assert_error_envelope(&stranger, 404, &format!("/orders/{number}"));
     let garbage = app.user_get("o-owner", "/orders/not-an-order").await;
     assert_eq!(garbage.status, 404);
 
-    app.create_order("o-owner", DATA_NUMBER, "data", Some("data3gb2d")).await;
+    app.create_order("o-owner", DATA_NUMBER, "data", Some("data3gb2d"))
+        .await;
     let mine = app.user_get("o-owner", "/orders/my?page=1&limit=1").await;
     assert_success_envelope(&mine, 200);
     assert_eq!(mine.body["data"]["data"].as_array().unwrap().len(), 1);
@@ -190,7 +230,10 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
     assert_eq!(theirs.body["data"]["pagination"]["total"], 0);
 
     let invalid = app
-        .user_get("o-owner", "/orders/my?paymentStatus=rich&startDate=yesterday&limit=0")
+        .user_get(
+            "o-owner",
+            "/orders/my?paymentStatus=rich&startDate=yesterday&limit=0",
+        )
         .await;
     assert_error_envelope(
         &invalid,
@@ -206,13 +249,26 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
 #[tokio::test]
 async fn payment_creation_checks_owner_and_state() {
     let app = spawn_app().await;
-    let order = app.create_order("o-pay", VOICE_NUMBER, "voice", Some("ST3000")).await;
+    let order = app
+        .create_order("o-pay", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
     let number = order["orderNumber"].as_str().unwrap();
 
     let params = app.create_payment("o-pay", number).await;
     assert_success_envelope(&params, 201);
-    for field in ["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"] {
-        assert!(params.body["data"][field].is_string(), "{field}: {}", params.body);
+    for field in [
+        "appId",
+        "timeStamp",
+        "nonceStr",
+        "package",
+        "signType",
+        "paySign",
+    ] {
+        assert!(
+            params.body["data"][field].is_string(),
+            "{field}: {}",
+            params.body
+        );
     }
 
     let stranger = app.create_payment("o-other", number).await;
@@ -226,7 +282,8 @@ async fn payment_creation_checks_owner_and_state() {
 async fn order_creation_is_limited_per_user_not_per_address() {
     let app = spawn_app_with(&[("RATE_LIMIT_ORDERS", "3")]).await;
     for _ in 0..3 {
-        app.create_order("o-busy", VOICE_NUMBER, "voice", Some("ST3000")).await;
+        app.create_order("o-busy", VOICE_NUMBER, "voice", Some("ST3000"))
+            .await;
     }
     let body = json!({"phoneNumber": VOICE_NUMBER, "productOperator": "Unitel", "rechargeType": "voice", "productCode": "ST3000"});
     let limited = app.user_post("o-busy", "/orders", &body).await;
@@ -243,17 +300,36 @@ async fn openapi_lists_every_route_and_swagger_ui_is_served() {
     assert_eq!(doc.status, 200);
     let paths = doc.body["paths"].as_object().expect("paths");
     for path in [
-        "/health", "/exchange-rate/current", "/unitel/products/services", "/unitel/postpaid-bill",
-        "/orders", "/orders/my", "/orders/{orderNumber}", "/payment/create", "/payment/callback",
-        "/payment/callback/{orderNumber}", "/statistics", "/statistics/users",
-        "/statistics/orders", "/statistics/revenue", "/admin/orders",
-        "/admin/orders/{orderNumber}", "/admin/orders/{orderNumber}/resolve",
-        "/admin/orders/{orderNumber}/refund", "/admin/orders/{orderNumber}/sync-payment",
-        "/admin/exchange-rate", "/admin/notifications",
+        "/health",
+        "/exchange-rate/current",
+        "/unitel/products/services",
+        "/unitel/postpaid-bill",
+        "/orders",
+        "/orders/my",
+        "/orders/{orderNumber}",
+        "/payment/create",
+        "/payment/callback",
+        "/payment/callback/{orderNumber}",
+        "/statistics",
+        "/statistics/users",
+        "/statistics/orders",
+        "/statistics/revenue",
+        "/admin/orders",
+        "/admin/orders/{orderNumber}",
+        "/admin/orders/{orderNumber}/resolve",
+        "/admin/orders/{orderNumber}/refund",
+        "/admin/orders/{orderNumber}/sync-payment",
+        "/admin/exchange-rate",
+        "/admin/notifications",
     ] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    let schemas = doc.body["components"]["schemas"].as_object().expect("schemas");
+    let schemas = doc.body["components"]["schemas"]
+        .as_object()
+        .expect("schemas");
     assert!(schemas.contains_key("ErrorEnvelope"));
 
     let swagger = app.client.get(app.url("/api/")).send().await.unwrap();
