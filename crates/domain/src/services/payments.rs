@@ -451,15 +451,14 @@ impl PaymentService {
         match self.ports.gateway.query_order(&order.number).await? {
             TradeState::Paid(payment) => return self.settle_found_payment(payment).await,
             TradeState::Refunded(payment) => {
-                self.alert(
-                    AlertLevel::Critical,
-                    &format!(
-                        "order {} was refunded at WeChat while unpaid here",
-                        order.number
-                    ),
-                    &format!("transaction {}", payment.transaction_id),
-                )
-                .await;
+                // Recorded once (the flag is not rewritten with the same details), so the
+                // alert is not repeated on every expiry run.
+                let details = format!(
+                    "WeChat says transaction {} paid {} and was refunded, while unpaid here",
+                    payment.transaction_id, payment.amount
+                );
+                self.flag(order, AnomalyKind::UnconfirmedPayment, &details)
+                    .await?;
                 return Ok(Expiry::Skipped);
             }
             TradeState::UserPaying => return Ok(Expiry::Skipped),

@@ -105,12 +105,27 @@ impl RechargeService {
                             return Ok(self.answer_too_late(&current, result));
                         }
                     };
-                    current.resolve(
+                    match current.resolve(
                         resolution,
                         Actor::System,
                         "late provider answer after the claim was marked unknown",
                         now,
-                    )?
+                    ) {
+                        Ok(transition) => transition,
+                        Err(refused) => {
+                            // E.g. topped up after all while a person is refunding it.
+                            self.alert(
+                                AlertLevel::Critical,
+                                &format!("order {}: late top-up answer conflicts", current.number),
+                                &format!(
+                                    "provider answered {result:?} after the order became {}/{}: {refused}; check the refund",
+                                    current.payment_status, current.recharge_status
+                                ),
+                            )
+                            .await;
+                            return Ok(self.answer_too_late(&current, result));
+                        }
+                    }
                 }
                 RechargeStatus::NotStarted
                 | RechargeStatus::Pending
@@ -149,6 +164,17 @@ impl RechargeService {
         Ok(self.ports.orders.apply(transition).await? == CasOutcome::Won)
     }
 
+    async fn alert(&self, level: AlertLevel, title: &str, body: &str) {
+        let alert = Alert {
+            level,
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        if let Err(error) = self.ports.alerts.send(&alert).await {
+            tracing::warn!(%error, title, "alert not delivered");
+        }
+    }
+
     async fn alert_outcome(&self, order: &Order, result: &TopUpResult) {
         let (level, what) = match result {
             TopUpResult::Succeeded { .. } | TopUpResult::Pending { .. } => return,
@@ -160,14 +186,8 @@ impl RechargeService {
                 format!("top-up outcome unknown ({reason}); not re-sent, check with Unitel"),
             ),
         };
-        let alert = Alert {
-            level,
-            title: format!("order {}", order.number),
-            body: what,
-        };
-        if let Err(error) = self.ports.alerts.send(&alert).await {
-            tracing::warn!(%error, "alert not delivered");
-        }
+        self.alert(level, &format!("order {}", order.number), &what)
+            .await;
     }
 
     /// Paid orders whose top-up was never claimed (a crash between payment and dispatch).
@@ -223,7 +243,11 @@ impl RechargeService {
                         .unwrap_or_default()
                 ),
             };
-            let transition = order.record_top_up(&result, self.ports.clock.now())?;
+            let transition = match order.record_top_up(&result, self.ports.clock.now()) {
+                Ok(transition) => transition,
+                // Moved on since it was selected: nothing to sweep.
+                Err(_) => continue,
+            };
             if self.apply(&transition).await? {
                 report.changed += 1;
                 self.alert_outcome(&transition.order, &result).await;
@@ -267,7 +291,9 @@ impl RechargeService {
                     continue;
                 }
             };
-            let transition = order.record_top_up(&result, self.ports.clock.now())?;
+            let Ok(transition) = order.record_top_up(&result, self.ports.clock.now()) else {
+                continue;
+            };
             if self.apply(&transition).await? {
                 report.changed += 1;
                 self.alert_outcome(&transition.order, &result).await;

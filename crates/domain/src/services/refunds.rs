@@ -99,7 +99,17 @@ impl RefundService {
                 order.number
             )));
         }
-        let refunding = transition.order;
+        self.send_attempt(&transition.order, reason).await
+    }
+
+    /// Records a refund attempt for an order that won `refunding`, then sends it. Without a
+    /// row nothing was ever sent, so sending is safe.
+    async fn send_attempt(
+        &self,
+        refunding: &Order,
+        reason: &str,
+    ) -> Result<RefundOutcome, ServiceError> {
+        let now = self.ports.clock.now();
         // One refund number per attempt, derived from the winning version: a retry of the
         // same attempt reuses it, so WeChat never refunds one attempt twice.
         let refund = Refund {
@@ -122,7 +132,7 @@ impl RefundService {
             reason: reason.to_owned(),
         };
         let answer = self.ports.gateway.refund(&request).await;
-        self.settle(&refunding, refund, answer).await
+        self.settle(refunding, refund, answer).await
     }
 
     /// The job: asks the gateway about refunds still in progress.
@@ -142,12 +152,19 @@ impl RefundService {
             changed: 0,
         };
         for order in orders {
-            let Some(refund) = self.ports.refunds.latest_for_order(&order.number).await? else {
-                tracing::error!(order = %order.number, "refunding without a refund record");
-                continue;
+            let outcome = match self.ports.refunds.latest_for_order(&order.number).await? {
+                Some(refund) => {
+                    let answer = self.ports.gateway.query_refund(&refund.refund_no).await;
+                    self.settle(&order, refund, answer).await
+                }
+                // The attempt's row was never stored, so its request never left: send it now.
+                None => {
+                    tracing::warn!(order = %order.number, "refunding without a refund record; sending it");
+                    self.send_attempt(&order, "refund requested; its first attempt was never sent")
+                        .await
+                }
             };
-            let answer = self.ports.gateway.query_refund(&refund.refund_no).await;
-            match self.settle(&order, refund, answer).await {
+            match outcome {
                 Ok(RefundOutcome::Refunded | RefundOutcome::Failed(_)) => report.changed += 1,
                 Ok(RefundOutcome::InProgress) => {}
                 Err(error) => tracing::warn!(order = %order.number, %error, "refund sync deferred"),
@@ -199,12 +216,18 @@ impl RefundService {
             version: refund.version + 1,
             ..refund.clone()
         };
-        if updated.status != refund.status || updated.gateway_refund_id != refund.gateway_refund_id
-        {
-            self.ports
+        if (updated.status != refund.status
+            || updated.gateway_refund_id != refund.gateway_refund_id)
+            && self
+                .ports
                 .refunds
                 .update(&updated, refund.status, refund.version)
-                .await?;
+                .await?
+                == CasOutcome::Lost
+        {
+            // Another writer recorded this attempt first; the order transition below is
+            // still guarded by its own compare-and-set.
+            tracing::info!(refund = %updated.refund_no, "refund row changed meanwhile");
         }
         let finished = match &outcome {
             RefundOutcome::Refunded => Some((true, "refund succeeded".to_owned())),

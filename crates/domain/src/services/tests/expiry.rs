@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::money::Fen;
-use crate::order::{PaymentStatus, RechargeStatus};
+use crate::order::{AnomalyKind, PaymentStatus, RechargeStatus};
 use crate::ports::{ConfirmedPayment, GatewayError, TradeState, WorkQueue};
 use crate::services::{ExpiryReport, PaymentService, ServiceError};
 use crate::testing::{ORDER_NUMBER, order_number, unpaid_order};
@@ -229,16 +229,31 @@ async fn a_customer_still_paying_is_not_closed() {
 }
 
 #[tokio::test]
-async fn refunded_at_the_gateway_while_unpaid_here_alerts_and_changes_nothing() {
+async fn refunded_at_the_gateway_while_unpaid_here_is_flagged_once_and_not_closed() {
     let mut mocks = Mocks::default();
     candidates(&mut mocks, vec![unpaid_order()]);
     queries(&mut mocks, vec![Ok(TradeState::Refunded(found_paid()))]);
     mocks.gateway.expect_close_order().never();
-    mocks.applies_nothing();
+    let writes = mocks.applies(&[CasOutcome::Won]);
     let alerts = mocks.alerts();
 
     assert_eq!(expire(mocks).await.unwrap(), report(0, 0, 1));
+    let flagged = calls(&writes).remove(0);
+    assert_eq!(flagged.order.state(), unpaid_order().state());
+    assert_eq!(
+        flagged.order.anomaly.as_ref().map(|a| a.kind),
+        Some(AnomalyKind::UnconfirmedPayment)
+    );
     assert_critical(&only_alert(&alerts), "4200000077");
+
+    // The next run finds the same anomaly recorded: no write, no second alert.
+    let mut mocks = Mocks::default();
+    candidates(&mut mocks, vec![flagged.order.clone()]);
+    queries(&mut mocks, vec![Ok(TradeState::Refunded(found_paid()))]);
+    mocks.gateway.expect_close_order().never();
+    mocks.applies_nothing();
+    mocks.no_alerts();
+    assert_eq!(expire(mocks).await.unwrap(), report(0, 0, 1));
 }
 
 #[tokio::test]

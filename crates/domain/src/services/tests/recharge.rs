@@ -914,9 +914,6 @@ async fn resolving_a_missing_or_concurrently_changed_order_fails_cleanly() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: recharge.rs record(): a late success on an unknown order a person already \
-            refunds is refused by resolve() and only logged; the number was topped up AND \
-            refunded, which must reach a person as a critical alert"]
 async fn a_late_success_after_a_refund_was_started_alerts_a_person() {
     let refunding = unknown_order()
         .request_refund(Actor::Admin("alice".to_owned()), "customer asked", now())

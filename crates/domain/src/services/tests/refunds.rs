@@ -560,22 +560,6 @@ async fn a_refund_recorded_succeeded_before_a_crash_still_finishes_the_order() {
     );
 }
 
-/// Today's behaviour: only logged. See the ignored BUG test at the end of this file.
-#[tokio::test]
-async fn a_refunding_order_without_a_refund_row_is_skipped() {
-    let mut mocks = Mocks::default();
-    refunding_queue(&mut mocks, vec![refunding_order()], None);
-    mocks.gateway.expect_query_refund().never();
-    mocks.applies_nothing();
-    assert_eq!(
-        sync(mocks).await,
-        SweepReport {
-            examined: 1,
-            changed: 0
-        }
-    );
-}
-
 #[tokio::test]
 async fn a_finished_refund_lost_to_another_writer_is_not_counted() {
     let mut mocks = Mocks::default();
@@ -620,8 +604,6 @@ async fn refund_jobs_report_storage_errors() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: refunds.rs refund()/sync_refunds(): when the refund row cannot be inserted \
-            after the order became refunding, nothing ever sends the refund"]
 async fn a_refund_whose_row_was_never_written_is_started_by_the_sync() {
     // The order won `refunding`, then storing the refund row failed: no request was sent.
     let mut mocks = Mocks::default();
