@@ -593,6 +593,17 @@ mod tests {
     }
 
     #[test]
+    fn the_env_example_documents_every_variable() {
+        let example = include_str!("../.env.example");
+        for (name, _, _) in VARIABLES {
+            assert!(
+                example.contains(&format!("{name}=")),
+                "{name} missing from .env.example"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_values_name_their_variable() {
         for (name, value) in [
             ("PORT", "eighty"),

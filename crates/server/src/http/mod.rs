@@ -87,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, swagger: bool)
     .service(routes::admin::refund)
     .service(routes::admin::sync_payment)
     .service(routes::admin::set_exchange_rate)
+    .service(routes::admin::notification_stats)
     .service(routes::admin::notifications)
     .route("/api-json", web::get().to(openapi_json));
     if swagger {

@@ -33,6 +33,7 @@ use super::routes;
         routes::admin::sync_payment,
         routes::admin::set_exchange_rate,
         routes::admin::notifications,
+        routes::admin::notification_stats,
     ),
     components(schemas(super::envelope::ErrorEnvelope)),
     modifiers(&AdminToken),
@@ -88,6 +89,7 @@ mod tests {
             "/admin/orders/{orderNumber}/sync-payment",
             "/admin/exchange-rate",
             "/admin/notifications",
+            "/admin/notifications/stats",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");
         }

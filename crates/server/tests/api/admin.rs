@@ -15,6 +15,7 @@ async fn admin_endpoints_need_the_admin_token() {
         "/statistics/revenue",
         "/admin/orders",
         "/admin/notifications",
+        "/admin/notifications/stats",
     ] {
         let anonymous = app.get(path).await;
         assert_error_envelope(&anonymous, 401, path);
@@ -194,4 +195,29 @@ async fn the_exchange_rate_is_changed_by_an_admin_and_prices_new_orders() {
         .create_order("o-x", VOICE_NUMBER, "voice", Some("ST3000"))
         .await;
     assert_eq!(order["productPriceRmb"], 6.0);
+}
+
+#[tokio::test]
+async fn an_admin_can_ask_wechat_about_a_payment_that_never_called_back() {
+    let app = spawn_app().await;
+    let order = app
+        .create_order("o-q", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    let number = order["orderNumber"].as_str().unwrap().to_owned();
+    app.create_payment("o-q", &number).await;
+    app.pay(&number, json!({"no_callback": true})).await;
+
+    let path = format!("/admin/orders/{number}/sync-payment");
+    let synced = app.admin_post(&path, &json!({})).await;
+    assert_success_envelope(&synced, 201);
+    assert_eq!(synced.body["data"]["paymentStatus"], "paid");
+    app.wait_for_recharge("o-q", &number, "success").await;
+    assert_eq!(app.top_ups(&number), 1);
+
+    // The sandbox shortcuts show the same in the simulators' ledgers.
+    let unitel = app.get("/__sandbox/unitel/ledger").await;
+    assert_eq!(unitel.status, 200);
+    assert_eq!(unitel.body["entries"].as_array().map(Vec::len), Some(1));
+    let wechat = app.get("/__sandbox/wechat/ledger").await;
+    assert_eq!(wechat.status, 200);
 }

@@ -185,6 +185,15 @@ async fn unreadable_and_unknown_callbacks_are_acknowledged_and_logged() {
 
     let log = app.admin_get("/admin/notifications?outcome=rejected").await;
     assert_eq!(log.body["data"]["pagination"]["total"], 2, "{}", log.body);
+    let stats = app.admin_get("/admin/notifications/stats").await;
+    assert!(
+        stats.body["data"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "rejected", "count": 2})),
+        "{}",
+        stats.body
+    );
 }
 
 #[tokio::test]

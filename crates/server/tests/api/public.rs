@@ -321,6 +321,7 @@ async fn openapi_lists_every_route_and_swagger_ui_is_served() {
         "/admin/orders/{orderNumber}/sync-payment",
         "/admin/exchange-rate",
         "/admin/notifications",
+        "/admin/notifications/stats",
     ] {
         assert!(
             paths.contains_key(path),

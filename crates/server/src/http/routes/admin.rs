@@ -6,7 +6,7 @@ use std::str::FromStr;
 use actix_web::{HttpResponse, get, post, put, web};
 use elife_domain::money::ExchangeRate;
 use elife_domain::order::{Actor, AnomalyKind, OrderNumber, Resolution};
-use elife_domain::ports::NotificationOutcome;
+use elife_domain::ports::{NotificationOutcome, PageRequest};
 use elife_domain::services::{RefundOutcome, ServiceError};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use crate::http::admin_auth::Admin;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::{Problems, page_request};
 use crate::http::views::{
-    AdminOrderDetail, AdminOrderList, AdminOrderView, ExchangeRateView, NotificationList,
+    AdminOrderDetail, AdminOrderList, AdminOrderView, Count, ExchangeRateView, NotificationList,
     NotificationView, OrderEventView, RefundView, pagination,
 };
 
@@ -298,16 +298,16 @@ pub struct NotificationsQuery {
     pub limit: Option<String>,
 }
 
+const OUTCOMES: [NotificationOutcome; 5] = [
+    NotificationOutcome::Received,
+    NotificationOutcome::Processed,
+    NotificationOutcome::Duplicate,
+    NotificationOutcome::Rejected,
+    NotificationOutcome::Error,
+];
+
 fn parse_outcome(raw: &str) -> Option<NotificationOutcome> {
-    [
-        NotificationOutcome::Received,
-        NotificationOutcome::Processed,
-        NotificationOutcome::Duplicate,
-        NotificationOutcome::Rejected,
-        NotificationOutcome::Error,
-    ]
-    .into_iter()
-    .find(|outcome| outcome.as_str() == raw)
+    OUTCOMES.into_iter().find(|outcome| outcome.as_str() == raw)
 }
 
 #[utoipa::path(
@@ -386,4 +386,30 @@ pub async fn sync_payment(
         .map_err(ServiceError::from)?
         .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))?;
     Ok(envelope::created(AdminOrderView::from(&order)))
+}
+
+#[utoipa::path(
+    tag = "admin",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "payment callbacks by outcome", body = Envelope<Vec<Count>>),
+        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+    )
+)]
+#[get("/admin/notifications/stats")]
+pub async fn notification_stats(state: State, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    let mut counts = Vec::with_capacity(OUTCOMES.len());
+    for outcome in OUTCOMES {
+        let page = state
+            .ports
+            .notifications
+            .list(Some(outcome), PageRequest { page: 1, limit: 1 })
+            .await
+            .map_err(ServiceError::from)?;
+        counts.push(Count {
+            key: outcome.as_str().to_owned(),
+            count: page.total,
+        });
+    }
+    Ok(envelope::ok(counts))
 }
