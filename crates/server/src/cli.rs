@@ -94,7 +94,8 @@ pub enum CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+        // Boxed: the application future is large.
+        Command::Serve => Box::pin(serve(settings)).await,
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Sandbox {
             unitel_port,
@@ -133,7 +134,8 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     banner.push_str(&format!("  metrics      {}/metrics\n", endpoints.api));
     if let (Some(unitel), Some(wechat)) = (&endpoints.unitel_sandbox, &endpoints.wechat_sandbox) {
         banner.push_str(&format!(
-            "  Unitel sim   {unitel}  (ledger: GET {unitel}/__sandbox/ledger)\n  WeChat sim   {wechat}  (pay: POST {wechat}/__sandbox/pay/<orderNumber>)\n"
+            "  Unitel sim   {unitel}\n  WeChat sim   {wechat}\n  pay an order POST {api}/__sandbox/pay/<orderNumber>\n  ledgers      GET {api}/__sandbox/unitel/ledger, GET {api}/__sandbox/wechat/ledger\n",
+            api = endpoints.api
         ));
     }
     if !admin {

@@ -1,3 +1,6 @@
+// The server future (actix + sea-orm + the simulators) is deep; release layout needs room.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -5,7 +8,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = elife_server::cli::Cli::parse();
-    match elife_server::cli::run(cli).await {
+    match Box::pin(elife_server::cli::run(cli)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
