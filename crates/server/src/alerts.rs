@@ -96,6 +96,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn alerts_are_posted_to_the_wecom_robot() {
+        use wiremock::matchers::{body_json, method};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let robot = MockServer::start().await;
+        let alert = Alert {
+            level: AlertLevel::Critical,
+            title: "order X".to_owned(),
+            body: "unknown".to_owned(),
+        };
+        Mock::given(method("POST"))
+            .and(body_json(wecom_message(&alert)))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"errcode": 0})),
+            )
+            .expect(1)
+            .mount(&robot)
+            .await;
+        let alerts = LogAndWebhookAlerts::new(Some(robot.uri()));
+        assert!(alerts.send(&alert).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_refused_webhook_message_is_an_error() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+        let robot = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"errcode": 93000, "errmsg": "invalid webhook url"}),
+            ))
+            .mount(&robot)
+            .await;
+        let alerts = LogAndWebhookAlerts::new(Some(robot.uri()));
+        let alert = Alert {
+            level: AlertLevel::Warning,
+            title: "t".to_owned(),
+            body: "b".to_owned(),
+        };
+        let error = alerts.send(&alert).await.unwrap_err();
+        assert!(error.0.contains("93000"), "{error}");
+    }
+
+    #[tokio::test]
     async fn without_a_webhook_alerts_are_only_logged() {
         let alerts = LogAndWebhookAlerts::new(None);
         let alert = Alert {

@@ -349,3 +349,43 @@ async fn metrics_are_exposed_in_prometheus_format() {
     let text = metrics.text().await.unwrap();
     assert!(text.contains("elife_http_requests_total"), "{text}");
 }
+
+#[tokio::test]
+async fn payment_creation_is_limited_per_user() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PAYMENTS", "2")]).await;
+    let order = app
+        .create_order("o-pl", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    let number = order["orderNumber"].as_str().unwrap();
+    assert_eq!(app.create_payment("o-pl", number).await.status, 201);
+    assert_eq!(app.create_payment("o-pl", number).await.status, 201);
+    let limited = app.create_payment("o-pl", number).await;
+    assert_error_envelope(&limited, 429, "/payment/create");
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://admin.example.com")]).await;
+    let allowed = app
+        .client
+        .get(app.url("/health"))
+        .header("Origin", "https://admin.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("https://admin.example.com")
+    );
+    let other = app
+        .client
+        .get(app.url("/health"))
+        .header("Origin", "https://evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
