@@ -295,7 +295,7 @@ impl Application {
             Arc::new(RefundService::new(ports.clone(), refund_policy)),
             statistics,
             leases,
-            format!("{}-{}", hostname(), std::process::id()),
+            lease_holder(),
             settings.jobs.clone(),
         );
 
@@ -391,6 +391,15 @@ impl Application {
         drop(self.sandbox);
         served
     }
+}
+
+/// Who holds job leases: unique per application instance, even two in one process.
+fn lease_holder() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{}-{started}", hostname(), std::process::id())
 }
 
 fn hostname() -> String {

@@ -182,3 +182,16 @@ async fn an_expired_unpaid_order_is_closed_here_and_at_wechat() {
     assert_error_envelope(&again, 409, "/payment/create");
     assert_eq!(app.top_ups(&number), 0);
 }
+
+#[tokio::test]
+async fn a_job_runs_on_one_instance_at_a_time() {
+    let first = spawn_app().await;
+    let second = spawn_second_instance(&first).await;
+    assert!(first.jobs.run_once(Job::Recharge).await.unwrap());
+    assert!(
+        !second.jobs.run_once(Job::Recharge).await.unwrap(),
+        "the second instance must not run a job whose lease is held"
+    );
+    // The holder renews its own lease.
+    assert!(first.jobs.run_once(Job::Recharge).await.unwrap());
+}

@@ -43,7 +43,7 @@ pub struct TestApp {
     pub sandbox: Arc<Sandbox>,
     pub jobs: Jobs,
     pub clock: Arc<TestClock>,
-    _database_dir: TempDir,
+    pub database_dir: TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -56,6 +56,20 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         "sqlite://{}?mode=rwc",
         database_dir.path().join("elife.db").display()
     );
+    spawn_app_on(database_dir, &url, extra).await
+}
+
+/// A second instance on the database of `first` (as a second pod would be).
+pub async fn spawn_second_instance(first: &TestApp) -> TestApp {
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        first.database_dir.path().join("elife.db").display()
+    );
+    spawn_app_on(tempfile::tempdir().expect("temp dir"), &url, &[]).await
+}
+
+async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) -> TestApp {
+    let url = url.to_owned();
     let mut vars: HashMap<String, String> = [
         ("PORT", "0"),
         ("SANDBOX", "on"),
@@ -91,7 +105,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         sandbox,
         jobs,
         clock,
-        _database_dir: database_dir,
+        database_dir,
     }
 }
 
