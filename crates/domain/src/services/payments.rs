@@ -151,13 +151,17 @@ impl PaymentService {
             Ok(handled) => (handled.outcome, handled.reason.clone()),
             Err(error) => (NotificationOutcome::Error, Some(error.to_string())),
         };
+        // A retry of a transaction already logged keeps the first decision (e.g. processed);
+        // its retry count was raised by `record`.
+        let keep_first = logged.seen_before && outcome == NotificationOutcome::Duplicate;
         // The audit outcome is secondary: the payment itself is already durable (or not,
         // and then the error makes WeChat retry).
-        if let Err(error) = self
-            .ports
-            .notifications
-            .set_outcome(logged.id, outcome, message, elapsed)
-            .await
+        if !keep_first
+            && let Err(error) = self
+                .ports
+                .notifications
+                .set_outcome(logged.id, outcome, message, elapsed)
+                .await
         {
             tracing::warn!(%error, id = logged.id, "could not record callback outcome");
         }
@@ -170,15 +174,30 @@ impl PaymentService {
         raw: &IncomingNotification,
         reason: &str,
     ) -> Result<(), ServiceError> {
+        self.log_only(raw, NotificationOutcome::Rejected, Some(reason.to_owned()))
+            .await
+    }
+
+    /// Logs a refund notification. Refund results are taken from the gateway's refund
+    /// query (the refund job), never from an unsigned notification, so this only records it.
+    pub async fn record_refund_notice(
+        &self,
+        raw: &IncomingNotification,
+    ) -> Result<(), ServiceError> {
+        self.log_only(raw, NotificationOutcome::Processed, None)
+            .await
+    }
+
+    async fn log_only(
+        &self,
+        raw: &IncomingNotification,
+        outcome: NotificationOutcome,
+        reason: Option<String>,
+    ) -> Result<(), ServiceError> {
         let logged = self.ports.notifications.record(raw).await?;
         self.ports
             .notifications
-            .set_outcome(
-                logged.id,
-                NotificationOutcome::Rejected,
-                Some(reason.to_owned()),
-                0,
-            )
+            .set_outcome(logged.id, outcome, reason, 0)
             .await?;
         Ok(())
     }

@@ -22,6 +22,7 @@ use super::routes;
         routes::payment::create_payment,
         routes::callback::payment_callback,
         routes::callback::payment_callback_with_number,
+        routes::callback::refund_callback,
         routes::statistics::overview,
         routes::statistics::users,
         routes::statistics::orders,

@@ -259,3 +259,25 @@ async fn a_slow_confirmation_is_answered_within_the_bound() {
     app.settle().await;
     assert_eq!(app.top_ups(number), 1);
 }
+
+#[tokio::test]
+async fn refund_notices_are_logged_and_acknowledged() {
+    let app = spawn_app().await;
+    let notice = json!({"returnCode": "SUCCESS", "outTradeNo": "ORD1760754386127zzzzzzzzzzzz",
+        "outRefundNo": "ORD1760754386127zzzzzzzzzzzzR3", "refundId": "50300000000001", "refundStatus": "SUCCESS"});
+    let reply = app
+        .callback("/payment/refund-callback", &notice, true)
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["errcode"], 0);
+
+    let refused = app
+        .callback("/payment/refund-callback", &notice, false)
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let log = app
+        .admin_get("/admin/notifications?outcome=processed")
+        .await;
+    assert_eq!(log.body["data"]["pagination"]["total"], 1, "{}", log.body);
+}

@@ -802,3 +802,46 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
         .unwrap_err();
     assert!(matches!(error, ServiceError::Upstream(_)), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_retried_callback_keeps_the_first_decision_in_the_audit_log() {
+    let mut mocks = Mocks::default();
+    mocks.notifications.expect_record().times(1).returning(|_| {
+        Ok(LoggedNotification {
+            id: 7,
+            seen_before: true,
+        })
+    });
+    // The row already says `processed`: a duplicate must not overwrite it.
+    mocks.notifications.expect_set_outcome().never();
+    let mut paid = unpaid_order()
+        .mark_paid(TRANSACTION, now(), "callback")
+        .unwrap()
+        .order;
+    paid.version = 1;
+    mocks.finds(vec![Some(paid)]);
+    mocks.applies_nothing();
+
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
+    assert!(!handled.dispatch);
+}
+
+#[tokio::test]
+async fn a_refund_notice_is_only_logged() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.orders.expect_find().never();
+    mocks.gateway.expect_query_refund().never();
+    let raw = notice(payment(TRANSACTION)).raw;
+
+    PaymentService::new(mocks.ports())
+        .record_refund_notice(&raw)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        calls(&outcomes),
+        vec![(7, NotificationOutcome::Processed, None)]
+    );
+}

@@ -85,6 +85,53 @@ pub async fn payment_callback(
     handle(state, request, None, body).await
 }
 
+/// Cloud Hosting posts refund results to the container path given in `refund`. They are
+/// logged and acknowledged; the refund's outcome is taken from WeChat's refund query by
+/// the refund job, never from this unsigned notice.
+#[utoipa::path(
+    tag = "payment",
+    request_body(content = Object, description = "the Cloud Hosting refund notification (camelCase JSON)"),
+    responses(
+        (status = 200, description = "logged", body = CallbackAck),
+        (status = 403, description = "not sent through WeChat Cloud Hosting (no X-WX-SOURCE)", body = CallbackAck),
+        (status = 500, description = "not logged: WeChat must retry", body = CallbackAck),
+    )
+)]
+#[post("/payment/refund-callback")]
+pub async fn refund_callback(state: State, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if !request
+        .headers()
+        .get(SOURCE_HEADER)
+        .is_some_and(|value| !value.is_empty())
+    {
+        return retry_later(
+            StatusCode::FORBIDDEN,
+            "not sent through WeChat Cloud Hosting (no X-WX-SOURCE)",
+        );
+    }
+    let fields: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let raw = IncomingNotification {
+        channel: CHANNEL.to_owned(),
+        kind: NotificationKind::Refund,
+        order_number: text("outTradeNo"),
+        transaction_id: text("refundId").or_else(|| text("outRefundNo")),
+        headers: headers_json(&request),
+        raw_body: String::from_utf8_lossy(&body).into_owned(),
+        client_ip: Some(client_ip(&request)),
+        received_at: state.ports.clock.now(),
+    };
+    let logging = state.payments.record_refund_notice(&raw);
+    match tokio::time::timeout(state.callback_timeout, logging).await {
+        Ok(Ok(())) => {
+            count("refund_notice");
+            ack()
+        }
+        Ok(Err(error)) => retry_later(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+        Err(_) => retry_later(StatusCode::INTERNAL_SERVER_ERROR, "not logged in time"),
+    }
+}
+
 async fn handle(
     state: State,
     request: HttpRequest,
