@@ -594,7 +594,7 @@ mod tests {
 
     #[test]
     fn the_env_example_documents_every_variable() {
-        let example = include_str!("../.env.example");
+        let example = include_str!("../../../.env.example");
         for (name, _, _) in VARIABLES {
             assert!(
                 example.contains(&format!("{name}=")),
