@@ -17,10 +17,14 @@ pub use refunds::{RefundOutcome, RefundPolicy, RefundService};
 
 use std::sync::Arc;
 
+use chrono::Duration;
+
 use crate::msisdn::OperatorPrefixes;
+use crate::order::Order;
 use crate::ports::{
-    Alerts, Clock, ExchangeRateRepository, IdGenerator, OrderRepository, PaymentGateway,
-    PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
+    Alert, AlertLevel, Alerts, Clock, ExchangeRateRepository, IdGenerator, OrderRepository,
+    PaymentGateway, PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
+    WorkQueue,
 };
 
 /// Lost compare-and-sets tolerated in one call before giving up (the caller retries later).
@@ -40,4 +44,29 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
     pub alerts: Arc<dyn Alerts>,
     pub prefixes: OperatorPrefixes,
+}
+
+impl Ports {
+    /// A job's candidates: orders of `queue` past the cut-off `now - age`, oldest first.
+    async fn work(
+        &self,
+        queue: WorkQueue,
+        age: Duration,
+        limit: u64,
+    ) -> Result<Vec<Order>, ServiceError> {
+        let cutoff = self.clock.now() - age;
+        Ok(self.orders.find_work(queue, cutoff, limit).await?)
+    }
+
+    /// Alerts a person; an alert that cannot be delivered is logged, never fatal.
+    async fn alert(&self, level: AlertLevel, title: &str, body: &str) {
+        let alert = Alert {
+            level,
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        if let Err(error) = self.alerts.send(&alert).await {
+            tracing::warn!(%error, title, "alert not delivered");
+        }
+    }
 }

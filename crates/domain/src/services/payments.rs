@@ -7,7 +7,7 @@ use chrono::Duration;
 
 use crate::order::{AnomalyKind, OpenId, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
-    Alert, AlertLevel, CasOutcome, ConfirmedPayment, GatewayError, IncomingNotification,
+    AlertLevel, CasOutcome, ConfirmedPayment, GatewayError, IncomingNotification,
     NotificationOutcome, PaymentParams, PaymentRequest, TradeState, WorkQueue,
 };
 
@@ -216,15 +216,16 @@ impl PaymentService {
         };
         for _ in 0..MAX_RACE_RETRIES {
             let Some(order) = self.ports.orders.find(&number).await? else {
-                self.alert(
-                    AlertLevel::Critical,
-                    "payment for an unknown order",
-                    &format!(
-                        "WeChat transaction {} paid {} for unknown order {number}",
-                        payment.transaction_id, payment.amount
-                    ),
-                )
-                .await;
+                self.ports
+                    .alert(
+                        AlertLevel::Critical,
+                        "payment for an unknown order",
+                        &format!(
+                            "WeChat transaction {} paid {} for unknown order {number}",
+                            payment.transaction_id, payment.amount
+                        ),
+                    )
+                    .await;
                 return Ok(NotificationHandled::rejected(
                     None,
                     format!("unknown order {number}"),
@@ -417,25 +418,15 @@ impl PaymentService {
                 return Ok(None);
             }
             tracing::error!(order = %order.number, anomaly = %kind, details, "payment anomaly");
-            self.alert(
-                AlertLevel::Critical,
-                &format!("order {}: {kind}", order.number),
-                details,
-            )
-            .await;
+            self.ports
+                .alert(
+                    AlertLevel::Critical,
+                    &format!("order {}: {kind}", order.number),
+                    details,
+                )
+                .await;
         }
         Ok(Some(()))
-    }
-
-    async fn alert(&self, level: AlertLevel, title: &str, body: &str) {
-        let alert = Alert {
-            level,
-            title: title.to_owned(),
-            body: body.to_owned(),
-        };
-        if let Err(error) = self.ports.alerts.send(&alert).await {
-            tracing::warn!(%error, title, "alert not delivered");
-        }
     }
 
     /// Closes unpaid orders older than `expire_after`, after asking the gateway: an order
@@ -445,11 +436,9 @@ impl PaymentService {
         expire_after: Duration,
         limit: u64,
     ) -> Result<ExpiryReport, ServiceError> {
-        let cutoff = self.ports.clock.now() - expire_after;
         let candidates = self
             .ports
-            .orders
-            .find_work(WorkQueue::ExpiredUnpaid, cutoff, limit)
+            .work(WorkQueue::ExpiredUnpaid, expire_after, limit)
             .await?;
         let mut report = ExpiryReport::default();
         for order in candidates {

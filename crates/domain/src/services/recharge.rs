@@ -9,8 +9,7 @@ use crate::order::{
     Actor, Order, OrderNumber, RechargeStatus, Resolution, TopUpResult, Transition,
 };
 use crate::ports::{
-    Alert, AlertLevel, CasOutcome, TopUpAccepted, TopUpError, TopUpRequest, TransactionCheck,
-    WorkQueue,
+    AlertLevel, CasOutcome, TopUpAccepted, TopUpError, TopUpRequest, TransactionCheck, WorkQueue,
 };
 
 use super::{MAX_RACE_RETRIES, Ports, ServiceError};
@@ -29,6 +28,16 @@ pub enum DispatchOutcome {
 pub struct SweepReport {
     pub examined: usize,
     pub changed: usize,
+}
+
+impl SweepReport {
+    /// Nothing changed yet among these candidates.
+    pub fn of<T>(candidates: &[T]) -> Self {
+        SweepReport {
+            examined: candidates.len(),
+            changed: 0,
+        }
+    }
 }
 
 pub struct RechargeService {
@@ -114,7 +123,7 @@ impl RechargeService {
                         Ok(transition) => transition,
                         Err(refused) => {
                             // E.g. topped up after all while a person is refunding it.
-                            self.alert(
+                            self.ports.alert(
                                 AlertLevel::Critical,
                                 &format!("order {}: late top-up answer conflicts", current.number),
                                 &format!(
@@ -164,17 +173,6 @@ impl RechargeService {
         Ok(self.ports.orders.apply(transition).await? == CasOutcome::Won)
     }
 
-    async fn alert(&self, level: AlertLevel, title: &str, body: &str) {
-        let alert = Alert {
-            level,
-            title: title.to_owned(),
-            body: body.to_owned(),
-        };
-        if let Err(error) = self.ports.alerts.send(&alert).await {
-            tracing::warn!(%error, title, "alert not delivered");
-        }
-    }
-
     async fn alert_outcome(&self, order: &Order, result: &TopUpResult) {
         let (level, what) = match result {
             TopUpResult::Succeeded { .. } | TopUpResult::Pending { .. } => return,
@@ -186,7 +184,8 @@ impl RechargeService {
                 format!("top-up outcome unknown ({reason}); not re-sent, check with Unitel"),
             ),
         };
-        self.alert(level, &format!("order {}", order.number), &what)
+        self.ports
+            .alert(level, &format!("order {}", order.number), &what)
             .await;
     }
 
@@ -196,16 +195,11 @@ impl RechargeService {
         older_than: Duration,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let cutoff = self.ports.clock.now() - older_than;
         let orders = self
             .ports
-            .orders
-            .find_work(WorkQueue::PaidUnclaimed, cutoff, limit)
+            .work(WorkQueue::PaidUnclaimed, older_than, limit)
             .await?;
-        let mut report = SweepReport {
-            examined: orders.len(),
-            changed: 0,
-        };
+        let mut report = SweepReport::of(&orders);
         for order in orders {
             match self.dispatch(&order.number).await {
                 Ok(DispatchOutcome::Submitted(_)) => report.changed += 1,
@@ -223,16 +217,11 @@ impl RechargeService {
         stale_after: Duration,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let cutoff = self.ports.clock.now() - stale_after;
         let orders = self
             .ports
-            .orders
-            .find_work(WorkQueue::StaleSubmissions, cutoff, limit)
+            .work(WorkQueue::StaleSubmissions, stale_after, limit)
             .await?;
-        let mut report = SweepReport {
-            examined: orders.len(),
-            changed: 0,
-        };
+        let mut report = SweepReport::of(&orders);
         for order in orders {
             let result = TopUpResult::Unknown {
                 reason: format!(
@@ -262,16 +251,11 @@ impl RechargeService {
         older_than: Duration,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let cutoff = self.ports.clock.now() - older_than;
         let orders = self
             .ports
-            .orders
-            .find_work(WorkQueue::Confirming, cutoff, limit)
+            .work(WorkQueue::Confirming, older_than, limit)
             .await?;
-        let mut report = SweepReport {
-            examined: orders.len(),
-            changed: 0,
-        };
+        let mut report = SweepReport::of(&orders);
         for order in orders {
             let Some(seq) = order.seq_id.clone() else {
                 tracing::error!(order = %order.number, "confirming without a seq");

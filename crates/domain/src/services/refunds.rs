@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use crate::order::{Actor, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
-    Alert, AlertLevel, CasOutcome, GatewayError, Refund, RefundRequest, RefundState, RefundStatus,
+    AlertLevel, CasOutcome, GatewayError, Refund, RefundRequest, RefundState, RefundStatus,
     WorkQueue,
 };
 
@@ -43,16 +43,11 @@ impl RefundService {
         if !self.policy.automatic {
             return Ok(SweepReport::default());
         }
-        let now = self.ports.clock.now();
         let orders = self
             .ports
-            .orders
-            .find_work(WorkQueue::FailedPaid, now, limit)
+            .work(WorkQueue::FailedPaid, Duration::zero(), limit)
             .await?;
-        let mut report = SweepReport {
-            examined: orders.len(),
-            changed: 0,
-        };
+        let mut report = SweepReport::of(&orders);
         for order in orders {
             match self
                 .refund(&order, Actor::System, "automatic refund: top-up failed")
@@ -141,16 +136,11 @@ impl RefundService {
         older_than: Duration,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let cutoff = self.ports.clock.now() - older_than;
         let orders = self
             .ports
-            .orders
-            .find_work(WorkQueue::Refunding, cutoff, limit)
+            .work(WorkQueue::Refunding, older_than, limit)
             .await?;
-        let mut report = SweepReport {
-            examined: orders.len(),
-            changed: 0,
-        };
+        let mut report = SweepReport::of(&orders);
         for order in orders {
             let outcome = match self.ports.refunds.latest_for_order(&order.number).await? {
                 Some(refund) => {
@@ -252,14 +242,13 @@ impl RefundService {
                 | PaymentStatus::RefundFailed => {}
             }
             if !succeeded {
-                let alert = Alert {
-                    level: AlertLevel::Critical,
-                    title: format!("refund of order {} failed", order.number),
-                    body: reason,
-                };
-                if let Err(error) = self.ports.alerts.send(&alert).await {
-                    tracing::warn!(%error, "alert not delivered");
-                }
+                self.ports
+                    .alert(
+                        AlertLevel::Critical,
+                        &format!("refund of order {} failed", order.number),
+                        &reason,
+                    )
+                    .await;
             }
         }
         Ok(outcome)
