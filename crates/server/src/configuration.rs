@@ -429,10 +429,16 @@ impl Settings {
                 ),
             ));
         }
-        if !self.wechat.callback_path.starts_with('/') {
+        // WeChat posts payments to this container path: it must be one the server routes.
+        let path = self.wechat.callback_path.as_str();
+        let routed = path == "/payment/callback"
+            || path
+                .strip_prefix("/payment/callback/")
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+        if !routed {
             return Err(invalid(
                 "WECHAT_PAYMENT_CALLBACK_PATH",
-                "must start with /".to_owned(),
+                format!("{path:?} is not routed; use /payment/callback"),
             ));
         }
         if self.rate_limit_orders_per_minute == 0 || self.rate_limit_payments_per_minute == 0 {
@@ -582,6 +588,27 @@ mod tests {
             .collect();
         let error = settings(&pairs).unwrap_err().to_string();
         assert!(error.contains("WECHAT_MCH_ID"), "{error}");
+    }
+
+    #[test]
+    fn the_callback_path_must_be_one_the_server_routes() {
+        for routed in ["/payment/callback", "/payment/callback/ORD"] {
+            assert!(
+                settings(&[("WECHAT_PAYMENT_CALLBACK_PATH", routed)]).is_ok(),
+                "{routed}"
+            );
+        }
+        for unrouted in [
+            "payment/callback",
+            "/callback",
+            "/payment/callback/a/b",
+            "/payment/callback/",
+        ] {
+            let error = settings(&[("WECHAT_PAYMENT_CALLBACK_PATH", unrouted)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("WECHAT_PAYMENT_CALLBACK_PATH"), "{error}");
+        }
     }
 
     #[test]
