@@ -79,6 +79,7 @@ mod tests {
             "/payment/create",
             "/payment/callback",
             "/payment/callback/{orderNumber}",
+            "/payment/refund-callback",
             "/statistics",
             "/statistics/users",
             "/statistics/orders",

@@ -30,6 +30,23 @@ impl Problems {
         }
     }
 
+    /// An optional filter: absent or blank is `None`; otherwise `parse` gives the value or
+    /// the problem to note.
+    pub fn optional<T>(
+        &mut self,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let raw = value.map(str::trim).filter(|raw| !raw.is_empty())?;
+        match parse(raw) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.add(message);
+                None
+            }
+        }
+    }
+
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())
@@ -37,6 +54,20 @@ impl Problems {
             Err(ApiError::bad_request(self.0.join(", ")))
         }
     }
+
+    /// Every problem as one 400, else the checked input. Each check notes a problem whenever
+    /// it gives `None`, so the fallback only guards against a check that forgot to.
+    pub fn into_value<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        self.into_result()?;
+        value.ok_or_else(|| ApiError::bad_request("invalid input"))
+    }
+}
+
+/// A body whose only check is one required text field.
+pub fn required_field(name: &str, value: &Option<String>) -> Result<String, ApiError> {
+    let mut problems = Problems::new();
+    let text = problems.required(name, value);
+    problems.into_value(text)
 }
 
 /// `YYYY-MM-DD` as the start of that day in China (UTC+8, the mini-program's days).

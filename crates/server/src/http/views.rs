@@ -258,6 +258,9 @@ pub struct RefundView {
     pub order: AdminOrderView,
 }
 
+/// The same fields as the domain's `NotificationRecord`, kept as its own type on purpose:
+/// the HTTP shape is camelCase with kind and outcome as plain strings and needs a schema
+/// for the OpenAPI document, while the domain record serializes snake_case enums.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationView {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use actix_web::{HttpResponse, get, post, put, web};
 use elife_domain::money::ExchangeRate;
-use elife_domain::order::{Actor, AnomalyKind, OrderNumber, Resolution};
+use elife_domain::order::{Actor, AnomalyKind, Order, OrderNumber, Resolution};
 use elife_domain::ports::{NotificationOutcome, PageRequest};
 use elife_domain::services::{RefundOutcome, ServiceError};
 use rust_decimal::Decimal;
@@ -16,7 +16,7 @@ use super::State;
 use super::orders::order_filter;
 use crate::http::admin_auth::Admin;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
-use crate::http::validation::{Problems, page_request};
+use crate::http::validation::{Problems, page_request, required_field};
 use crate::http::views::{
     AdminOrderDetail, AdminOrderList, AdminOrderView, Count, ExchangeRateView, NotificationList,
     NotificationView, OrderEventView, RefundView, pagination,
@@ -40,6 +40,17 @@ pub struct AdminOrdersQuery {
 
 fn order_number(raw: &str) -> Result<OrderNumber, ApiError> {
     OrderNumber::parse(raw).map_err(|_| ApiError::not_found(format!("order {raw} not found")))
+}
+
+/// The order as stored now, or a 404.
+async fn stored_order(state: &State, number: &OrderNumber) -> Result<Order, ApiError> {
+    state
+        .ports
+        .orders
+        .find(number)
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))
 }
 
 #[utoipa::path(
@@ -66,18 +77,7 @@ pub async fn list_orders(
         query.start_date.as_deref(),
         query.end_date.as_deref(),
     );
-    filter.anomaly = query
-        .anomaly
-        .as_deref()
-        .map(str::trim)
-        .filter(|raw| !raw.is_empty())
-        .and_then(|raw| match AnomalyKind::from_str(raw) {
-            Ok(kind) => Some(kind),
-            Err(message) => {
-                problems.add(message);
-                None
-            }
-        });
+    filter.anomaly = problems.optional(query.anomaly.as_deref(), AnomalyKind::from_str);
     filter.only_anomalies = query.only_anomalies.unwrap_or(false);
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
@@ -110,13 +110,7 @@ pub async fn order_detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = order_number(&path)?;
-    let order = state
-        .ports
-        .orders
-        .find(&number)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))?;
+    let order = stored_order(&state, &number).await?;
     let events = state
         .ports
         .orders
@@ -178,10 +172,7 @@ pub async fn resolve(
             parsed
         });
     let reason = problems.required("reason", &body.reason);
-    problems.into_result()?;
-    let (Some(resolution), Some(reason)) = (resolution, reason) else {
-        return Err(ApiError::bad_request("resolution and reason are required"));
-    };
+    let (resolution, reason) = problems.into_value(resolution.zip(reason))?;
     let number = order_number(&path)?;
     let order = state
         .recharge
@@ -216,24 +207,13 @@ pub async fn refund(
     path: web::Path<String>,
     body: web::Json<RefundBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let reason = problems.required("reason", &body.reason);
-    problems.into_result()?;
-    let Some(reason) = reason else {
-        return Err(ApiError::bad_request("reason should not be empty"));
-    };
+    let reason = required_field("reason", &body.reason)?;
     let number = order_number(&path)?;
     let outcome = state
         .refunds
         .refund_by_admin(&number, &admin.name, &reason)
         .await?;
-    let order = state
-        .ports
-        .orders
-        .find(&number)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))?;
+    let order = stored_order(&state, &number).await?;
     let (label, message) = match outcome {
         RefundOutcome::Refunded => ("refunded", None),
         RefundOutcome::InProgress => ("in_progress", None),
@@ -327,18 +307,9 @@ pub async fn notifications(
     query: web::Query<NotificationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut problems = Problems::new();
-    let outcome = query
-        .outcome
-        .as_deref()
-        .map(str::trim)
-        .filter(|raw| !raw.is_empty())
-        .and_then(|raw| {
-            let parsed = parse_outcome(raw);
-            if parsed.is_none() {
-                problems.add(format!("outcome {raw:?} is not a callback outcome"));
-            }
-            parsed
-        });
+    let outcome = problems.optional(query.outcome.as_deref(), |raw| {
+        parse_outcome(raw).ok_or_else(|| format!("outcome {raw:?} is not a callback outcome"))
+    });
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
     let records = state
@@ -378,13 +349,7 @@ pub async fn sync_payment(
     {
         super::callback::start_recharge(&state, number);
     }
-    let order = state
-        .ports
-        .orders
-        .find(&number)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))?;
+    let order = stored_order(&state, &number).await?;
     Ok(envelope::created(AdminOrderView::from(&order)))
 }
 

@@ -64,12 +64,8 @@ pub async fn create_order(
     }
     let operator = problems.required("productOperator", &body.product_operator);
     let recharge_type = problems.required("rechargeType", &body.recharge_type);
-    problems.into_result()?;
-    let (Some(phone_number), Some(operator), Some(recharge_type)) =
-        (phone_number, operator, recharge_type)
-    else {
-        return Err(ApiError::bad_request("missing fields"));
-    };
+    let ((phone_number, operator), recharge_type) =
+        problems.into_value(phone_number.zip(operator).zip(recharge_type))?;
     let order = state
         .orders
         .create_order(CreateOrder {
@@ -108,26 +104,14 @@ pub fn order_filter(
     start_date: Option<&str>,
     end_date: Option<&str>,
 ) -> OrderFilter {
-    let payment_status = payment_status
-        .map(str::trim)
-        .filter(|raw| !raw.is_empty())
-        .and_then(|raw| match raw.parse::<PaymentStatus>() {
-            Ok(status) => Some(status),
-            Err(_) => {
-                problems.add(format!("paymentStatus {raw:?} is not a payment status"));
-                None
-            }
-        });
-    let recharge_status = recharge_status
-        .map(str::trim)
-        .filter(|raw| !raw.is_empty())
-        .and_then(|raw| match RechargeStatus::from_db(Some(raw)) {
-            Ok(status) => Some(status),
-            Err(_) => {
-                problems.add(format!("rechargeStatus {raw:?} is not a recharge status"));
-                None
-            }
-        });
+    let payment_status = problems.optional(payment_status, |raw| {
+        raw.parse::<PaymentStatus>()
+            .map_err(|_| format!("paymentStatus {raw:?} is not a payment status"))
+    });
+    let recharge_status = problems.optional(recharge_status, |raw| {
+        RechargeStatus::from_db(Some(raw))
+            .map_err(|_| format!("rechargeStatus {raw:?} is not a recharge status"))
+    });
     OrderFilter {
         payment_status,
         recharge_status,

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::State;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::identity::CurrentUser;
-use crate::http::validation::Problems;
+use crate::http::validation::required_field;
 use crate::http::views::PaymentParamsView;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,12 +42,7 @@ pub async fn create_payment(
             "ThrottlerException: Too Many Requests (20 payments per minute)",
         ));
     }
-    let mut problems = Problems::new();
-    let number = problems.required("orderNumber", &body.order_number);
-    problems.into_result()?;
-    let Some(number) = number else {
-        return Err(ApiError::bad_request("orderNumber should not be empty"));
-    };
+    let number = required_field("orderNumber", &body.order_number)?;
     let params = state
         .payments
         .create_payment(&user.openid, &number, &user.client_ip)

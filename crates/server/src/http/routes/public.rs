@@ -53,15 +53,19 @@ pub struct ServicesQuery {
     pub info: Option<String>,
 }
 
-fn parse_msisdn(problems: &mut Problems, raw: &Option<String>) -> Option<Msisdn> {
-    let raw = problems.required("msisdn", raw)?;
-    match Msisdn::parse(&raw) {
-        Ok(msisdn) => Some(msisdn),
-        Err(error) => {
-            problems.add(error.to_string());
-            None
-        }
-    }
+/// The body's Unitel number once every check passed; `problems` may already hold those of
+/// other fields, reported together.
+fn checked_msisdn(mut problems: Problems, raw: &Option<String>) -> Result<Msisdn, ApiError> {
+    let msisdn = problems
+        .required("msisdn", raw)
+        .and_then(|raw| match Msisdn::parse(&raw) {
+            Ok(msisdn) => Some(msisdn),
+            Err(error) => {
+                problems.add(error.to_string());
+                None
+            }
+        });
+    problems.into_value(msisdn)
 }
 
 #[utoipa::path(
@@ -78,12 +82,7 @@ pub async fn unitel_services(
     state: State,
     body: web::Json<ServicesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let msisdn = parse_msisdn(&mut problems, &body.msisdn);
-    problems.into_result()?;
-    let Some(msisdn) = msisdn else {
-        return Err(ApiError::bad_request("msisdn should not be empty"));
-    };
+    let msisdn = checked_msisdn(Problems::new(), &body.msisdn)?;
     let prices = state
         .ports
         .provider
@@ -117,11 +116,7 @@ pub async fn postpaid_bill(
 ) -> Result<HttpResponse, ApiError> {
     let mut problems = Problems::new();
     problems.required("owner", &body.owner);
-    let msisdn = parse_msisdn(&mut problems, &body.msisdn);
-    problems.into_result()?;
-    let Some(msisdn) = msisdn else {
-        return Err(ApiError::bad_request("msisdn should not be empty"));
-    };
+    let msisdn = checked_msisdn(problems, &body.msisdn)?;
     let bill = state
         .ports
         .provider
