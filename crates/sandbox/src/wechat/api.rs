@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::bill::{BillKind, statement};
 use super::control::{WechatFault, take_fault};
-use super::ledger::{ApiResult, Identity, InvalidArgs};
+use super::ledger::{ApiResult, Identity, InvalidArgs, Ledger};
 use super::server::{SimState, lock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,11 +113,21 @@ fn apply(state: &SimState, api: PayApi, request: &Value) -> ApiResult {
     let runtime = lock(&state.runtime).clone();
     let mut ledger = lock(&state.ledger);
     match api {
-        PayApi::UnifiedOrder => ledger.unified_order(request, &runtime, &identity, now),
-        PayApi::QueryOrder => ledger.query_order(request, &runtime, &identity),
-        PayApi::CloseOrder => ledger.close_order(request, &runtime, &identity, now),
-        PayApi::Refund => ledger.refund(request, &runtime, &identity, now),
-        PayApi::QueryRefund => ledger.query_refund(request, &runtime, &identity, now),
+        PayApi::UnifiedOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+            ledger.unified_order(request, sub_mch_id, &identity, now)
+        }),
+        PayApi::QueryOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+            ledger.query_order(request, sub_mch_id, &identity)
+        }),
+        PayApi::CloseOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+            ledger.close_order(request, sub_mch_id, &identity, now)
+        }),
+        PayApi::Refund => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+            ledger.refund(request, sub_mch_id, &identity, now)
+        }),
+        PayApi::QueryRefund => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+            ledger.query_refund(request, sub_mch_id, &runtime, &identity, now)
+        }),
         PayApi::DownloadBill => {
             let text = |name: &str| match request.get(name) {
                 None | Some(Value::Null) => Ok(None),

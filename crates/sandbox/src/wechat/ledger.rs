@@ -275,29 +275,27 @@ impl Ledger {
             .find(|order| order.out_trade_no == out_trade_no)
     }
 
-    /// Checks the merchant of a request; `Err` carries the answer to give instead.
-    fn merchant(
+    /// Runs `api` for the request's sub-merchant once it is known and bound; otherwise
+    /// answers why not. Every pay API but the bill starts with this check.
+    pub(crate) fn for_merchant(
         request: &Value,
         runtime: &RuntimeConfig,
-    ) -> Result<Result<String, Value>, InvalidArgs> {
-        Ok(match text(request, "sub_mch_id")? {
-            None => Err(missing("sub_mch_id")),
-            Some(sub_mch_id) if !runtime.is_bound(sub_mch_id) => Err(not_bound()),
-            Some(sub_mch_id) => Ok(sub_mch_id.to_owned()),
-        })
+        api: impl FnOnce(String) -> ApiResult,
+    ) -> ApiResult {
+        match text(request, "sub_mch_id")? {
+            None => Ok(missing("sub_mch_id")),
+            Some(sub_mch_id) if !runtime.is_bound(sub_mch_id) => Ok(not_bound()),
+            Some(sub_mch_id) => api(sub_mch_id.to_owned()),
+        }
     }
 
     pub(crate) fn unified_order(
         &mut self,
         request: &Value,
-        runtime: &RuntimeConfig,
+        sub_mch_id: String,
         identity: &Identity<'_>,
         now: DateTime<Utc>,
     ) -> ApiResult {
-        let sub_mch_id = match Self::merchant(request, runtime)? {
-            Ok(sub_mch_id) => sub_mch_id,
-            Err(answer) => return Ok(answer),
-        };
         let total_fee = integer(request, "total_fee")?;
         let callback_type = integer(request, "callback_type")?;
         let container = request.get("container");
@@ -413,13 +411,9 @@ impl Ledger {
     pub(crate) fn query_order(
         &self,
         request: &Value,
-        runtime: &RuntimeConfig,
+        sub_mch_id: String,
         identity: &Identity<'_>,
     ) -> ApiResult {
-        let sub_mch_id = match Self::merchant(request, runtime)? {
-            Ok(sub_mch_id) => sub_mch_id,
-            Err(answer) => return Ok(answer),
-        };
         let found = match (
             text(request, "transaction_id")?,
             text(request, "out_trade_no")?,
@@ -464,14 +458,10 @@ impl Ledger {
     pub(crate) fn close_order(
         &mut self,
         request: &Value,
-        runtime: &RuntimeConfig,
+        sub_mch_id: String,
         identity: &Identity<'_>,
         now: DateTime<Utc>,
     ) -> ApiResult {
-        let sub_mch_id = match Self::merchant(request, runtime)? {
-            Ok(sub_mch_id) => sub_mch_id,
-            Err(answer) => return Ok(answer),
-        };
         let Some(out_trade_no) = text(request, "out_trade_no")? else {
             return Ok(missing("out_trade_no"));
         };
@@ -516,14 +506,10 @@ impl Ledger {
     pub(crate) fn refund(
         &mut self,
         request: &Value,
-        runtime: &RuntimeConfig,
+        sub_mch_id: String,
         identity: &Identity<'_>,
         now: DateTime<Utc>,
     ) -> ApiResult {
-        let sub_mch_id = match Self::merchant(request, runtime)? {
-            Ok(sub_mch_id) => sub_mch_id,
-            Err(answer) => return Ok(answer),
-        };
         let total_fee = integer(request, "total_fee")?;
         let refund_fee = integer(request, "refund_fee")?;
         let refund_desc = text(request, "refund_desc")?.map(str::to_owned);
@@ -612,14 +598,11 @@ impl Ledger {
     pub(crate) fn query_refund(
         &self,
         request: &Value,
+        sub_mch_id: String,
         runtime: &RuntimeConfig,
         identity: &Identity<'_>,
         now: DateTime<Utc>,
     ) -> ApiResult {
-        let sub_mch_id = match Self::merchant(request, runtime)? {
-            Ok(sub_mch_id) => sub_mch_id,
-            Err(answer) => return Ok(answer),
-        };
         // Priority as documented: refund_id > out_refund_no > transaction_id > out_trade_no.
         let refunds: Vec<&SimRefund> = if let Some(refund_id) = text(request, "refund_id")? {
             self.refunds
