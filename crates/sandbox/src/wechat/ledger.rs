@@ -108,6 +108,9 @@ pub struct SimRefund {
     pub forced_status: Option<SimRefundStatus>,
 }
 
+/// One of the identifiers a refund query may name.
+type RefundKey = fn(&SimRefund) -> &str;
+
 impl SimRefund {
     pub(crate) fn status(&self, now: DateTime<Utc>, processing_ms: u64) -> SimRefundStatus {
         if let Some(forced) = self.forced_status {
@@ -603,32 +606,28 @@ impl Ledger {
         identity: &Identity<'_>,
         now: DateTime<Utc>,
     ) -> ApiResult {
-        // Priority as documented: refund_id > out_refund_no > transaction_id > out_trade_no.
-        let refunds: Vec<&SimRefund> = if let Some(refund_id) = text(request, "refund_id")? {
-            self.refunds
-                .iter()
-                .filter(|r| r.refund_id == refund_id)
-                .collect()
-        } else if let Some(out_refund_no) = text(request, "out_refund_no")? {
-            self.refunds
-                .iter()
-                .filter(|r| r.out_refund_no == out_refund_no)
-                .collect()
-        } else if let Some(transaction_id) = text(request, "transaction_id")? {
-            self.refunds
-                .iter()
-                .filter(|r| r.transaction_id == transaction_id)
-                .collect()
-        } else if let Some(out_trade_no) = text(request, "out_trade_no")? {
-            self.refunds
-                .iter()
-                .filter(|r| r.out_trade_no == out_trade_no)
-                .collect()
-        } else {
+        // Priority as documented: refund_id > out_refund_no > transaction_id > out_trade_no;
+        // a field after the first one given is not read.
+        let keys: [(&str, RefundKey); 4] = [
+            ("refund_id", |refund| &refund.refund_id),
+            ("out_refund_no", |refund| &refund.out_refund_no),
+            ("transaction_id", |refund| &refund.transaction_id),
+            ("out_trade_no", |refund| &refund.out_trade_no),
+        ];
+        let mut wanted = None;
+        for (name, key) in keys {
+            if let Some(value) = text(request, name)? {
+                wanted = Some((key, value));
+                break;
+            }
+        }
+        let Some((key, value)) = wanted else {
             return Ok(missing("out_refund_no"));
         };
-        let refunds: Vec<&SimRefund> = refunds
-            .into_iter()
+        let refunds: Vec<&SimRefund> = self
+            .refunds
+            .iter()
+            .filter(|refund| key(refund) == value)
             .filter(|refund| {
                 self.order(&refund.out_trade_no)
                     .is_some_and(|order| order.sub_mch_id == sub_mch_id)
