@@ -9,13 +9,12 @@ use elife_domain::ports::{
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
 use crate::entities::payment_notifications as rows;
 use crate::error::{corrupt, map_db_err};
-use crate::paging::window;
+use crate::paging::fetch_page;
 use crate::time::{from_db, to_db};
 
 #[derive(Debug, Clone)]
@@ -150,28 +149,7 @@ impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
         if let Some(outcome) = outcome {
             query = query.filter(rows::Column::Outcome.eq(outcome.as_str()));
         }
-        let window = window(page);
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
-        let items = if window.limit == 0 {
-            Vec::new()
-        } else {
-            query
-                .order_by_desc(rows::Column::Id)
-                .offset(window.offset)
-                .limit(window.limit)
-                .all(&self.db)
-                .await
-                .map_err(map_db_err)?
-                .into_iter()
-                .map(record_from_row)
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        Ok(Page {
-            items,
-            total,
-            page: window.number,
-            limit: window.limit,
-        })
+        fetch_page(&self.db, query, &[rows::Column::Id], page, record_from_row).await
     }
 }
 

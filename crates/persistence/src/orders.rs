@@ -15,15 +15,14 @@ use elife_domain::ports::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::connection::begin_write;
 use crate::entities::{order_events, orders};
 use crate::error::{corrupt, map_db_err};
 use crate::exchange_rates::rate_to_db;
-use crate::paging::window;
+use crate::paging::fetch_page;
 use crate::time::{from_db, to_db};
 
 #[derive(Debug, Clone)]
@@ -247,29 +246,14 @@ impl SeaOrmOrderRepository {
         query: Select<orders::Entity>,
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
-        let window = window(page);
-        let total = query.clone().count(&self.db).await.map_err(map_db_err)?;
-        let items = if window.limit == 0 {
-            Vec::new()
-        } else {
-            query
-                .order_by_desc(orders::Column::CreatedAt)
-                .order_by_desc(orders::Column::OrderNumber)
-                .offset(window.offset)
-                .limit(window.limit)
-                .all(&self.db)
-                .await
-                .map_err(map_db_err)?
-                .into_iter()
-                .map(order_from_row)
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        Ok(Page {
-            items,
-            total,
-            page: window.number,
-            limit: window.limit,
-        })
+        fetch_page(
+            &self.db,
+            query,
+            &[orders::Column::CreatedAt, orders::Column::OrderNumber],
+            page,
+            order_from_row,
+        )
+        .await
     }
 }
 

@@ -64,15 +64,24 @@ impl SeaOrmStatisticsRepository {
     }
 }
 
-/// The orders a query covers: created in the range, by users of the app.
-fn scoped(query: &StatisticsQuery) -> Select<orders::Entity> {
-    let mut select = orders::Entity::find();
+/// Rows whose `created_at` lies in the query's range.
+fn created_in_range<E: EntityTrait>(
+    mut select: Select<E>,
+    created_at: impl ColumnTrait,
+    query: &StatisticsQuery,
+) -> Select<E> {
     if let Some(from) = query.from {
-        select = select.filter(orders::Column::CreatedAt.gte(to_db(from)));
+        select = select.filter(created_at.gte(to_db(from)));
     }
     if let Some(before) = query.before {
-        select = select.filter(orders::Column::CreatedAt.lt(to_db(before)));
+        select = select.filter(created_at.lt(to_db(before)));
     }
+    select
+}
+
+/// The orders a query covers: created in the range, by users of the app.
+fn scoped(query: &StatisticsQuery) -> Select<orders::Entity> {
+    let mut select = created_in_range(orders::Entity::find(), orders::Column::CreatedAt, query);
     if let Some(appid) = &query.appid {
         select = select.filter(
             orders::Column::Openid.in_subquery(
@@ -199,13 +208,8 @@ impl StatisticsRepository for SeaOrmStatisticsRepository {
             .await
             .map_err(map_db_err)?;
 
-        let mut users_query = users::Entity::find();
-        if let Some(from) = query.from {
-            users_query = users_query.filter(users::Column::CreatedAt.gte(to_db(from)));
-        }
-        if let Some(before) = query.before {
-            users_query = users_query.filter(users::Column::CreatedAt.lt(to_db(before)));
-        }
+        let mut users_query =
+            created_in_range(users::Entity::find(), users::Column::CreatedAt, query);
         if let Some(appid) = &query.appid {
             users_query = users_query.filter(users::Column::Appid.eq(appid.as_str()));
         }

@@ -34,16 +34,8 @@ impl SeaOrmUserRepository {
                 .one(&self.db)
                 .await
                 .map_err(map_db_err)?;
-            if let Some(mut existing) = by_unionid {
-                self.touch(
-                    &existing.openid,
-                    existing.unionid.clone(),
-                    existing.appid.clone(),
-                    now,
-                )
-                .await?;
-                existing.updated_at = now;
-                return user_from_row(existing);
+            if let Some(existing) = by_unionid {
+                return self.touch(existing, now).await;
             }
         }
         let by_openid = users::Entity::find_by_id(identity.openid.as_str().to_owned())
@@ -54,15 +46,7 @@ impl SeaOrmUserRepository {
             Some(mut existing) => {
                 existing.unionid = identity.unionid.clone().or(existing.unionid);
                 existing.appid = identity.appid.clone().or(existing.appid);
-                existing.updated_at = now;
-                self.touch(
-                    &existing.openid,
-                    existing.unionid.clone(),
-                    existing.appid.clone(),
-                    now,
-                )
-                .await?;
-                user_from_row(existing)
+                self.touch(existing, now).await
             }
             None => {
                 let row = users::Model {
@@ -87,22 +71,25 @@ impl SeaOrmUserRepository {
         }
     }
 
+    /// Saves a known user's unionid and appid, stamped as seen `now`.
     async fn touch(
         &self,
-        openid: &str,
-        unionid: Option<String>,
-        appid: Option<String>,
+        mut existing: users::Model,
         now: chrono::NaiveDateTime,
-    ) -> Result<(), RepositoryError> {
+    ) -> Result<User, RepositoryError> {
+        existing.updated_at = now;
         users::Entity::update_many()
-            .col_expr(users::Column::Unionid, Expr::value(unionid))
-            .col_expr(users::Column::Appid, Expr::value(appid))
+            .col_expr(
+                users::Column::Unionid,
+                Expr::value(existing.unionid.clone()),
+            )
+            .col_expr(users::Column::Appid, Expr::value(existing.appid.clone()))
             .col_expr(users::Column::UpdatedAt, Expr::value(now))
-            .filter(users::Column::Openid.eq(openid))
+            .filter(users::Column::Openid.eq(existing.openid.as_str()))
             .exec(&self.db)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        user_from_row(existing)
     }
 }
 
