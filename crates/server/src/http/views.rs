@@ -5,14 +5,26 @@ use chrono::{DateTime, NaiveDate, Utc};
 use elife_domain::money::Fen;
 use elife_domain::order::{Order, OrderEvent};
 use elife_domain::ports::{NotificationRecord, OrderStatistics, Page, StoredRate};
-use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Yuan as a JSON number with two decimals (`6.25`), computed from integer fen for display
-/// only; `productPriceFen` carries the exact amount.
-fn yuan(fen: Fen) -> f64 {
-    fen.to_yuan().to_f64().unwrap_or_default()
+/// A decimal written as a JSON number digit for digit (`6.25`, `480.0000`): the contract
+/// wants numbers, and money never passes through floating point on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecimalNumber(Decimal);
+
+impl Serialize for DecimalNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.0.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// Yuan with two decimals, from integer fen; `productPriceFen` carries the amount too.
+fn yuan(fen: Fen) -> DecimalNumber {
+    DecimalNumber(fen.to_yuan())
 }
 
 /// The order row the mini-program reads (field names of the old backend).
@@ -37,8 +49,8 @@ pub struct OrderView {
     #[schema(example = 3000)]
     pub product_price_tg: i64,
     /// CNY, 2 decimals.
-    #[schema(example = 6.25)]
-    pub product_price_rmb: f64,
+    #[schema(value_type = f64, example = 6.25)]
+    pub product_price_rmb: DecimalNumber,
     /// CNY fen, exact (new).
     #[schema(example = 625)]
     pub product_price_fen: i64,
@@ -142,8 +154,8 @@ pub struct ExchangeRateView {
     #[schema(example = "MNT_TO_CNY")]
     pub currency: String,
     /// MNT per CNY.
-    #[schema(example = 480.0)]
-    pub rate: f64,
+    #[schema(value_type = f64, example = 480.0)]
+    pub rate: DecimalNumber,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -151,7 +163,7 @@ impl From<&StoredRate> for ExchangeRateView {
     fn from(rate: &StoredRate) -> Self {
         ExchangeRateView {
             currency: rate.pair.clone(),
-            rate: rate.rate.value().to_f64().unwrap_or_default(),
+            rate: DecimalNumber(rate.rate.value().normalize()),
             updated_at: rate.updated_at,
         }
     }
@@ -358,7 +370,8 @@ pub struct OverviewView {
     pub total_users: u64,
     pub paid_orders: u64,
     pub revenue_fen: i64,
-    pub revenue_rmb: f64,
+    #[schema(value_type = f64)]
+    pub revenue_rmb: DecimalNumber,
     pub revenue_mnt: i64,
     /// Percent of settled top-ups that succeeded.
     pub recharge_success_rate: Option<f64>,
@@ -453,14 +466,16 @@ impl From<&OrderStatistics> for OrderStatsView {
 pub struct RevenueDayView {
     pub date: NaiveDate,
     pub revenue_fen: i64,
-    pub revenue_rmb: f64,
+    #[schema(value_type = f64)]
+    pub revenue_rmb: DecimalNumber,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevenueStatsView {
     pub total_revenue_fen: i64,
-    pub total_revenue_rmb: f64,
+    #[schema(value_type = f64)]
+    pub total_revenue_rmb: DecimalNumber,
     pub total_revenue_mnt: i64,
     pub by_day: Vec<RevenueDayView>,
 }
@@ -481,5 +496,24 @@ impl From<&OrderStatistics> for RevenueStatsView {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_digit_for_digit() {
+        let text = |value: DecimalNumber| serde_json::to_string(&value).unwrap();
+        assert_eq!(text(yuan(Fen::new(625))), "6.25");
+        assert_eq!(text(yuan(Fen::new(1042))), "10.42");
+        assert_eq!(text(yuan(Fen::new(600))), "6.00");
+        assert_eq!(
+            text(yuan(Fen::new(123_456_789_012_345))),
+            "1234567890123.45"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text(yuan(Fen::new(1)))).unwrap();
+        assert!(parsed.is_number());
     }
 }
