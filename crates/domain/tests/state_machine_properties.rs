@@ -4,8 +4,9 @@
 //! confirmations, people's resolutions and refunds. Readers may act on a stale copy, as a
 //! slow worker does; the store then refuses their write.
 //!
-//! Whatever happens: at most one claim is won and at most one top-up is sent, money taken
-//! is never forgotten, terminal states stay terminal and every won write bumps the version.
+//! Whatever happens: at most one top-up reaches the provider, a claim is won again only
+//! after a "not sent" answer (the request provably never left) was stored, money taken is
+//! never forgotten, terminal states stay terminal and every won write bumps the version.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -53,6 +54,8 @@ enum Answer {
     Pending,
     Failed,
     Unknown,
+    /// No connection could be opened: the request never reached the provider.
+    NotSent,
 }
 
 impl Answer {
@@ -70,6 +73,9 @@ impl Answer {
             },
             Answer::Unknown => TopUpResult::Unknown {
                 reason: "read timeout".to_owned(),
+            },
+            Answer::NotSent => TopUpResult::NotSent {
+                reason: "connection refused".to_owned(),
             },
         }
     }
@@ -153,7 +159,13 @@ struct World {
     history: Vec<Order>,
     workers: Vec<Worker>,
     claims_won: usize,
+    /// Requests that may have reached the provider (every answer but "not sent").
     top_ups_sent: usize,
+    /// "Not sent" answers stored: each allows one more claim.
+    requeued: usize,
+    /// Set while a "not sent" answer is being stored: the only licence to make a submitted
+    /// order sendable again.
+    storing_not_sent: bool,
     now: DateTime<Utc>,
 }
 
@@ -164,6 +176,8 @@ impl World {
             workers: vec![Worker::Idle; WORKERS],
             claims_won: 0,
             top_ups_sent: 0,
+            requeued: 0,
+            storing_not_sent: false,
             now: t0(),
         }
     }
@@ -185,7 +199,7 @@ impl World {
         {
             return false;
         }
-        check_write(stored, &transition);
+        check_write(stored, &transition, self.storing_not_sent);
         self.history.push(transition.order);
         true
     }
@@ -296,13 +310,24 @@ impl World {
                 if let Worker::Claimed(claimed) = &self.workers[worker] {
                     assert_eq!(claimed.payment_status, PaymentStatus::Paid);
                     assert_eq!(claimed.recharge_status, RechargeStatus::Submitting);
-                    self.top_ups_sent += 1;
+                    if !matches!(answer, Answer::NotSent) {
+                        self.top_ups_sent += 1;
+                    }
                     self.workers[worker] = Worker::Answered(claimed.clone(), answer.result());
                 }
             }
             Event::Record { worker } => {
                 if let Worker::Answered(claimed, result) = self.workers[worker].clone() {
+                    self.storing_not_sent = matches!(result, TopUpResult::NotSent { .. });
+                    let before = self.current().recharge_status;
                     self.record_answer(&claimed, &result);
+                    if self.storing_not_sent
+                        && before == RechargeStatus::Submitting
+                        && self.current().recharge_status == RechargeStatus::Pending
+                    {
+                        self.requeued += 1;
+                    }
+                    self.storing_not_sent = false;
                     self.workers[worker] = Worker::Idle;
                     // The answer is never dropped: whoever else wrote meanwhile.
                     assert_ne!(
@@ -362,14 +387,19 @@ impl World {
                 self.apply_if_allowed(order.finish_refund(succeeded, "gateway answered", now));
             }
         }
-        assert!(self.claims_won <= 1, "claimed {} times", self.claims_won);
+        assert!(
+            self.claims_won <= 1 + self.requeued,
+            "claimed {} times, {} requeued",
+            self.claims_won,
+            self.requeued
+        );
         assert!(self.top_ups_sent <= 1, "sent {} top-ups", self.top_ups_sent);
         assert!(self.top_ups_sent <= self.claims_won);
     }
 }
 
 /// What must hold for every write the store accepts.
-fn check_write(before: &Order, transition: &Transition) {
+fn check_write(before: &Order, transition: &Transition, storing_not_sent: bool) {
     let after = &transition.order;
     let (from, to) = (before.state(), after.state());
     let context = format!("{from} -> {to} ({})", transition.event.reason);
@@ -406,8 +436,14 @@ fn check_write(before: &Order, transition: &Transition) {
         assert_eq!(to.recharge, RechargeStatus::Success, "{context}");
     }
     // Once possibly sent, never sendable again.
-    if from.recharge.was_submitted() {
-        assert!(to.recharge.was_submitted(), "resendable again: {context}");
+    // Once possibly sent, never sendable again — unless it provably never left.
+    if from.recharge.was_submitted() && !to.recharge.was_submitted() {
+        assert!(storing_not_sent, "resendable again: {context}");
+        assert_eq!(
+            (from.recharge, to.recharge),
+            (RechargeStatus::Submitting, RechargeStatus::Pending),
+            "{context}"
+        );
     }
     if to.recharge == RechargeStatus::Submitting && from.recharge != RechargeStatus::Submitting {
         assert_eq!(from.recharge, RechargeStatus::Pending, "{context}");
@@ -501,10 +537,11 @@ impl Event {
             2 => Event::Claim { worker, stale },
             3 => Event::Send {
                 worker,
-                answer: match take(4) {
+                answer: match take(5) {
                     0 => Answer::Succeeded,
                     1 => Answer::Pending,
                     2 => Answer::Failed,
+                    3 => Answer::NotSent,
                     _ => Answer::Unknown,
                 },
             },
@@ -559,6 +596,43 @@ proptest! {
             prop_assert_eq!(world.top_ups_sent, 0, "sent without payment");
         }
     }
+}
+
+/// A provider outage: the first claim's request never left, so the order is queued again
+/// and the next claim sends it — once.
+#[test]
+fn a_request_that_never_left_is_sent_by_the_next_claim_only() {
+    let mut world = World::new();
+    world.step(&Event::Payment {
+        transaction: 1,
+        amount_ok: true,
+        stale: 0,
+    });
+    world.step(&Event::Claim {
+        worker: 0,
+        stale: 0,
+    });
+    world.step(&Event::Send {
+        worker: 0,
+        answer: Answer::NotSent,
+    });
+    world.step(&Event::Record { worker: 0 });
+    assert_eq!(world.current().recharge_status, RechargeStatus::Pending);
+    assert_eq!(
+        (world.claims_won, world.top_ups_sent, world.requeued),
+        (1, 0, 1)
+    );
+    for worker in 0..WORKERS {
+        world.step(&Event::Claim { worker, stale: 0 });
+    }
+    assert_eq!(world.claims_won, 2);
+    world.step(&Event::Send {
+        worker: 0,
+        answer: Answer::Succeeded,
+    });
+    world.step(&Event::Record { worker: 0 });
+    assert_eq!(world.current().recharge_status, RechargeStatus::Success);
+    assert_eq!(world.top_ups_sent, 1);
 }
 
 /// The scenario the property exists for, spelled out: two workers race for the claim, the
@@ -642,6 +716,7 @@ fn random_histories_reach_every_state() {
     let mut payment_seen = HashSet::new();
     let mut recharge_seen = HashSet::new();
     let mut sent = 0;
+    let mut requeued = 0;
     let mut lost_writes = 0;
     for _ in 0..2_000 {
         let events = histories.new_tree(&mut runner).unwrap().current();
@@ -654,6 +729,7 @@ fn random_histories_reach_every_state() {
             recharge_seen.insert(world.current().recharge_status);
         }
         sent += world.top_ups_sent;
+        requeued += world.requeued;
     }
     for status in PaymentStatus::ALL {
         assert!(payment_seen.contains(&status), "never reached {status}");
@@ -663,4 +739,8 @@ fn random_histories_reach_every_state() {
     }
     assert!(sent > 200, "only {sent} top-ups sent in 2000 histories");
     assert!(lost_writes > 0);
+    assert!(
+        requeued > 20,
+        "only {requeued} requeued top-ups in 2000 histories"
+    );
 }

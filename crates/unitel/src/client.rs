@@ -6,6 +6,10 @@
 //! top-up is reported `Rejected` and the order can fail cleanly), while re-sending
 //! would be a second, independent top-up request whose first copy might, on a
 //! misbehaving gateway, have acted anyway. Whether to try again is the domain's call.
+//!
+//! A money call that provably never left — no token could be had, or the (always fresh)
+//! connection could not be opened — is reported `NotSent`, and the domain queues the
+//! order again. Anything after the request may have been written is `OutcomeUnknown`.
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -48,10 +52,6 @@ mod paths {
 pub mod refusal_codes {
     /// The request was malformed (no product code, amount not positive); nothing sent.
     pub const INVALID_REQUEST: &str = "INVALID_REQUEST";
-    /// No token could be obtained; the money call was never sent.
-    pub const AUTH_UNAVAILABLE: &str = "AUTH_UNAVAILABLE";
-    /// The connection could not be opened; the money call was never sent.
-    pub const NOT_SENT: &str = "NOT_SENT";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,10 +276,12 @@ impl UnitelClient {
         path: &'static str,
         body: &TopUpBody<'_>,
     ) -> Result<TopUpAccepted, TopUpError> {
-        let token = self.token().await.map_err(|reason| TopUpError::Rejected {
-            code: refusal_codes::AUTH_UNAVAILABLE.to_owned(),
-            message: reason,
-        })?;
+        // Without a token or a connection the request never left: the domain may queue it
+        // again, which is safe only because it provably did not reach Unitel.
+        let token = self
+            .token()
+            .await
+            .map_err(|reason| TopUpError::NotSent(format!("no Unitel token: {reason}")))?;
         let sent = Self::send_with(
             &self.money_http,
             &self.base_url,
@@ -289,10 +291,7 @@ impl UnitelClient {
         )
         .await;
         match sent {
-            Err(SendFailure::NotSent(reason)) => Err(TopUpError::Rejected {
-                code: refusal_codes::NOT_SENT.to_owned(),
-                message: reason,
-            }),
+            Err(SendFailure::NotSent(reason)) => Err(TopUpError::NotSent(reason)),
             Err(SendFailure::NoAnswer(reason)) => Err(TopUpError::OutcomeUnknown(reason)),
             Ok(answer) => {
                 if answer.status == StatusCode::UNAUTHORIZED {
@@ -447,6 +446,12 @@ impl TopUpProvider for UnitelClient {
                 elapsed_ms,
                 reason,
                 "unitel top-up outcome unknown; must not be re-sent"
+            ),
+            Err(TopUpError::NotSent(reason)) => tracing::warn!(
+                journal_id,
+                elapsed_ms,
+                reason,
+                "unitel top-up not sent; may be sent later"
             ),
         }
         outcome

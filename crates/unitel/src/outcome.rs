@@ -8,8 +8,9 @@
 //! | anything else carrying a `seq` (5xx included) | pending: confirm with `check_transaction_result` |
 //! | anything else: 5xx, 3xx, empty or unreadable body, no `seq` | outcome unknown |
 //!
-//! Transport failures (timeouts, connections dropped after sending) never reach these
-//! functions; the client maps them to "outcome unknown" itself.
+//! Transport failures never reach these functions: the client maps a connection that could
+//! not be opened (or a missing token) to "not sent", and timeouts or connections dropped
+//! after sending to "outcome unknown".
 
 use elife_domain::ports::{ProviderError, TopUpAccepted, TopUpError, TransactionCheck};
 use reqwest::StatusCode;

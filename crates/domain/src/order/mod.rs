@@ -117,6 +117,10 @@ pub enum TopUpResult {
     Unknown {
         reason: String,
     },
+    /// The request provably never reached the provider: queued again.
+    NotSent {
+        reason: String,
+    },
 }
 
 /// The compare-and-set a repository performs: write `order` only if the stored row still
@@ -295,6 +299,10 @@ impl Order {
                 RechargeEvent::OutcomeLost,
                 format!("outcome unknown: {reason}"),
             ),
+            TopUpResult::NotSent { reason } => (
+                RechargeEvent::NotSent,
+                format!("not sent, queued again: {reason}"),
+            ),
         };
         let recharge = self.recharge_status.apply(event)?;
         Ok(
@@ -312,6 +320,7 @@ impl Order {
                     }
                     TopUpResult::Pending { seq } => order.seq_id = Some(seq.clone()),
                     TopUpResult::Failed { .. } => {}
+                    TopUpResult::NotSent { .. } => order.recharge_at = None,
                     TopUpResult::Unknown { .. } => {
                         order.anomaly = Some(Anomaly {
                             kind: AnomalyKind::RechargeOutcomeUnknown,

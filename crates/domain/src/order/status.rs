@@ -167,6 +167,8 @@ pub enum RechargeEvent {
     ProviderFailed,
     ProviderPending,
     OutcomeLost,
+    /// The request provably never left (no connection, no token): back in the queue.
+    NotSent,
     /// Reconciliation or a person decided the outcome of an `unknown` or `failed` top-up.
     Resolved(Resolution),
 }
@@ -260,6 +262,7 @@ impl RechargeStatus {
                 | E::ProviderFailed
                 | E::ProviderPending
                 | E::OutcomeLost
+                | E::NotSent
                 | E::Resolved(_) => None,
             },
             S::Pending => match event {
@@ -269,6 +272,7 @@ impl RechargeStatus {
                 | E::ProviderFailed
                 | E::ProviderPending
                 | E::OutcomeLost
+                | E::NotSent
                 | E::Resolved(_) => None,
             },
             S::Submitting => match event {
@@ -276,6 +280,8 @@ impl RechargeStatus {
                 E::ProviderFailed => Some(S::Failed),
                 E::ProviderPending => Some(S::Confirming),
                 E::OutcomeLost => Some(S::Unknown),
+                // The only way back to the queue: the request provably never left.
+                E::NotSent => Some(S::Pending),
                 E::PaymentConfirmed | E::Claimed | E::Resolved(_) => None,
             },
             S::Confirming => match event {
@@ -285,6 +291,7 @@ impl RechargeStatus {
                 | E::Claimed
                 | E::ProviderPending
                 | E::OutcomeLost
+                | E::NotSent
                 | E::Resolved(_) => None,
             },
             S::Unknown => match event {
@@ -295,7 +302,8 @@ impl RechargeStatus {
                 | E::ProviderSucceeded
                 | E::ProviderFailed
                 | E::ProviderPending
-                | E::OutcomeLost => None,
+                | E::OutcomeLost
+                | E::NotSent => None,
             },
             // Reconciliation may find that a "failed" top-up went through after all.
             S::Failed => match event {
@@ -306,7 +314,8 @@ impl RechargeStatus {
                 | E::ProviderSucceeded
                 | E::ProviderFailed
                 | E::ProviderPending
-                | E::OutcomeLost => None,
+                | E::OutcomeLost
+                | E::NotSent => None,
             },
             S::Success => None,
         };
@@ -336,13 +345,14 @@ mod tests {
         PE::RefundFailed,
     ];
 
-    const RECHARGE_EVENTS: [RechargeEvent; 8] = [
+    const RECHARGE_EVENTS: [RechargeEvent; 9] = [
         RE::PaymentConfirmed,
         RE::Claimed,
         RE::ProviderSucceeded,
         RE::ProviderFailed,
         RE::ProviderPending,
         RE::OutcomeLost,
+        RE::NotSent,
         RE::Resolved(Resolution::Succeeded),
         RE::Resolved(Resolution::Failed),
     ];
@@ -385,6 +395,7 @@ mod tests {
             (R::Submitting, RE::ProviderFailed, R::Failed),
             (R::Submitting, RE::ProviderPending, R::Confirming),
             (R::Submitting, RE::OutcomeLost, R::Unknown),
+            (R::Submitting, RE::NotSent, R::Pending),
             (R::Confirming, RE::ProviderSucceeded, R::Success),
             (R::Confirming, RE::ProviderFailed, R::Failed),
             (R::Unknown, RE::Resolved(Resolution::Succeeded), R::Success),
@@ -417,8 +428,10 @@ mod tests {
                     if to == R::Submitting {
                         assert_eq!((from, event), (R::Pending, RE::Claimed));
                     }
-                    if from.was_submitted() {
-                        assert!(to.was_submitted(), "{from} -> {to} would allow a resend");
+                    // Once a request may have left, the order is never sendable again —
+                    // except when it provably did not leave.
+                    if from.was_submitted() && !to.was_submitted() {
+                        assert_eq!((from, event, to), (R::Submitting, RE::NotSent, R::Pending));
                     }
                 }
             }

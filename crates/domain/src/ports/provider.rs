@@ -30,6 +30,10 @@ pub enum TopUpError {
     /// Never send it again automatically.
     #[error("top-up outcome unknown: {0}")]
     OutcomeUnknown(String),
+    /// The request provably never reached the provider (no connection could be opened, no
+    /// token could be had): nothing happened, and it may be sent again later.
+    #[error("top-up not sent: {0}")]
+    NotSent(String),
 }
 
 /// A product of the subscriber's price list.

@@ -84,6 +84,7 @@ impl RechargeService {
                 reason: format!("{code}: {message}"),
             },
             Err(TopUpError::OutcomeUnknown(reason)) => TopUpResult::Unknown { reason },
+            Err(TopUpError::NotSent(reason)) => TopUpResult::NotSent { reason },
         };
         let status = self.record(&claimed, &result).await.inspect_err(|error| {
             // The answer is known only to this log line now; the sweep will mark the order
@@ -110,7 +111,11 @@ impl RechargeService {
                     let resolution = match result {
                         TopUpResult::Succeeded { .. } => Resolution::Succeeded,
                         TopUpResult::Failed { .. } => Resolution::Failed,
-                        TopUpResult::Pending { .. } | TopUpResult::Unknown { .. } => {
+                        // Still unknown: a person decides (a "not sent" on a swept claim
+                        // is not trusted to make it sendable again).
+                        TopUpResult::Pending { .. }
+                        | TopUpResult::Unknown { .. }
+                        | TopUpResult::NotSent { .. } => {
                             return Ok(self.answer_too_late(&current, result));
                         }
                     };
@@ -176,6 +181,12 @@ impl RechargeService {
     async fn alert_outcome(&self, order: &Order, result: &TopUpResult) {
         let (level, what) = match result {
             TopUpResult::Succeeded { .. } | TopUpResult::Pending { .. } => return,
+            // Retried every minute while the provider is unreachable: the backlog alert
+            // covers an outage, one alert per attempt would drown it.
+            TopUpResult::NotSent { reason } => {
+                tracing::warn!(order = %order.number, reason, "top-up not sent; queued again");
+                return;
+            }
             TopUpResult::Failed { reason } => {
                 (AlertLevel::Warning, format!("top-up failed: {reason}"))
             }

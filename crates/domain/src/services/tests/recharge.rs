@@ -173,6 +173,54 @@ async fn an_unknown_outcome_is_recorded_as_unknown_never_resent_and_alerted() {
 }
 
 #[tokio::test]
+async fn a_top_up_that_never_left_is_queued_again_without_an_alert() {
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won, CasOutcome::Won]);
+    top_up_answers(
+        &mut mocks,
+        Err(TopUpError::NotSent("connection refused".to_owned())),
+    );
+    mocks.no_alerts();
+
+    let outcome = service(mocks).dispatch(&number()).await.unwrap();
+
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Pending));
+    let answer = calls(&writes).remove(1);
+    assert_eq!(answer.expected_state.recharge, RechargeStatus::Submitting);
+    assert_eq!(answer.order.recharge_status, RechargeStatus::Pending);
+    assert_eq!(answer.order.recharge_at, None);
+    assert!(answer.order.anomaly.is_none());
+    assert!(answer.event.reason.contains("connection refused"));
+    // Queued again: the next claim may send it.
+    assert!(answer.order.claim_recharge(now()).is_ok());
+}
+
+#[tokio::test]
+async fn a_not_sent_answer_on_a_swept_order_leaves_it_unknown() {
+    let swept = claimed()
+        .record_top_up(
+            &TopUpResult::Unknown {
+                reason: "stale".to_owned(),
+            },
+            now(),
+        )
+        .unwrap()
+        .order;
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(paid_order()), Some(swept)]);
+    mocks.applies(&[CasOutcome::Won, CasOutcome::Lost]);
+    top_up_answers(
+        &mut mocks,
+        Err(TopUpError::NotSent("connection refused".to_owned())),
+    );
+    mocks.no_alerts();
+
+    let outcome = service(mocks).dispatch(&number()).await.unwrap();
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Unknown));
+}
+
+#[tokio::test]
 async fn a_lost_claim_sends_nothing() {
     let mut mocks = Mocks::default();
     mocks.finds(vec![Some(paid_order())]);
