@@ -51,7 +51,8 @@ async fn a_top_up_answers_within_the_request_timeout_token_refresh_included() {
 
     assert!(
         elapsed <= Duration::from_millis(1000) + Duration::from_millis(150),
-        "the top-up was in flight {elapsed:?}, beyond UNITEL_TIMEOUT (1 s): outcome {outcome:?}"
+        "the top-up was in flight {elapsed:?}, beyond UNITEL_TIMEOUT (1 s): succeeded {}",
+        outcome.is_ok()
     );
 }
 
@@ -111,6 +112,7 @@ async fn a_top_up_queued_behind_a_failing_token_refresh_still_answers_within_the
 
     assert!(
         elapsed <= Duration::from_millis(1000) + Duration::from_millis(150),
-        "the second top-up was in flight {elapsed:?}, beyond UNITEL_TIMEOUT (1 s): outcome {second:?}"
+        "the second top-up was in flight {elapsed:?}, beyond UNITEL_TIMEOUT (1 s): succeeded {}",
+        second.is_ok()
     );
 }
