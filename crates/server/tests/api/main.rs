@@ -6,3 +6,4 @@ mod callbacks;
 mod flows;
 mod helpers;
 mod public;
+mod races;

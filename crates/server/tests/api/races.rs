@@ -1,0 +1,181 @@
+//! Adversarial races across the money paths: the callback's own dispatch against the
+//! every-minute job, two instances on one database, expiry against a payment being
+//! created, and many writers on one SQLite file.
+
+use std::time::Duration;
+
+use elife_sandbox::wechat::WechatFault;
+use elife_server::jobs::Job;
+use futures::future::join_all;
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn unpaid_order(app: &TestApp, openid: &str) -> String {
+    let order = app
+        .create_order(openid, VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    let number = order["orderNumber"].as_str().unwrap().to_owned();
+    assert_eq!(app.create_payment(openid, &number).await.status, 201);
+    number
+}
+
+/// Every callback spawns a dispatch after its answer while the recharge job, which already
+/// sees the orders as paid and unclaimed, runs over and over: one top-up per order.
+#[tokio::test]
+async fn the_callback_dispatch_and_the_recharge_job_top_up_once() {
+    let app = spawn_app().await;
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let openid = format!("o-jobrace-{i}");
+        orders.push((openid.clone(), unpaid_order(&app, &openid).await));
+    }
+    // Payments dated two minutes ago for the job: they are all "paid, never claimed".
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.sandbox
+        .unitel
+        .set_faults(elife_sandbox::unitel::Faults {
+            latency_ms: 150,
+            ..Default::default()
+        })
+        .unwrap();
+
+    let paying = join_all(orders.iter().map(|(_, number)| app.pay(number, json!({}))));
+    let jobs = async {
+        for _ in 0..10 {
+            app.run_job(Job::Recharge).await;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    };
+    tokio::join!(paying, jobs);
+
+    for (openid, number) in &orders {
+        app.wait_for_recharge(openid, number, "success").await;
+    }
+    app.settle().await;
+    for (_, number) in &orders {
+        assert_eq!(app.top_ups(number), 1, "order {number}");
+    }
+}
+
+/// An admin's payment sync on one instance (which dispatches at once) against the recharge
+/// job of a second instance on the same database: one top-up across both.
+#[tokio::test]
+async fn two_instances_dispatch_one_order_once() {
+    let first = spawn_app().await;
+    let second = spawn_second_instance(&first).await;
+    for app in [&first, &second] {
+        app.sandbox
+            .unitel
+            .set_faults(elife_sandbox::unitel::Faults {
+                latency_ms: 200,
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let number = unpaid_order(&first, "o-two").await;
+    first.pay(&number, json!({"no_callback": true})).await;
+    // The second instance's clock is ahead: the payment is due for its job at once.
+    second.clock.advance(chrono::Duration::minutes(5));
+
+    let sync_path = format!("/admin/orders/{number}/sync-payment");
+    let empty = json!({});
+    let sync = first.admin_post(&sync_path, &empty);
+    let job = async {
+        for _ in 0..10 {
+            second.jobs.run_once(Job::Recharge).await.expect("job runs");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (synced, ()) = tokio::join!(sync, job);
+    assert_eq!(synced.status, 201, "{}", synced.body);
+    first.wait_for_recharge("o-two", &number, "success").await;
+    first.settle().await;
+    assert_eq!(
+        first.top_ups(&number) + second.top_ups(&number),
+        1,
+        "first instance sent {}, second sent {}",
+        first.top_ups(&number),
+        second.top_ups(&number)
+    );
+}
+
+/// Thirty callbacks for thirty orders at once on one SQLite file: every one is recorded
+/// (no "database is locked"), acknowledged, and topped up once.
+#[tokio::test]
+async fn many_concurrent_callbacks_on_one_sqlite_file_are_all_recorded() {
+    let app = spawn_app().await;
+    let mut orders = Vec::new();
+    for i in 0..30 {
+        let openid = format!("o-many-{i}");
+        let order = app
+            .create_order(&openid, VOICE_NUMBER, "voice", Some("ST3000"))
+            .await;
+        let number = order["orderNumber"].as_str().unwrap().to_owned();
+        assert_eq!(app.create_payment(&openid, &number).await.status, 201);
+        let paid = app.pay(&number, json!({"no_callback": true})).await;
+        let transaction = paid["transaction_id"].as_str().unwrap().to_owned();
+        orders.push((openid, number, callback_body(&order, &transaction, 625)));
+    }
+
+    let replies = join_all(orders.iter().flat_map(|(_, _, body)| {
+        // Each callback twice, as WeChat's retries overlap.
+        [
+            app.callback("/payment/callback", body, true),
+            app.callback("/payment/callback", body, true),
+        ]
+    }))
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.body["errcode"], 0, "{}", reply.body);
+    }
+    for (openid, number, _) in &orders {
+        app.wait_for_recharge(openid, number, "success").await;
+    }
+    app.settle().await;
+    for (_, number, _) in &orders {
+        assert_eq!(app.top_ups(number), 1, "order {number}");
+    }
+}
+
+/// The expiry job asks WeChat about an order whose `unifiedOrder` is still on its way:
+/// WeChat does not know it yet (ORDERNOTEXIST), so the order is closed here without being
+/// closed there; the customer then receives payment parameters and pays a closed order.
+#[tokio::test]
+#[ignore = "BUG: expiry closes an order on ORDERNOTEXIST while its unifiedOrder is in flight; the customer then pays a closed order (payment_after_close, refund by hand)"]
+async fn expiry_never_closes_an_order_whose_payment_is_being_created() {
+    let app = spawn_app().await;
+    let order = app
+        .create_order("o-expiry", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    let number = order["orderNumber"].as_str().unwrap().to_owned();
+    // The order is just past its expiry when the customer taps "pay".
+    app.clock.advance(chrono::Duration::minutes(31));
+    app.sandbox
+        .wechat
+        .inject_fault("unifiedorder", WechatFault::Slow { delay_ms: 1500 }, 1);
+
+    let creating = app.create_payment("o-expiry", &number);
+    let expiring = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        app.run_job(Job::ExpireUnpaid).await;
+    };
+    let (created, ()) = tokio::join!(creating, expiring);
+    let after = app.order("o-expiry", &number).await;
+
+    if created.status == 201 {
+        // The customer holds valid payment parameters: paying them must be accepted.
+        app.pay(&number, json!({})).await;
+        app.settle().await;
+        let paid = app.admin_order(&number).await;
+        assert_eq!(
+            paid["order"]["paymentStatus"], "paid",
+            "payment parameters were handed out for an order expiry closed meanwhile \
+             (status after expiry: {}); the customer paid a closed order: {paid}",
+            after["paymentStatus"]
+        );
+    } else {
+        assert_eq!(after["paymentStatus"], "closed", "{after}");
+    }
+}
