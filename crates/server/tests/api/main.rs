@@ -5,5 +5,6 @@ mod admin;
 mod callbacks;
 mod flows;
 mod helpers;
+mod hostile_input;
 mod public;
 mod races;
