@@ -292,3 +292,45 @@ async fn a_top_up_stuck_confirming_for_hours_is_alerted() {
         "paid six hours ago, still not delivered, and no alert names {number}: {bodies:?}"
     );
 }
+
+/// The recharge job confirms the 50 oldest `confirming` top-ups each run, with no
+/// progress marker: once 50 are stuck at Unitel, a newer one that Unitel has finished is
+/// never asked about again and its paid order never completes.
+#[tokio::test]
+#[ignore = "BUG: work queues take the 50 oldest candidates each run; 50 top-ups stuck confirming starve every newer confirmation"]
+async fn top_ups_stuck_confirming_do_not_starve_newer_ones() {
+    let app = spawn_app().await;
+    let pending = |checks_until_success| elife_sandbox::unitel::Faults {
+        top_up: elife_sandbox::unitel::TopUpFault::Pending {
+            checks_until_success,
+        },
+        ..Default::default()
+    };
+    app.sandbox.unitel.set_faults(pending(1_000_000)).unwrap();
+    let mut stuck = Vec::new();
+    for i in 0..50 {
+        let openid = format!("o-stuck-{i}");
+        let number = unpaid_order(&app, &openid).await;
+        app.pay(&number, json!({})).await;
+        stuck.push((openid, number));
+    }
+    for (openid, number) in &stuck {
+        app.wait_for_recharge(openid, number, "confirming").await;
+    }
+    // Unitel finishes this one at its first check.
+    app.sandbox.unitel.set_faults(pending(1)).unwrap();
+    let newest = unpaid_order(&app, "o-newest").await;
+    app.pay(&newest, json!({})).await;
+    app.wait_for_recharge("o-newest", &newest, "confirming")
+        .await;
+
+    app.clock.advance(chrono::Duration::minutes(2));
+    for _ in 0..3 {
+        app.run_job(Job::Recharge).await;
+    }
+    assert_eq!(
+        app.order("o-newest", &newest).await["rechargeStatus"],
+        "success",
+        "Unitel finished this top-up, but the job only ever asks about the 50 stuck ones"
+    );
+}
