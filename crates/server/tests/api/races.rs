@@ -334,3 +334,69 @@ async fn top_ups_stuck_confirming_do_not_starve_newer_ones() {
         "Unitel finished this top-up, but the job only ever asks about the 50 stuck ones"
     );
 }
+
+/// Callbacks cut off by the answer bound at random points (mid-query, mid-transaction)
+/// must leave every order either untouched or paid with its history, and the database
+/// usable: WeChat's retries then pay and top up each once.
+#[tokio::test]
+async fn callbacks_cut_off_mid_write_leave_the_database_consistent_and_usable() {
+    let hasty = spawn_app_with(&[("CALLBACK_TIMEOUT_MS", "15")]).await;
+    let mut orders = Vec::new();
+    for i in 0..25 {
+        let openid = format!("o-cut-{i}");
+        let order = hasty
+            .create_order(&openid, VOICE_NUMBER, "voice", Some("ST3000"))
+            .await;
+        let number = order["orderNumber"].as_str().unwrap().to_owned();
+        assert_eq!(hasty.create_payment(&openid, &number).await.status, 201);
+        let paid = hasty.pay(&number, json!({"no_callback": true})).await;
+        let transaction = paid["transaction_id"].as_str().unwrap().to_owned();
+        orders.push((openid, number, callback_body(&order, &transaction, 625)));
+    }
+    let first_round = join_all(
+        orders
+            .iter()
+            .map(|(_, _, body)| hasty.callback("/payment/callback", body, true)),
+    )
+    .await;
+    for reply in &first_round {
+        assert!(
+            reply.status == 200 || reply.status == 500,
+            "{} {}",
+            reply.status,
+            reply.body
+        );
+    }
+    hasty.settle().await;
+    // Every order is whole: unpaid and untouched, or paid with one history row per version.
+    for (_, number, _) in &orders {
+        let stored = hasty.admin_order(number).await;
+        let version = stored["order"]["version"].as_i64().unwrap();
+        let events = stored["events"].as_array().unwrap().len() as i64;
+        assert_eq!(version, events, "{stored}");
+    }
+
+    // WeChat retries, one at a time: each is taken once it is answered within the bound.
+    for (_, number, body) in &orders {
+        let mut answered = false;
+        for _ in 0..50 {
+            if hasty.callback("/payment/callback", body, true).await.status == 200 {
+                answered = true;
+                break;
+            }
+        }
+        assert!(
+            answered,
+            "order {number}: no retry was ever answered in time"
+        );
+    }
+    hasty.clock.advance(chrono::Duration::minutes(2));
+    hasty.run_job(Job::Recharge).await;
+    for (openid, number, _) in &orders {
+        hasty.wait_for_recharge(openid, number, "success").await;
+    }
+    hasty.settle().await;
+    for (_, number, _) in &orders {
+        assert_eq!(hasty.top_ups(number), 1, "order {number}");
+    }
+}
