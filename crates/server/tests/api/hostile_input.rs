@@ -133,3 +133,25 @@ async fn hostile_callbacks_are_acknowledged_or_refused_never_a_500() {
     assert_eq!(stored["order"]["paymentStatus"], "unpaid", "{stored}");
     assert_eq!(app.top_ups(&number), 0);
 }
+
+#[tokio::test]
+async fn statistics_filters_are_checked() {
+    let app = spawn_app().await;
+    for path in [
+        "/statistics?startDate=2025-13-01",
+        "/statistics/revenue?endDate=yesterday",
+        "/statistics/orders?startDate=2025-02-30",
+    ] {
+        let reply = app.admin_get(path).await;
+        assert_error_envelope(&reply, 400, path);
+    }
+    // Inverted or extreme ranges are empty, not errors.
+    for path in [
+        "/statistics?startDate=2025-10-10&endDate=2025-10-01",
+        "/statistics/revenue?startDate=0001-01-01&endDate=9999-12-31",
+        "/statistics/users?appid=%00%27%22",
+    ] {
+        let reply = app.admin_get(path).await;
+        assert_success_envelope(&reply, 200);
+    }
+}
