@@ -400,3 +400,54 @@ async fn callbacks_cut_off_mid_write_leave_the_database_consistent_and_usable() 
         assert_eq!(hasty.top_ups(number), 1, "order {number}");
     }
 }
+
+/// Failed top-ups refunded at once by a person and by the automatic refund job: WeChat
+/// receives one refund request per order, for the order's price.
+#[tokio::test]
+async fn a_person_and_the_refund_job_refund_a_failed_top_up_once() {
+    let app = spawn_app_with(&[("AUTO_REFUND", "true")]).await;
+    app.sandbox
+        .unitel
+        .set_faults(elife_sandbox::unitel::Faults {
+            top_up: elife_sandbox::unitel::TopUpFault::Failed {
+                code: "105".to_owned(),
+                msg: "Insufficient dealer balance".to_owned(),
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let openid = format!("o-refund-{i}");
+        let number = unpaid_order(&app, &openid).await;
+        app.pay(&number, json!({})).await;
+        app.wait_for_recharge(&openid, &number, "failed").await;
+        orders.push((openid, number));
+    }
+
+    let reason = json!({"reason": "top-up failed"});
+    let paths: Vec<String> = orders
+        .iter()
+        .map(|(_, number)| format!("/admin/orders/{number}/refund"))
+        .collect();
+    let by_person = join_all(paths.iter().map(|path| app.admin_post(path, &reason)));
+    let by_job = app.jobs.run_once(Job::Refunds);
+    let (replies, job) = tokio::join!(by_person, by_job);
+    assert!(job.is_ok(), "{job:?}");
+    for reply in &replies {
+        assert!(reply.status == 201 || reply.status == 409, "{}", reply.body);
+    }
+
+    let ledger = app.sandbox.wechat.ledger();
+    for (openid, number) in &orders {
+        let refunds: Vec<_> = ledger
+            .refunds
+            .iter()
+            .filter(|refund| &refund.out_trade_no == number)
+            .collect();
+        assert_eq!(refunds.len(), 1, "{refunds:?}");
+        assert_eq!(refunds[0].refund_fee, 625);
+        let status = app.order(openid, number).await["paymentStatus"].clone();
+        assert!(status == "refunded" || status == "refunding", "{status}");
+    }
+}
