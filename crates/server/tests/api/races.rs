@@ -451,3 +451,28 @@ async fn a_person_and_the_refund_job_refund_a_failed_top_up_once() {
         assert!(status == "refunded" || status == "refunding", "{status}");
     }
 }
+
+/// Unitel refusing an expired token (401) proves the top-up never ran, exactly like a
+/// connection that could not be opened: the order should be queued again and delivered by
+/// the next run, not failed (and, with automatic refunds, refunded) for a token glitch.
+#[tokio::test]
+#[ignore = "BUG: a 401 on the top-up is reported Rejected, so the paid order fails (and is auto-refunded) although the adapter documents that nothing ran; NotSent would queue it again"]
+async fn a_top_up_refused_for_an_expired_token_is_queued_again_and_delivered() {
+    let app = spawn_app().await;
+    let number = unpaid_order(&app, "o-401").await;
+    app.sandbox
+        .unitel
+        .set_faults(elife_sandbox::unitel::Faults {
+            unauthorized_next: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    app.pay(&number, json!({})).await;
+    app.settle().await;
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.run_job(Job::Recharge).await;
+    app.settle().await;
+    let order = app.order("o-401", &number).await;
+    assert_eq!(order["rechargeStatus"], "success", "{order}");
+    assert_eq!(app.top_ups(&number), 1);
+}
