@@ -1,15 +1,12 @@
 //! `UnitelClient`: the `TopUpProvider` adapter for Unitel.
 //!
 //! Retry policy, the rule that matters most: a call that moves no money is retried once
-//! with a fresh token when Unitel answers 401. A money call is never sent twice, not
-//! even after a 401: the 401 proves the operation was refused before it ran (so the
-//! top-up is reported `Rejected` and the order can fail cleanly), while re-sending
-//! would be a second, independent top-up request whose first copy might, on a
-//! misbehaving gateway, have acted anyway. Whether to try again is the domain's call.
-//!
-//! A money call that provably never left — no token could be had, or the (always fresh)
-//! connection could not be opened — is reported `NotSent`, and the domain queues the
-//! order again. Anything after the request may have been written is `OutcomeUnknown`.
+//! with a fresh token when Unitel answers 401. A money call is never sent twice by this
+//! adapter, not even after a 401: the 401 proves the operation was refused before it ran,
+//! so it is reported `NotSent` and the domain queues the order again, to be claimed and
+//! sent by a later run with a fresh token. So is a money call that provably never left:
+//! no token could be had, or the (always fresh) connection could not be opened. Anything
+//! after the request may have been written is `OutcomeUnknown`, never sent again.
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -96,6 +93,15 @@ pub struct UnitelClient {
     tokens: TokenCache,
     price_list_ttl: Duration,
     price_lists: Mutex<HashMap<String, CachedPriceList>>,
+    /// The whole time a top-up may be in flight, token included: the server's stale sweep
+    /// relies on no top-up outliving it.
+    money_deadline: Duration,
+}
+
+/// Below this much time left, a top-up is not started: it would likely time out after
+/// being written (outcome unknown) instead of being cleanly not sent.
+fn min_send_window(deadline: Duration) -> Duration {
+    (deadline / 4).min(Duration::from_secs(2))
 }
 
 impl std::fmt::Debug for UnitelClient {
@@ -132,6 +138,7 @@ impl UnitelClient {
             tokens: TokenCache::new(config.token_ttl),
             price_list_ttl: config.price_list_ttl,
             price_lists: Mutex::new(HashMap::new()),
+            money_deadline: config.request_timeout,
         })
     }
 
@@ -141,7 +148,7 @@ impl UnitelClient {
         authorization: &str,
         body: &impl Serialize,
     ) -> Result<RawAnswer, SendFailure> {
-        Self::send_with(&self.http, &self.base_url, path, authorization, body).await
+        Self::send_with(&self.http, &self.base_url, path, authorization, body, None).await
     }
 
     async fn send_with(
@@ -150,20 +157,22 @@ impl UnitelClient {
         path: &str,
         authorization: &str,
         body: &impl Serialize,
+        timeout: Option<Duration>,
     ) -> Result<RawAnswer, SendFailure> {
-        let response = http
+        let mut request = http
             .post(format!("{base_url}{path}"))
             .header(AUTHORIZATION, authorization)
-            .json(body)
-            .send()
-            .await
-            .map_err(|error| {
-                if error.is_connect() || error.is_builder() {
-                    SendFailure::NotSent(describe(&error))
-                } else {
-                    SendFailure::NoAnswer(describe(&error))
-                }
-            })?;
+            .json(body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.map_err(|error| {
+            if error.is_connect() || error.is_builder() {
+                SendFailure::NotSent(describe(&error))
+            } else {
+                SendFailure::NoAnswer(describe(&error))
+            }
+        })?;
         let status = response.status();
         let body = response
             .bytes()
@@ -278,16 +287,32 @@ impl UnitelClient {
     ) -> Result<TopUpAccepted, TopUpError> {
         // Without a token or a connection the request never left: the domain may queue it
         // again, which is safe only because it provably did not reach Unitel.
-        let token = self
-            .token()
-            .await
-            .map_err(|reason| TopUpError::NotSent(format!("no Unitel token: {reason}")))?;
+        let deadline = tokio::time::Instant::now() + self.money_deadline;
+        let token = match tokio::time::timeout_at(deadline, self.token()).await {
+            Ok(Ok(token)) => token,
+            Ok(Err(reason)) => {
+                return Err(TopUpError::NotSent(format!("no Unitel token: {reason}")));
+            }
+            Err(_) => {
+                return Err(TopUpError::NotSent(
+                    "no Unitel token within the top-up deadline".to_owned(),
+                ));
+            }
+        };
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if remaining < min_send_window(self.money_deadline) {
+            return Err(TopUpError::NotSent(format!(
+                "only {} ms of the top-up deadline left after getting a token",
+                remaining.as_millis()
+            )));
+        }
         let sent = Self::send_with(
             &self.money_http,
             &self.base_url,
             path,
             &bearer(&token),
             body,
+            Some(remaining),
         )
         .await;
         match sent {

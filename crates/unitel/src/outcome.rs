@@ -3,7 +3,7 @@
 //! | answer | meaning |
 //! |---|---|
 //! | 2xx, `result: "success"` | succeeded (`seq` or `seq_id`, `sv_id`, `vat` receipt kept) |
-//! | 401 | refused: the gateway rejected the token before the operation ran |
+//! | 401 | not sent: the gateway rejected the token before the operation ran |
 //! | 2xx/4xx, `result: "failed"` with a code, or a 4xx with a business error and no `seq` | refused |
 //! | anything else carrying a `seq` (5xx included) | pending: confirm with `check_transaction_result` |
 //! | anything else: 5xx, 3xx, empty or unreadable body, no `seq` | outcome unknown |
@@ -79,11 +79,11 @@ fn receipt_of(fields: &Map<String, Value>) -> Option<Value> {
 /// The meaning of a money call's answer (see the module table).
 pub fn classify_top_up(answer: &RawAnswer) -> Result<TopUpAccepted, TopUpError> {
     if answer.status == StatusCode::UNAUTHORIZED {
-        // Refused by authentication, before the operation could run: nothing happened.
-        return Err(TopUpError::Rejected {
-            code: "401".to_owned(),
-            message: "Unitel refused the access token".to_owned(),
-        });
+        // Refused by authentication, before the operation could run: nothing happened,
+        // so the order may be queued again (with a fresh token, never by this call).
+        return Err(TopUpError::NotSent(
+            "Unitel refused the access token (401) before acting".to_owned(),
+        ));
     }
     let fields = answer.json_object();
     let seq = fields.as_ref().and_then(seq_of);
@@ -243,10 +243,10 @@ mod tests {
     }
 
     #[test]
-    fn unauthorized_is_rejected_whatever_the_body() {
+    fn unauthorized_is_not_sent_whatever_the_body() {
         assert!(matches!(
             classify_top_up(&answer(401, "")),
-            Err(TopUpError::Rejected { ref code, .. }) if code == "401"
+            Err(TopUpError::NotSent(_))
         ));
     }
 
