@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum MoneyError {
     #[error("exchange rate must be positive, got {0}")]
     NonPositiveRate(Decimal),
+    #[error("exchange rate must have at most 4 decimals and be below 1000000, got {0}")]
+    RateOutOfRange(Decimal),
     #[error("amount must not be negative, got {0}")]
     NegativeAmount(i64),
     #[error("amount is too large to convert")]
@@ -76,9 +78,20 @@ impl ExchangeRate {
     /// The currency pair the mini-program asks for.
     pub const MNT_TO_CNY: &'static str = "MNT_TO_CNY";
 
+    /// Decimals kept exactly by every database (`DECIMAL(10,4)`).
+    pub const MAX_SCALE: u32 = 4;
+    /// Exclusive upper bound that fits `DECIMAL(10,4)`.
+    pub const UPPER_BOUND: i64 = 1_000_000;
+
     pub fn new(mnt_per_cny: Decimal) -> Result<Self, MoneyError> {
         if mnt_per_cny <= Decimal::ZERO {
             return Err(MoneyError::NonPositiveRate(mnt_per_cny));
+        }
+        // Refused rather than rounded: a rate is money's yardstick and is stored exactly.
+        if mnt_per_cny.normalize().scale() > Self::MAX_SCALE
+            || mnt_per_cny >= Decimal::from(Self::UPPER_BOUND)
+        {
+            return Err(MoneyError::RateOutOfRange(mnt_per_cny));
         }
         Ok(ExchangeRate(mnt_per_cny))
     }
@@ -138,6 +151,16 @@ mod tests {
             Err(MoneyError::NonPositiveRate(dec!(0)))
         );
         assert!(ExchangeRate::new(dec!(-1)).is_err());
+        assert_eq!(
+            ExchangeRate::new(dec!(480.12345)),
+            Err(MoneyError::RateOutOfRange(dec!(480.12345)))
+        );
+        assert!(ExchangeRate::new(dec!(1000000)).is_err());
+        assert!(ExchangeRate::new(dec!(999999.9999)).is_ok());
+        assert!(
+            ExchangeRate::new(dec!(480.1000000)).is_ok(),
+            "trailing zeros are exact"
+        );
         let rate = ExchangeRate::new(dec!(480)).unwrap();
         assert_eq!(
             rate.mnt_to_fen(Mnt::new(-5)),

@@ -7,7 +7,6 @@ use crate::helpers::*;
 /// A rate with more decimals or digits than can be stored exactly is the admin's mistake,
 /// not a storage outage: it must be a 400 saying why, and the active rate must not change.
 #[tokio::test]
-#[ignore = "BUG: an exchange rate with 5+ decimals or 7+ integer digits is refused by the repository as Corrupt and answered 503 instead of 400"]
 async fn an_exchange_rate_that_cannot_be_stored_exactly_is_a_400() {
     let app = spawn_app().await;
     let before = app.get("/exchange-rate/current").await;

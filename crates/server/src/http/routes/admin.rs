@@ -239,7 +239,7 @@ pub struct ExchangeRateBody {
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "the new active rate", body = Envelope<ExchangeRateView>),
-        (status = 400, description = "not a positive decimal", body = ErrorEnvelope),
+        (status = 400, description = "not a positive decimal with at most 4 decimals below 1000000", body = ErrorEnvelope),
         (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
     )
 )]
@@ -255,10 +255,10 @@ pub async fn set_exchange_rate(
         Some(serde_json::Value::String(text)) => text.trim().to_owned(),
         Some(_) | None => String::new(),
     };
-    let rate = Decimal::from_str(&text)
-        .ok()
-        .and_then(|value| ExchangeRate::new(value).ok())
-        .ok_or_else(|| ApiError::bad_request("rate must be a positive decimal number"))?;
+    let value = Decimal::from_str(&text)
+        .map_err(|_| ApiError::bad_request("rate must be a positive decimal number"))?;
+    let rate =
+        ExchangeRate::new(value).map_err(|error| ApiError::bad_request(error.to_string()))?;
     let stored = state
         .ports
         .rates
