@@ -154,6 +154,9 @@ async fn callbacks_not_from_cloud_hosting_are_refused() {
         app.order("o-direct", number).await["paymentStatus"],
         "unpaid"
     );
+    // Not stored: the notification log cannot be filled from outside.
+    let log = app.admin_get("/admin/notifications").await;
+    assert_eq!(log.body["data"]["pagination"]["total"], 0, "{}", log.body);
 }
 
 #[tokio::test]

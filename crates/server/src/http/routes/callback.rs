@@ -224,8 +224,8 @@ async fn handle(
         }
         Err(Rejection::Forbidden(reason)) => {
             count("forbidden");
+            // Logged, not stored: anyone who can reach the endpoint could fill the table.
             tracing::warn!(%reason, "payment callback refused");
-            record_rejection(&state, &raw, &reason).await;
             retry_later(StatusCode::FORBIDDEN, &reason)
         }
         Err(Rejection::Retry(reason)) => {
