@@ -5,6 +5,14 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 const CHINA_OFFSET_SECONDS: i32 = 8 * 3600;
 const FORMAT: &str = "%Y%m%d%H%M%S";
 
+/// Formats a time for WeChat (`time_expire`).
+pub(crate) fn format_china_time(time: DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(CHINA_OFFSET_SECONDS) {
+        Some(china) => time.with_timezone(&china).format(FORMAT).to_string(),
+        None => time.format(FORMAT).to_string(),
+    }
+}
+
 /// Parses a WeChat `time_end`; `None` when it is not exactly 14 digits of a real time.
 pub(crate) fn parse_china_time(raw: &str) -> Option<DateTime<Utc>> {
     if raw.len() != 14 || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -21,6 +29,12 @@ pub(crate) fn parse_china_time(raw: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_and_parses_back() {
+        let utc = parse_china_time("20220321132007").unwrap();
+        assert_eq!(format_china_time(utc), "20220321132007");
+    }
 
     #[test]
     fn converts_china_time_to_utc() {

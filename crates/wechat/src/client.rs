@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::bill::{BillError, BillType, Statement};
 use crate::callback::attach_for_order;
-use crate::china_time::parse_china_time;
+use crate::china_time::{format_china_time, parse_china_time};
 use crate::config::CloudPayConfig;
 use crate::wire::{
     Container, check_pay_result, check_return_code, open_envelope, required_fen, required_string,
@@ -56,6 +56,8 @@ struct UnifiedOrderBody<'a> {
     callback_type: u8,
     container: Container<'a>,
     attach: String,
+    /// `yyyyMMddHHmmss` China time: WeChat refuses the payment afterwards.
+    time_expire: String,
     nonce_str: String,
 }
 
@@ -359,6 +361,7 @@ impl PaymentGateway for CloudPayClient {
             callback_type: CALLBACK_TO_CONTAINER,
             container: self.container(&self.config.callback_path),
             attach: attach_for_order(request.order_number.as_str()),
+            time_expire: format_china_time(request.expires_at),
             nonce_str: nonce(),
         };
         let respdata = self.call("unifiedOrder", &body).await?;

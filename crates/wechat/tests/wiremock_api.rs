@@ -73,14 +73,17 @@ async fn unified_order_sends_the_cloud_hosting_fields_and_returns_payment_unchan
         .mount(&server)
         .await;
 
-    let params = client
-        .create_payment(&payment_request(ORDER, 625))
-        .await
-        .unwrap();
+    let mut request = payment_request(ORDER, 625);
+    // 2025-10-18 10:30:00 UTC is 18:30:00 in China.
+    request.expires_at = chrono::DateTime::parse_from_rfc3339("2025-10-18T10:30:00Z")
+        .unwrap()
+        .to_utc();
+    let params = client.create_payment(&request).await.unwrap();
     assert_eq!(params.0, payment_object());
     let sent: Value =
         serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
     assert_eq!(sent["total_fee"], json!(625), "fen as an integer");
+    assert_eq!(sent["time_expire"], json!("20251018183000"), "China time");
     assert_eq!(sent["nonce_str"].as_str().unwrap().len(), 32);
 }
 

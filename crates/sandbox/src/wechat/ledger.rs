@@ -53,6 +53,8 @@ pub struct SimOrder {
     pub container_service: String,
     pub container_path: String,
     pub created_at: DateTime<Utc>,
+    /// `time_expire` of `unifiedOrder`, if given.
+    pub time_expire: Option<DateTime<Utc>>,
     pub state: SimTradeState,
     pub transaction_id: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -162,6 +164,8 @@ pub(crate) enum PayRefusal {
     UnknownOrder,
     AlreadyPaid,
     Closed,
+    /// Past the order's `time_expire`: WeChat no longer takes the payment.
+    Expired,
 }
 
 /// Who the simulator is, echoed in every answer.
@@ -346,6 +350,20 @@ impl Ledger {
             return Ok(return_fail("container.path 必须以 / 开头"));
         }
         let attach = text(request, "attach")?.map(str::to_owned);
+        let time_expire = match text(request, "time_expire")? {
+            None => None,
+            Some(raw) => match parse_wechat_time(raw) {
+                Some(time) => Some(time),
+                None => {
+                    return Ok(result_fail(
+                        identity,
+                        &sub_mch_id,
+                        "PARAM_ERROR",
+                        "time_expire 格式错误 (yyyyMMddHHmmss)",
+                    ));
+                }
+            },
+        };
 
         if let Some(existing) = self.order(out_trade_no) {
             return Ok(match existing.state {
@@ -384,6 +402,7 @@ impl Ledger {
             container_service: service.to_owned(),
             container_path: path.to_owned(),
             created_at: now,
+            time_expire,
             state: SimTradeState::NotPay,
             transaction_id: None,
             paid_at: None,
@@ -685,6 +704,11 @@ impl Ledger {
         match order.state {
             SimTradeState::Success | SimTradeState::Refund => return Err(PayRefusal::AlreadyPaid),
             SimTradeState::Closed if !late => return Err(PayRefusal::Closed),
+            SimTradeState::NotPay
+                if !late && order.time_expire.is_some_and(|expiry| now > expiry) =>
+            {
+                return Err(PayRefusal::Expired);
+            }
             SimTradeState::Closed | SimTradeState::NotPay => {}
         }
         order.state = SimTradeState::Success;
@@ -729,4 +753,14 @@ fn refund_answer(identity: &Identity<'_>, sub_mch_id: &str, refund: &SimRefund) 
             "coupon_refund_count": 0,
         }),
     )
+}
+
+/// WeChat's `yyyyMMddHHmmss`, China time (UTC+8).
+fn parse_wechat_time(raw: &str) -> Option<DateTime<Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(raw, "%Y%m%d%H%M%S").ok()?;
+    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+    naive
+        .and_local_timezone(china)
+        .single()
+        .map(|time| time.with_timezone(&Utc))
 }

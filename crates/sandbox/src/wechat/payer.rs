@@ -68,6 +68,12 @@ pub(crate) async fn pay(
                 "order is closed (pay with \"late\": true to pay it anyway)",
             );
         }
+        Err(PayRefusal::Expired) => {
+            return json_error(
+                actix_web::http::StatusCode::CONFLICT,
+                "order is past its time_expire (pay with \"late\": true to pay it anyway)",
+            );
+        }
     };
     let copies = if options.no_callback {
         0

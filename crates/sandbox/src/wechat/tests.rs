@@ -200,6 +200,35 @@ async fn unbound_merchant_gets_the_acceptance_error() {
 }
 
 #[tokio::test]
+async fn an_order_past_its_time_expire_cannot_be_paid() {
+    let sim = WechatPaySimulator::start(fast_config()).await.unwrap();
+    // Expires ten minutes from now, in China time.
+    let expiry = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let china = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let mut order = unified_order("ORD-EXP", 100);
+    order["time_expire"] = json!(
+        expiry
+            .with_timezone(&china)
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+    );
+    let answer = call(&sim, "unifiedOrder", order).await;
+    assert_eq!(answer["respdata"]["result_code"], "SUCCESS", "{answer}");
+
+    sim.advance_clock(Duration::from_secs(11 * 60));
+    let refused = sim.pay("ORD-EXP", &PayOptions::default()).await;
+    assert!(refused.unwrap_err().starts_with("409"));
+    let query = call(&sim, "queryorder", order_ref("ORD-EXP")).await;
+    assert_eq!(query["respdata"]["trade_state"], "NOTPAY");
+
+    let mut malformed = unified_order("ORD-BAD", 100);
+    malformed["time_expire"] = json!("2025-10-18 10:00");
+    let answer = call(&sim, "unifiedOrder", malformed).await;
+    assert_eq!(err_code(&answer), "PARAM_ERROR", "{answer}");
+    sim.stop().await;
+}
+
+#[tokio::test]
 async fn closes_only_five_minutes_after_creation_and_late_payments_still_land() {
     let sim = WechatPaySimulator::start(fast_config()).await.unwrap();
     ordered(&sim, "ORD1", 100).await;

@@ -32,6 +32,7 @@ pub fn payment_request(raw_order: &str, fen: i64) -> PaymentRequest {
         description: "Unitel 5000₮ top-up".to_owned(),
         amount: Fen::new(fen),
         client_ip: "59.37.125.120".to_owned(),
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(30),
     }
 }
 
