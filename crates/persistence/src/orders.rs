@@ -166,56 +166,44 @@ impl OrderRepository for SeaOrmOrderRepository {
         &self,
         queue: WorkQueue,
         cutoff: DateTime<Utc>,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<Vec<Order>, RepositoryError> {
         let cutoff = to_db(cutoff);
         let payment = orders::Column::PaymentStatus;
         let recharge = orders::Column::RechargeStatus;
-        // Each arm matches the leading columns of one index, then orders by its next column.
-        let (query, oldest_first) = match queue {
-            WorkQueue::PaidUnclaimed => (
-                orders::Entity::find()
-                    .filter(payment.eq(PaymentStatus::Paid.as_str()))
-                    .filter(recharge.eq(db_status(RechargeStatus::Pending)))
-                    .filter(orders::Column::PaidAt.lt(cutoff)),
-                orders::Column::PaidAt,
-            ),
-            WorkQueue::StaleSubmissions => (
-                orders::Entity::find()
-                    .filter(recharge.eq(db_status(RechargeStatus::Submitting)))
-                    .filter(orders::Column::RechargeAt.lt(cutoff)),
-                orders::Column::RechargeAt,
-            ),
-            WorkQueue::Confirming => (
-                orders::Entity::find()
-                    .filter(recharge.eq(db_status(RechargeStatus::Confirming)))
-                    .filter(orders::Column::RechargeAt.lt(cutoff)),
-                orders::Column::RechargeAt,
-            ),
-            WorkQueue::ExpiredUnpaid => (
-                orders::Entity::find()
-                    .filter(payment.eq(PaymentStatus::Unpaid.as_str()))
-                    .filter(orders::Column::CreatedAt.lt(cutoff)),
-                orders::Column::CreatedAt,
-            ),
+        // Each arm matches the leading columns of one index. Pages go by order number (a
+        // keyset cursor: numbers start with the creation time, so this is oldest first), so
+        // that a job goes round the whole queue instead of re-reading its stuck head.
+        let query = match queue {
+            WorkQueue::PaidUnclaimed => orders::Entity::find()
+                .filter(payment.eq(PaymentStatus::Paid.as_str()))
+                .filter(recharge.eq(db_status(RechargeStatus::Pending)))
+                .filter(orders::Column::PaidAt.lt(cutoff)),
+            WorkQueue::StaleSubmissions => orders::Entity::find()
+                .filter(recharge.eq(db_status(RechargeStatus::Submitting)))
+                .filter(orders::Column::RechargeAt.lt(cutoff)),
+            WorkQueue::Confirming => orders::Entity::find()
+                .filter(recharge.eq(db_status(RechargeStatus::Confirming)))
+                .filter(orders::Column::RechargeAt.lt(cutoff)),
+            WorkQueue::ExpiredUnpaid => orders::Entity::find()
+                .filter(payment.eq(PaymentStatus::Unpaid.as_str()))
+                .filter(orders::Column::CreatedAt.lt(cutoff)),
             // "Failed" has no timestamp of its own: the cut-off applies to the payment time.
-            WorkQueue::FailedPaid => (
-                orders::Entity::find()
-                    .filter(payment.eq(PaymentStatus::Paid.as_str()))
-                    .filter(recharge.eq(db_status(RechargeStatus::Failed)))
-                    .filter(orders::Column::PaidAt.lt(cutoff)),
-                orders::Column::PaidAt,
-            ),
+            WorkQueue::FailedPaid => orders::Entity::find()
+                .filter(payment.eq(PaymentStatus::Paid.as_str()))
+                .filter(recharge.eq(db_status(RechargeStatus::Failed)))
+                .filter(orders::Column::PaidAt.lt(cutoff)),
             // The refund request is the order's last change, so `updated_at` dates it.
-            WorkQueue::Refunding => (
-                orders::Entity::find()
-                    .filter(payment.eq(PaymentStatus::Refunding.as_str()))
-                    .filter(orders::Column::UpdatedAt.lt(cutoff)),
-                orders::Column::UpdatedAt,
-            ),
+            WorkQueue::Refunding => orders::Entity::find()
+                .filter(payment.eq(PaymentStatus::Refunding.as_str()))
+                .filter(orders::Column::UpdatedAt.lt(cutoff)),
+        };
+        let query = match after {
+            Some(after) => query.filter(orders::Column::OrderNumber.gt(after.as_str())),
+            None => query,
         };
         query
-            .order_by_asc(oldest_first)
             .order_by_asc(orders::Column::OrderNumber)
             .limit(limit)
             .all(&self.db)

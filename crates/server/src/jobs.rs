@@ -1,6 +1,7 @@
 //! Scheduled jobs. Each run holds a `job_leases` lease so that parallel instances do not
 //! run the same job at once; the work itself is the domain's.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -98,6 +99,22 @@ struct JobsInner {
     settings: JobSettings,
     /// The last alert summary sent, so that an unchanged backlog is not re-sent every 5 minutes.
     last_alert: Mutex<Option<(String, DateTime<Utc>)>>,
+    /// Where each sweep's next run starts; in memory, since a lease keeps a job on one
+    /// instance (another instance taking over simply starts from the oldest).
+    cursors: Mutex<HashMap<Sweep, OrderNumber>>,
+}
+
+/// The sweeps that page through a work queue. Each keeps a keyset cursor (absent: start
+/// from the oldest candidate), so that candidates that stay stuck (e.g. confirming at
+/// Unitel for hours) cannot hide newer ones behind a fixed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Sweep {
+    DispatchUnclaimed,
+    StaleSubmissions,
+    ConfirmPending,
+    ExpireUnpaid,
+    RefundFailed,
+    SyncRefunds,
 }
 
 impl Jobs {
@@ -123,6 +140,7 @@ impl Jobs {
                 holder,
                 settings,
                 last_alert: Mutex::new(None),
+                cursors: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -156,19 +174,33 @@ impl Jobs {
         let inner = &self.inner;
         let dispatched = inner
             .recharge
-            .dispatch_unclaimed(Duration::minutes(1), BATCH)
+            .dispatch_unclaimed(
+                Duration::minutes(1),
+                self.cursor(Sweep::DispatchUnclaimed).await,
+                BATCH,
+            )
             .await?;
+        self.move_cursor(Sweep::DispatchUnclaimed, &dispatched.next)
+            .await;
         let stale = inner
             .recharge
             .sweep_stale_submissions(
                 Duration::minutes(inner.settings.stale_submission_minutes),
+                self.cursor(Sweep::StaleSubmissions).await,
                 BATCH,
             )
             .await?;
+        self.move_cursor(Sweep::StaleSubmissions, &stale.next).await;
         let confirmed = inner
             .recharge
-            .confirm_pending(Duration::seconds(30), BATCH)
+            .confirm_pending(
+                Duration::seconds(30),
+                self.cursor(Sweep::ConfirmPending).await,
+                BATCH,
+            )
             .await?;
+        self.move_cursor(Sweep::ConfirmPending, &confirmed.next)
+            .await;
         if dispatched.examined + stale.examined + confirmed.examined > 0 {
             tracing::info!(?dispatched, ?stale, ?confirmed, "recharge job");
         }
@@ -181,9 +213,11 @@ impl Jobs {
             .payments
             .expire_unpaid(
                 Duration::minutes(self.inner.settings.order_expire_minutes),
+                self.cursor(Sweep::ExpireUnpaid).await,
                 BATCH,
             )
             .await?;
+        self.move_cursor(Sweep::ExpireUnpaid, &report.next).await;
         if report.closed + report.found_paid + report.skipped > 0 {
             tracing::info!(?report, "expiry job");
         }
@@ -191,16 +225,40 @@ impl Jobs {
     }
 
     async fn refunds(&self) -> Result<(), ServiceError> {
-        let refunded = self.inner.refunds.refund_failed_top_ups(BATCH).await?;
+        let refunded = self
+            .inner
+            .refunds
+            .refund_failed_top_ups(self.cursor(Sweep::RefundFailed).await, BATCH)
+            .await?;
+        self.move_cursor(Sweep::RefundFailed, &refunded.next).await;
         let synced = self
             .inner
             .refunds
-            .sync_refunds(Duration::minutes(1), BATCH)
+            .sync_refunds(
+                Duration::minutes(1),
+                self.cursor(Sweep::SyncRefunds).await,
+                BATCH,
+            )
             .await?;
+        self.move_cursor(Sweep::SyncRefunds, &synced.next).await;
         if refunded.examined + synced.examined > 0 {
             tracing::info!(?refunded, ?synced, "refund job");
         }
         Ok(())
+    }
+
+    /// Where a sweep's run starts (locked only briefly: the jobs run side by side). A run
+    /// that fails keeps it, so the next run retries the same page.
+    async fn cursor(&self, sweep: Sweep) -> Option<OrderNumber> {
+        self.inner.cursors.lock().await.get(&sweep).cloned()
+    }
+
+    async fn move_cursor(&self, sweep: Sweep, next: &Option<OrderNumber>) {
+        let mut cursors = self.inner.cursors.lock().await;
+        match next {
+            Some(next) => cursors.insert(sweep, next.clone()),
+            None => cursors.remove(&sweep),
+        };
     }
 
     async fn count(&self, filter: OrderFilter) -> Result<(u64, Vec<String>), ServiceError> {

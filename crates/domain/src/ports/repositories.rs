@@ -118,12 +118,15 @@ pub trait OrderRepository: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError>;
 
-    /// Candidates for a job, oldest first. Candidates are not claimed: the job claims each
-    /// by a transition.
+    /// Candidates for a job, by order number ascending (oldest first: numbers start with
+    /// the creation time), only those after `after` when given. The cursor lets a job go
+    /// round the whole queue, so candidates that stay stuck cannot hide newer ones.
+    /// Candidates are not claimed: the job claims each by a transition.
     async fn find_work(
         &self,
         queue: WorkQueue,
         cutoff: DateTime<Utc>,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<Vec<Order>, RepositoryError>;
 

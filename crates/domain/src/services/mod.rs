@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::msisdn::OperatorPrefixes;
-use crate::order::Order;
+use crate::order::{Order, OrderNumber};
 use crate::ports::{
     Alert, AlertLevel, Alerts, Clock, ExchangeRateRepository, IdGenerator, OrderRepository,
     PaymentGateway, PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
@@ -29,6 +29,26 @@ use crate::ports::{
 
 /// Lost compare-and-sets tolerated in one call before giving up (the caller retries later).
 const MAX_RACE_RETRIES: usize = 5;
+
+/// One page of a job's work queue, and where the next run starts.
+struct Work {
+    orders: Vec<Order>,
+    next: Option<OrderNumber>,
+}
+
+impl Work {
+    /// A full page may have more behind it: the next run starts after its last candidate.
+    /// A short page reached the end, so the next run starts again from the oldest.
+    fn new(orders: Vec<Order>, limit: u64) -> Self {
+        let full = limit > 0 && orders.len() as u64 >= limit;
+        let next = if full {
+            orders.last().map(|order| order.number.clone())
+        } else {
+            None
+        };
+        Work { orders, next }
+    }
+}
 
 /// Every port the use cases need, shared by all services.
 #[derive(Clone)]
@@ -47,15 +67,18 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// A job's candidates: orders of `queue` past the cut-off `now - age`, oldest first.
+    /// A page of a job's candidates: orders of `queue` past the cut-off `now - age`, oldest
+    /// first, after the cursor `after`.
     async fn work(
         &self,
         queue: WorkQueue,
         age: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
-    ) -> Result<Vec<Order>, ServiceError> {
+    ) -> Result<Work, ServiceError> {
         let cutoff = self.clock.now() - age;
-        Ok(self.orders.find_work(queue, cutoff, limit).await?)
+        let orders = self.orders.find_work(queue, cutoff, after, limit).await?;
+        Ok(Work::new(orders, limit))
     }
 
     /// Alerts a person; an alert that cannot be delivered is logged, never fatal.

@@ -11,7 +11,7 @@ use crate::ports::{
     NotificationOutcome, PaymentParams, PaymentRequest, TradeState, WorkQueue,
 };
 
-use super::{MAX_RACE_RETRIES, OrderService, Ports, ServiceError};
+use super::{MAX_RACE_RETRIES, OrderService, Ports, ServiceError, Work};
 
 /// A payment callback: the parsed confirmation plus the raw request for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub struct ExpiryReport {
     pub closed: usize,
     pub found_paid: usize,
     pub skipped: usize,
+    /// The cursor the next run passes as `after` (see `SweepReport::next`).
+    pub next: Option<OrderNumber>,
 }
 
 pub struct PaymentService {
@@ -434,13 +436,20 @@ impl PaymentService {
     pub async fn expire_unpaid(
         &self,
         expire_after: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<ExpiryReport, ServiceError> {
-        let candidates = self
+        let Work {
+            orders: candidates,
+            next,
+        } = self
             .ports
-            .work(WorkQueue::ExpiredUnpaid, expire_after, limit)
+            .work(WorkQueue::ExpiredUnpaid, expire_after, after, limit)
             .await?;
-        let mut report = ExpiryReport::default();
+        let mut report = ExpiryReport {
+            next,
+            ..ExpiryReport::default()
+        };
         for order in candidates {
             match self.expire_one(&order).await {
                 Ok(Expiry::Closed) => report.closed += 1,

@@ -12,7 +12,7 @@ use crate::ports::{
     AlertLevel, CasOutcome, TopUpAccepted, TopUpError, TopUpRequest, TransactionCheck, WorkQueue,
 };
 
-use super::{MAX_RACE_RETRIES, Ports, ServiceError};
+use super::{MAX_RACE_RETRIES, Ports, ServiceError, Work};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchOutcome {
@@ -28,14 +28,18 @@ pub enum DispatchOutcome {
 pub struct SweepReport {
     pub examined: usize,
     pub changed: usize,
+    /// The cursor the next run passes as `after`: the last candidate when the page was full,
+    /// `None` when the queue's end was reached (the next run starts from the oldest).
+    pub next: Option<OrderNumber>,
 }
 
 impl SweepReport {
     /// Nothing changed yet among these candidates.
-    pub fn of<T>(candidates: &[T]) -> Self {
+    pub fn of<T>(candidates: &[T], next: Option<OrderNumber>) -> Self {
         SweepReport {
             examined: candidates.len(),
             changed: 0,
+            next,
         }
     }
 }
@@ -204,13 +208,14 @@ impl RechargeService {
     pub async fn dispatch_unclaimed(
         &self,
         older_than: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let orders = self
+        let Work { orders, next } = self
             .ports
-            .work(WorkQueue::PaidUnclaimed, older_than, limit)
+            .work(WorkQueue::PaidUnclaimed, older_than, after, limit)
             .await?;
-        let mut report = SweepReport::of(&orders);
+        let mut report = SweepReport::of(&orders, next);
         for order in orders {
             match self.dispatch(&order.number).await {
                 Ok(DispatchOutcome::Submitted(_)) => report.changed += 1,
@@ -226,13 +231,14 @@ impl RechargeService {
     pub async fn sweep_stale_submissions(
         &self,
         stale_after: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let orders = self
+        let Work { orders, next } = self
             .ports
-            .work(WorkQueue::StaleSubmissions, stale_after, limit)
+            .work(WorkQueue::StaleSubmissions, stale_after, after, limit)
             .await?;
-        let mut report = SweepReport::of(&orders);
+        let mut report = SweepReport::of(&orders, next);
         for order in orders {
             let result = TopUpResult::Unknown {
                 reason: format!(
@@ -260,13 +266,14 @@ impl RechargeService {
     pub async fn confirm_pending(
         &self,
         older_than: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let orders = self
+        let Work { orders, next } = self
             .ports
-            .work(WorkQueue::Confirming, older_than, limit)
+            .work(WorkQueue::Confirming, older_than, after, limit)
             .await?;
-        let mut report = SweepReport::of(&orders);
+        let mut report = SweepReport::of(&orders, next);
         for order in orders {
             let Some(seq) = order.seq_id.clone() else {
                 tracing::error!(order = %order.number, "confirming without a seq");

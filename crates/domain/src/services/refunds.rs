@@ -8,7 +8,7 @@ use crate::ports::{
     WorkQueue,
 };
 
-use super::{Ports, ServiceError, SweepReport};
+use super::{Ports, ServiceError, SweepReport, Work};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RefundPolicy {
@@ -39,15 +39,19 @@ impl RefundService {
     }
 
     /// The job: refunds definitively failed top-ups when the policy allows.
-    pub async fn refund_failed_top_ups(&self, limit: u64) -> Result<SweepReport, ServiceError> {
+    pub async fn refund_failed_top_ups(
+        &self,
+        after: Option<OrderNumber>,
+        limit: u64,
+    ) -> Result<SweepReport, ServiceError> {
         if !self.policy.automatic {
             return Ok(SweepReport::default());
         }
-        let orders = self
+        let Work { orders, next } = self
             .ports
-            .work(WorkQueue::FailedPaid, Duration::zero(), limit)
+            .work(WorkQueue::FailedPaid, Duration::zero(), after, limit)
             .await?;
-        let mut report = SweepReport::of(&orders);
+        let mut report = SweepReport::of(&orders, next);
         for order in orders {
             match self
                 .refund(&order, Actor::System, "automatic refund: top-up failed")
@@ -134,13 +138,14 @@ impl RefundService {
     pub async fn sync_refunds(
         &self,
         older_than: Duration,
+        after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let orders = self
+        let Work { orders, next } = self
             .ports
-            .work(WorkQueue::Refunding, older_than, limit)
+            .work(WorkQueue::Refunding, older_than, after, limit)
             .await?;
-        let mut report = SweepReport::of(&orders);
+        let mut report = SweepReport::of(&orders, next);
         for order in orders {
             let outcome = match self.ports.refunds.latest_for_order(&order.number).await? {
                 Some(refund) => {

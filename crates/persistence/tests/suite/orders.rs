@@ -488,7 +488,7 @@ async fn the_order_lists_apply_every_filter() {
 }
 
 #[tokio::test]
-async fn each_work_queue_returns_its_orders_oldest_first_before_the_cutoff() {
+async fn each_work_queue_returns_its_orders_by_number_before_the_cutoff() {
     let test = TestDb::new().await;
     let orders = repo(&test);
     let at = |minutes: i64| t0() + TimeDelta::minutes(minutes);
@@ -559,7 +559,7 @@ async fn each_work_queue_returns_its_orders_oldest_first_before_the_cutoff() {
         let orders = orders.clone();
         async move {
             orders
-                .find_work(queue, at(cutoff_minutes), limit)
+                .find_work(queue, at(cutoff_minutes), None, limit)
                 .await
                 .unwrap()
                 .iter()
@@ -569,8 +569,9 @@ async fn each_work_queue_returns_its_orders_oldest_first_before_the_cutoff() {
     };
     assert_eq!(queue(WorkQueue::ExpiredUnpaid, 30, 10).await, vec![1, 2]);
     assert_eq!(queue(WorkQueue::ExpiredUnpaid, 10, 10).await, vec![1]);
-    assert_eq!(queue(WorkQueue::PaidUnclaimed, 30, 10).await, vec![4, 3]);
-    assert_eq!(queue(WorkQueue::PaidUnclaimed, 30, 1).await, vec![4]);
+    // By number (numbers start with the creation time), not by payment time.
+    assert_eq!(queue(WorkQueue::PaidUnclaimed, 30, 10).await, vec![3, 4]);
+    assert_eq!(queue(WorkQueue::PaidUnclaimed, 30, 1).await, vec![3]);
     assert_eq!(queue(WorkQueue::PaidUnclaimed, 5, 10).await, vec![4]);
     assert_eq!(queue(WorkQueue::StaleSubmissions, 30, 10).await, vec![5]);
     assert_eq!(
@@ -581,4 +582,73 @@ async fn each_work_queue_returns_its_orders_oldest_first_before_the_cutoff() {
     assert_eq!(queue(WorkQueue::FailedPaid, 30, 10).await, vec![7]);
     assert_eq!(queue(WorkQueue::Refunding, 30, 10).await, vec![8]);
     assert_eq!(queue(WorkQueue::Refunding, 6, 10).await, Vec::<u32>::new());
+}
+
+/// The jobs page through a queue with a keyset cursor: following it covers every candidate
+/// exactly once, skips what is not a candidate, and wraps to the start after a short page.
+#[tokio::test]
+async fn a_work_queue_cursor_covers_every_candidate_once_and_wraps() {
+    let test = TestDb::new().await;
+    let orders = repo(&test);
+    // Candidates (unpaid since t+0) interleaved with orders that are not: paid ones, and
+    // unpaid ones newer than the cut-off.
+    let mut candidates = Vec::new();
+    for n in 1..=14 {
+        let order = order_at(n, "o-alice", if n % 5 == 0 { 20 } else { 0 });
+        orders.insert(&order).await.unwrap();
+        if n % 3 == 0 {
+            won(&orders, order.mark_paid(&format!("T{n}"), t0(), "paid")).await;
+        } else if n % 5 != 0 {
+            candidates.push(n);
+        }
+    }
+    assert_eq!(candidates, vec![1, 2, 4, 7, 8, 11, 13, 14]);
+    let cutoff = t0() + TimeDelta::minutes(10);
+    let limit = 3;
+    let page = |after: Option<elife_domain::order::OrderNumber>| {
+        let orders = orders.clone();
+        async move {
+            orders
+                .find_work(WorkQueue::ExpiredUnpaid, cutoff, after, limit)
+                .await
+                .unwrap()
+        }
+    };
+    let index =
+        |order: &elife_domain::order::Order| order.number.as_str()[16..].parse::<u32>().unwrap();
+
+    // What a job does: the next run starts after the last candidate of a full page, and
+    // from the start after a short one.
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let found = page(after.clone()).await;
+        pages.push(found.iter().map(index).collect::<Vec<_>>());
+        seen.extend(found.iter().map(index));
+        if found.len() as u64 == limit {
+            after = found.last().map(|order| order.number.clone());
+        } else {
+            break;
+        }
+    }
+    assert_eq!(pages, vec![vec![1, 2, 4], vec![7, 8, 11], vec![13, 14]]);
+    assert_eq!(seen, candidates, "every candidate exactly once, in order");
+
+    // An exact multiple of the limit ends on an empty page, then starts over.
+    let last = page(Some(order_number(14))).await;
+    assert!(last.is_empty());
+    assert_eq!(
+        page(None).await.iter().map(index).collect::<Vec<_>>(),
+        vec![1, 2, 4]
+    );
+    // A cursor that is not itself a candidate (paid since) still resumes after it.
+    assert_eq!(
+        page(Some(order_number(3)))
+            .await
+            .iter()
+            .map(index)
+            .collect::<Vec<_>>(),
+        vec![4, 7, 8]
+    );
 }

@@ -297,7 +297,6 @@ async fn a_top_up_stuck_confirming_for_hours_is_alerted() {
 /// progress marker: once 50 are stuck at Unitel, a newer one that Unitel has finished is
 /// never asked about again and its paid order never completes.
 #[tokio::test]
-#[ignore = "BUG: work queues take the 50 oldest candidates each run; 50 top-ups stuck confirming starve every newer confirmation"]
 async fn top_ups_stuck_confirming_do_not_starve_newer_ones() {
     let app = spawn_app().await;
     let pending = |checks_until_success| elife_sandbox::unitel::Faults {

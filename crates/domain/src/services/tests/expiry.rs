@@ -26,13 +26,14 @@ fn candidates(mocks: &mut Mocks, orders: Vec<Order>) {
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::ExpiredUnpaid
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none()
+                && *queue == WorkQueue::ExpiredUnpaid
                 && *cutoff == now() - Duration::minutes(EXPIRE_AFTER_MINUTES)
                 && *limit == 50
         })
         .times(1)
-        .returning(move |_, _, _| Ok(orders.clone()));
+        .returning(move |_, _, _, _| Ok(orders.clone()));
 }
 
 /// The gateway answers these to successive order queries.
@@ -56,7 +57,7 @@ fn closes(mocks: &mut Mocks, answer: Result<(), GatewayError>) {
 
 async fn expire(mocks: Mocks) -> Result<ExpiryReport, ServiceError> {
     PaymentService::new(mocks.ports())
-        .expire_unpaid(Duration::minutes(EXPIRE_AFTER_MINUTES), 50)
+        .expire_unpaid(Duration::minutes(EXPIRE_AFTER_MINUTES), None, 50)
         .await
 }
 
@@ -65,6 +66,7 @@ fn report(closed: usize, found_paid: usize, skipped: usize) -> ExpiryReport {
         closed,
         found_paid,
         skipped,
+        next: None,
     }
 }
 
@@ -316,7 +318,7 @@ async fn no_candidates_means_no_calls_and_storage_errors_are_reported() {
     mocks
         .orders
         .expect_find_work()
-        .returning(|_, _, _| Err(storage_down()));
+        .returning(|_, _, _, _| Err(storage_down()));
     mocks.gateway.expect_query_order().never();
     let error = expire(mocks).await.unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");

@@ -497,13 +497,14 @@ async fn paid_orders_never_claimed_are_dispatched_by_the_sweep() {
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::PaidUnclaimed
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none()
+                && *queue == WorkQueue::PaidUnclaimed
                 && *cutoff == now() - Duration::minutes(2)
                 && *limit == 20
         })
         .times(1)
-        .returning(move |_, _, _| Ok(queue.clone()));
+        .returning(move |_, _, _, _| Ok(queue.clone()));
     let first = paid_order();
     mocks
         .orders
@@ -531,7 +532,7 @@ async fn paid_orders_never_claimed_are_dispatched_by_the_sweep() {
     let requests = top_up_answers(&mut mocks, Ok(succeeded()));
 
     let report = service(mocks)
-        .dispatch_unclaimed(Duration::minutes(2), 20)
+        .dispatch_unclaimed(Duration::minutes(2), None, 20)
         .await
         .unwrap();
 
@@ -539,7 +540,8 @@ async fn paid_orders_never_claimed_are_dispatched_by_the_sweep() {
         report,
         SweepReport {
             examined: 2,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     assert_eq!(calls(&requests).len(), 1);
@@ -552,21 +554,22 @@ async fn the_unclaimed_sweep_survives_a_failing_order_and_reports_storage_errors
     mocks
         .orders
         .expect_find_work()
-        .returning(|_, _, _| Ok(vec![paid_order()]));
+        .returning(|_, _, _, _| Ok(vec![paid_order()]));
     mocks
         .orders
         .expect_find()
         .returning(|_| Err(storage_down()));
     mocks.provider.expect_top_up().times(0);
     let report = service(mocks)
-        .dispatch_unclaimed(Duration::minutes(2), 20)
+        .dispatch_unclaimed(Duration::minutes(2), None, 20)
         .await
         .unwrap();
     assert_eq!(
         report,
         SweepReport {
             examined: 1,
-            changed: 0
+            changed: 0,
+            next: None
         }
     );
 
@@ -574,9 +577,9 @@ async fn the_unclaimed_sweep_survives_a_failing_order_and_reports_storage_errors
     mocks
         .orders
         .expect_find_work()
-        .returning(|_, _, _| Err(storage_down()));
+        .returning(|_, _, _, _| Err(storage_down()));
     let error = service(mocks)
-        .dispatch_unclaimed(Duration::minutes(2), 20)
+        .dispatch_unclaimed(Duration::minutes(2), None, 20)
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
@@ -588,13 +591,14 @@ fn stale_queue(mocks: &mut Mocks, orders: Vec<Order>) {
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::StaleSubmissions
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none()
+                && *queue == WorkQueue::StaleSubmissions
                 && *cutoff == now() - Duration::minutes(10)
                 && *limit == 100
         })
         .times(1)
-        .returning(move |_, _, _| Ok(orders.clone()));
+        .returning(move |_, _, _, _| Ok(orders.clone()));
 }
 
 #[tokio::test]
@@ -607,7 +611,7 @@ async fn a_stale_claim_becomes_unknown_without_asking_or_sending_anything() {
     let alerts = mocks.alerts();
 
     let report = service(mocks)
-        .sweep_stale_submissions(Duration::minutes(10), 100)
+        .sweep_stale_submissions(Duration::minutes(10), None, 100)
         .await
         .unwrap();
 
@@ -615,7 +619,8 @@ async fn a_stale_claim_becomes_unknown_without_asking_or_sending_anything() {
         report,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     let write = only_write(&writes);
@@ -636,14 +641,15 @@ async fn a_stale_claim_answered_meanwhile_is_left_as_answered() {
     mocks.no_alerts();
 
     let report = service(mocks)
-        .sweep_stale_submissions(Duration::minutes(10), 100)
+        .sweep_stale_submissions(Duration::minutes(10), None, 100)
         .await
         .unwrap();
     assert_eq!(
         report,
         SweepReport {
             examined: 1,
-            changed: 0
+            changed: 0,
+            next: None
         }
     );
 }
@@ -658,7 +664,7 @@ async fn the_stale_sweep_reports_storage_errors() {
         .returning(|_| Err(storage_down()));
     mocks.provider.expect_top_up().times(0);
     let error = service(mocks)
-        .sweep_stale_submissions(Duration::minutes(10), 100)
+        .sweep_stale_submissions(Duration::minutes(10), None, 100)
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
@@ -670,13 +676,14 @@ fn confirming_queue(mocks: &mut Mocks, orders: Vec<Order>) {
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::Confirming
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none()
+                && *queue == WorkQueue::Confirming
                 && *cutoff == now() - Duration::minutes(1)
                 && *limit == 30
         })
         .times(1)
-        .returning(move |_, _, _| Ok(orders.clone()));
+        .returning(move |_, _, _, _| Ok(orders.clone()));
 }
 
 fn check_answers(mocks: &mut Mocks, answer: Result<TransactionCheck, ProviderError>) {
@@ -690,7 +697,7 @@ fn check_answers(mocks: &mut Mocks, answer: Result<TransactionCheck, ProviderErr
 
 async fn confirm(mocks: Mocks) -> SweepReport {
     service(mocks)
-        .confirm_pending(Duration::minutes(1), 30)
+        .confirm_pending(Duration::minutes(1), None, 30)
         .await
         .unwrap()
 }
@@ -713,7 +720,8 @@ async fn a_confirmed_seq_is_a_success_with_its_receipt() {
         confirm(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     let write = only_write(&writes);
@@ -744,7 +752,8 @@ async fn a_failed_seq_is_a_failure_with_a_warning() {
         confirm(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     assert_eq!(
@@ -770,7 +779,8 @@ async fn a_seq_still_pending_or_unanswered_is_left_for_the_next_run() {
             confirm(mocks).await,
             SweepReport {
                 examined: 1,
-                changed: 0
+                changed: 0,
+                next: None
             }
         );
     }
@@ -788,7 +798,8 @@ async fn a_confirming_order_without_a_seq_is_skipped_without_a_call() {
         confirm(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 0
+            changed: 0,
+            next: None
         }
     );
 }
@@ -807,8 +818,50 @@ async fn a_confirmation_lost_to_another_writer_is_not_counted() {
         confirm(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 0
+            changed: 0,
+            next: None
         }
+    );
+}
+
+#[tokio::test]
+async fn a_full_page_hands_its_last_number_to_the_next_run_and_a_short_one_starts_over() {
+    let cursor = OrderNumber::parse("ORD0000000000001AAAAAAAAAAAA").unwrap();
+    let mut mocks = Mocks::default();
+    let expected = cursor.clone();
+    mocks
+        .orders
+        .expect_find_work()
+        .withf(move |queue, _, after, limit| {
+            *queue == WorkQueue::Confirming && after.as_ref() == Some(&expected) && *limit == 1
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(vec![confirming_order("SEQ-1")]));
+    check_answers(&mut mocks, Ok(TransactionCheck::StillPending));
+    mocks.applies_nothing();
+    let full = service(mocks)
+        .confirm_pending(Duration::minutes(1), Some(cursor.clone()), 1)
+        .await
+        .unwrap();
+    assert_eq!(full.examined, 1);
+    assert_eq!(full.next, Some(confirming_order("SEQ-1").number));
+
+    let mut mocks = Mocks::default();
+    mocks
+        .orders
+        .expect_find_work()
+        .times(1)
+        .returning(|_, _, _, _| Ok(vec![confirming_order("SEQ-1")]));
+    check_answers(&mut mocks, Ok(TransactionCheck::StillPending));
+    mocks.applies_nothing();
+    let short = service(mocks)
+        .confirm_pending(Duration::minutes(1), Some(cursor), 2)
+        .await
+        .unwrap();
+    assert_eq!(short.examined, 1);
+    assert_eq!(
+        short.next, None,
+        "the end of the queue: the next run starts over"
     );
 }
 

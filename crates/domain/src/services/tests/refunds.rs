@@ -30,11 +30,11 @@ fn failed_queue(mocks: &mut Mocks, orders: Vec<Order>) {
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::FailedPaid && *cutoff == now() && *limit == 10
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none() && *queue == WorkQueue::FailedPaid && *cutoff == now() && *limit == 10
         })
         .times(1)
-        .returning(move |_, _, _| Ok(orders.clone()));
+        .returning(move |_, _, _, _| Ok(orders.clone()));
 }
 
 /// Refund rows are accepted and kept: inserts, then updates with their expected status.
@@ -90,7 +90,7 @@ async fn with_the_policy_off_nothing_is_refunded_automatically() {
     let service = service(mocks, RefundPolicy::default());
     assert!(!service.policy().automatic);
     assert_eq!(
-        service.refund_failed_top_ups(10).await.unwrap(),
+        service.refund_failed_top_ups(None, 10).await.unwrap(),
         SweepReport::default()
     );
 }
@@ -110,7 +110,7 @@ async fn a_failed_top_up_is_refunded_automatically() {
     mocks.no_alerts();
 
     let report = service(mocks, AUTOMATIC)
-        .refund_failed_top_ups(10)
+        .refund_failed_top_ups(None, 10)
         .await
         .unwrap();
 
@@ -118,7 +118,8 @@ async fn a_failed_top_up_is_refunded_automatically() {
         report,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     let written = calls(&writes);
@@ -161,7 +162,7 @@ async fn an_unavailable_gateway_leaves_the_refund_in_progress() {
     mocks.no_alerts();
 
     let report = service(mocks, AUTOMATIC)
-        .refund_failed_top_ups(10)
+        .refund_failed_top_ups(None, 10)
         .await
         .unwrap();
 
@@ -169,7 +170,8 @@ async fn an_unavailable_gateway_leaves_the_refund_in_progress() {
         report,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     assert_eq!(
@@ -231,7 +233,7 @@ async fn a_refused_refund_is_refund_failed_with_an_anomaly_and_an_alert() {
         let alerts = mocks.alerts();
 
         let report = service(mocks, AUTOMATIC)
-            .refund_failed_top_ups(10)
+            .refund_failed_top_ups(None, 10)
             .await
             .unwrap();
 
@@ -239,7 +241,8 @@ async fn a_refused_refund_is_refund_failed_with_an_anomaly_and_an_alert() {
             report,
             SweepReport {
                 examined: 1,
-                changed: 1
+                changed: 1,
+                next: None
             },
             "{answer:?}"
         );
@@ -270,14 +273,15 @@ async fn only_definitive_failures_are_refunded_automatically() {
         mocks.refunds.expect_insert().never();
 
         let report = service(mocks, AUTOMATIC)
-            .refund_failed_top_ups(10)
+            .refund_failed_top_ups(None, 10)
             .await
             .unwrap();
         assert_eq!(
             report,
             SweepReport {
                 examined: 1,
-                changed: 0
+                changed: 0,
+                next: None
             },
             "{}",
             order.state()
@@ -403,13 +407,14 @@ fn refunding_queue(mocks: &mut Mocks, orders: Vec<Order>, latest: Option<Refund>
     mocks
         .orders
         .expect_find_work()
-        .withf(|queue, cutoff, limit| {
-            *queue == WorkQueue::Refunding
+        .withf(|queue, cutoff, after, limit| {
+            after.is_none()
+                && *queue == WorkQueue::Refunding
                 && *cutoff == now() - Duration::minutes(5)
                 && *limit == 10
         })
         .times(1)
-        .returning(move |_, _, _| Ok(orders.clone()));
+        .returning(move |_, _, _, _| Ok(orders.clone()));
     mocks
         .refunds
         .expect_latest_for_order()
@@ -427,7 +432,7 @@ fn gateway_query_answers(mocks: &mut Mocks, answer: Result<RefundState, GatewayE
 
 async fn sync(mocks: Mocks) -> SweepReport {
     service(mocks, RefundPolicy::default())
-        .sync_refunds(Duration::minutes(5), 10)
+        .sync_refunds(Duration::minutes(5), None, 10)
         .await
         .unwrap()
 }
@@ -454,7 +459,8 @@ async fn a_refund_found_succeeded_finishes_the_order() {
         sync(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
 
@@ -493,7 +499,8 @@ async fn a_refund_still_processing_or_unanswered_changes_nothing() {
             sync(mocks).await,
             SweepReport {
                 examined: 1,
-                changed: 0
+                changed: 0,
+                next: None
             },
             "{answer:?}"
         );
@@ -522,7 +529,8 @@ async fn a_refund_found_failed_is_refund_failed_and_alerted() {
         sync(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     assert_eq!(
@@ -551,7 +559,8 @@ async fn a_refund_recorded_succeeded_before_a_crash_still_finishes_the_order() {
         sync(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 1
+            changed: 1,
+            next: None
         }
     );
     assert_eq!(
@@ -580,7 +589,8 @@ async fn a_finished_refund_lost_to_another_writer_is_not_counted() {
         sync(mocks).await,
         SweepReport {
             examined: 1,
-            changed: 0
+            changed: 0,
+            next: None
         }
     );
 }
@@ -591,14 +601,14 @@ async fn refund_jobs_report_storage_errors() {
     mocks
         .orders
         .expect_find_work()
-        .returning(|_, _, _| Err(storage_down()));
+        .returning(|_, _, _, _| Err(storage_down()));
     let service = service(mocks, AUTOMATIC);
     assert!(matches!(
-        service.refund_failed_top_ups(10).await,
+        service.refund_failed_top_ups(None, 10).await,
         Err(ServiceError::Unavailable(_))
     ));
     assert!(matches!(
-        service.sync_refunds(Duration::minutes(5), 10).await,
+        service.sync_refunds(Duration::minutes(5), None, 10).await,
         Err(ServiceError::Unavailable(_))
     ));
 }
