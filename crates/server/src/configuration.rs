@@ -93,6 +93,9 @@ pub struct JobSettings {
     /// A claim older than this without an answer is marked unknown; must exceed the
     /// Unitel timeout so that a live call is never declared lost.
     pub stale_submission_minutes: i64,
+    /// Paid top-ups still pending, submitting or confirming, and refunds still refunding,
+    /// this long are alerted.
+    pub stuck_alert_minutes: i64,
     pub auto_refund: bool,
     /// Timezone of the daily report at 02:00.
     pub report_timezone: Tz,
@@ -168,6 +171,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "STALE_SUBMISSION_MINUTES",
         "10",
         "an unanswered top-up claim older than this becomes unknown",
+    ),
+    (
+        "STUCK_ALERT_MINUTES",
+        "30",
+        "paid top-ups or refunds still in flight after this are alerted",
     ),
     (
         "AUTO_REFUND",
@@ -367,6 +375,7 @@ impl Settings {
                 enabled: parse_bool(&get, "JOBS_ENABLED", true)?,
                 order_expire_minutes: parse_or(&get, "ORDER_EXPIRE_MINUTES", 30)?,
                 stale_submission_minutes: parse_or(&get, "STALE_SUBMISSION_MINUTES", 10)?,
+                stuck_alert_minutes: parse_or(&get, "STUCK_ALERT_MINUTES", 30)?,
                 auto_refund: parse_bool(&get, "AUTO_REFUND", false)?,
                 report_timezone,
             },
@@ -417,6 +426,12 @@ impl Settings {
         if self.jobs.order_expire_minutes < 1 {
             return Err(invalid(
                 "ORDER_EXPIRE_MINUTES",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if self.jobs.stuck_alert_minutes < 1 {
+            return Err(invalid(
+                "STUCK_ALERT_MINUTES",
                 "must be at least 1".to_owned(),
             ));
         }
@@ -640,6 +655,7 @@ mod tests {
             ("REPORT_TIMEZONE", "Mars/Olympus"),
             ("OPERATOR_PREFIXES", "Unitel:8x"),
             ("STALE_SUBMISSION_MINUTES", "0"),
+            ("STUCK_ALERT_MINUTES", "0"),
         ] {
             let error = settings(&[(name, value)]).unwrap_err().to_string();
             assert!(error.starts_with(name), "{name}: {error}");

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use elife_domain::order::{OrderNumber, RechargeStatus};
 use elife_domain::ports::{
     Alert, AlertLevel, JobLeases, OrderFilter, PageRequest, StatisticsQuery, StatisticsRepository,
+    WorkQueue,
 };
 use elife_domain::services::{
     DispatchOutcome, PaymentService, Ports, RechargeService, RefundService, ServiceError,
@@ -22,6 +23,12 @@ use crate::metrics_names;
 
 const BATCH: u64 = 50;
 
+/// Stuck orders counted per kind by the alerts job; beyond this the count reads "500+".
+const STUCK_COUNT_CAP: u64 = 500;
+
+/// Order numbers named per kind in an alert.
+const NAMED_IN_ALERT: usize = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     /// Paid never claimed, stale claims, confirmations by seq.
@@ -30,7 +37,7 @@ pub enum Job {
     ExpireUnpaid,
     /// Automatic refunds (when enabled) and refund status sync.
     Refunds,
-    /// Failed, unknown and anomalous orders.
+    /// Failed, unknown and anomalous orders, and paid orders or refunds stuck in flight.
     Alerts,
     /// Yesterday's figures at 02:00.
     DailyReport,
@@ -296,12 +303,17 @@ impl Jobs {
                 ..OrderFilter::default()
             })
             .await?;
-        if failed + unknown + anomalous == 0 {
+        let stuck = self.stuck().await?;
+        if failed + unknown + anomalous == 0 && stuck.is_empty() {
             return Ok(());
         }
-        let body = format!(
+        let mut body = format!(
             "failed top-ups: {failed} {failed_ids:?}\nunknown top-ups (never re-sent; check with Unitel): {unknown} {unknown_ids:?}\norders with anomalies: {anomalous} {anomalous_ids:?}"
         );
+        for line in &stuck {
+            body.push('\n');
+            body.push_str(line);
+        }
         let now = self.inner.ports.clock.now();
         let mut last = self.inner.last_alert.lock().await;
         let repeat = last
@@ -324,6 +336,45 @@ impl Jobs {
         }
         *last = Some((body, now));
         Ok(())
+    }
+
+    /// Paid orders whose top-up, and refunds, still in flight past `STUCK_ALERT_MINUTES`
+    /// (money taken, nothing delivered nor given back): one line per kind that has any.
+    async fn stuck(&self) -> Result<Vec<String>, ServiceError> {
+        let minutes = self.inner.settings.stuck_alert_minutes;
+        let cutoff = self.inner.ports.clock.now() - Duration::minutes(minutes);
+        let kinds = [
+            (WorkQueue::PaidUnclaimed, "paid, top-up pending"),
+            (WorkQueue::StaleSubmissions, "top-ups submitting"),
+            (WorkQueue::Confirming, "top-ups confirming at Unitel"),
+            (WorkQueue::Refunding, "refunds in progress"),
+        ];
+        let mut lines = Vec::new();
+        for (queue, what) in kinds {
+            // The work queue dates each state by its own timestamp (paid, claimed, refund
+            // requested), oldest first; counted up to a cap.
+            let found = self
+                .inner
+                .ports
+                .orders
+                .find_work(queue, cutoff, None, STUCK_COUNT_CAP)
+                .await?;
+            if found.is_empty() {
+                continue;
+            }
+            let count = if found.len() as u64 >= STUCK_COUNT_CAP {
+                format!("{STUCK_COUNT_CAP}+")
+            } else {
+                found.len().to_string()
+            };
+            let oldest: Vec<String> = found
+                .iter()
+                .take(NAMED_IN_ALERT)
+                .map(|order| order.number.to_string())
+                .collect();
+            lines.push(format!("{what} for over {minutes} min: {count} {oldest:?}"));
+        }
+        Ok(lines)
     }
 
     async fn daily_report(&self) -> Result<(), ServiceError> {

@@ -247,7 +247,6 @@ async fn two_instances_writing_one_sqlite_file_never_see_it_locked() {
 /// A paid order whose top-up Unitel keeps "pending" for hours is money taken and nothing
 /// delivered: the alerts job must name it, as it names failed and unknown top-ups.
 #[tokio::test]
-#[ignore = "BUG: the alerts job counts only failed, unknown and anomalous orders; a top-up stuck confirming (or paid and pending) for hours is never alerted"]
 async fn a_top_up_stuck_confirming_for_hours_is_alerted() {
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
