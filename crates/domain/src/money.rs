@@ -71,8 +71,21 @@ impl fmt::Display for Mnt {
 
 /// The `MNT_TO_CNY` rate: how many tugrik buy one yuan (e.g. `480.5000`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "Decimal", into = "Decimal")]
 pub struct ExchangeRate(Decimal);
+
+impl TryFrom<Decimal> for ExchangeRate {
+    type Error = MoneyError;
+    fn try_from(value: Decimal) -> Result<Self, Self::Error> {
+        ExchangeRate::new(value)
+    }
+}
+
+impl From<ExchangeRate> for Decimal {
+    fn from(rate: ExchangeRate) -> Self {
+        rate.0
+    }
+}
 
 impl ExchangeRate {
     /// The currency pair the mini-program asks for.
@@ -166,6 +179,14 @@ mod tests {
             rate.mnt_to_fen(Mnt::new(-5)),
             Err(MoneyError::NegativeAmount(-5))
         );
+    }
+
+    #[test]
+    fn deserializing_applies_the_same_rules() {
+        let rate: ExchangeRate = serde_json::from_str("\"480.5\"").unwrap();
+        assert_eq!(rate.value(), dec!(480.5));
+        assert!(serde_json::from_str::<ExchangeRate>("\"0\"").is_err());
+        assert!(serde_json::from_str::<ExchangeRate>("\"1.00001\"").is_err());
     }
 
     #[test]

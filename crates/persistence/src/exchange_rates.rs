@@ -151,9 +151,11 @@ mod tests {
     }
 
     #[test]
-    fn refuses_rates_that_would_be_rounded_or_overflow() {
-        assert!(rate_to_db(rate(dec!(470.12345))).is_err());
-        assert!(rate_to_db(rate(dec!(1000000))).is_err());
+    fn stores_every_rate_the_domain_allows() {
+        // The domain refuses what DECIMAL(10,4) cannot hold exactly; its limits fit.
+        assert!(ExchangeRate::new(dec!(470.12345)).is_err());
+        assert!(ExchangeRate::new(dec!(1000000)).is_err());
         assert!(rate_to_db(rate(dec!(999999.9999))).is_ok());
+        assert!(rate_to_db(rate(dec!(0.0001))).is_ok());
     }
 }

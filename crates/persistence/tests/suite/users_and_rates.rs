@@ -3,9 +3,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use elife_domain::money::ExchangeRate;
 use elife_domain::order::OpenId;
-use elife_domain::ports::{
-    ExchangeRateRepository, RepositoryError, UserRepository, WechatIdentity,
-};
+use elife_domain::ports::{ExchangeRateRepository, UserRepository, WechatIdentity};
 use elife_domain::testing::t0;
 use elife_persistence::{SeaOrmExchangeRateRepository, SeaOrmUserRepository};
 use rust_decimal_macros::dec;
@@ -149,22 +147,20 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
 }
 
 #[tokio::test]
-async fn a_rate_that_would_be_rounded_is_refused_and_the_old_one_stays() {
+async fn rates_at_the_limits_of_decimal_10_4_round_trip_exactly() {
     let test = TestDb::new().await;
     let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
-    let error = rates
-        .set(
-            ExchangeRate::MNT_TO_CNY,
-            ExchangeRate::new(dec!(470.12345)).unwrap(),
-            t0(),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(error, RepositoryError::Corrupt(_)), "{error:?}");
-    let active = rates
-        .active(ExchangeRate::MNT_TO_CNY)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(active.rate.value(), dec!(480));
+    for value in [dec!(999999.9999), dec!(0.0001), dec!(470.1235)] {
+        let rate = ExchangeRate::new(value).unwrap();
+        rates
+            .set(ExchangeRate::MNT_TO_CNY, rate, t0())
+            .await
+            .unwrap();
+        let active = rates
+            .active(ExchangeRate::MNT_TO_CNY)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(active.rate.value(), value);
+    }
 }
