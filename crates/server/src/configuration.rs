@@ -423,10 +423,11 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.jobs.order_expire_minutes < 1 {
+        // No payment starts in the window's last minute, so one minute would allow none.
+        if self.jobs.order_expire_minutes < 2 {
             return Err(invalid(
                 "ORDER_EXPIRE_MINUTES",
-                "must be at least 1".to_owned(),
+                "must be at least 2".to_owned(),
             ));
         }
         if self.jobs.stuck_alert_minutes < 1 {

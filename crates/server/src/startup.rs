@@ -267,13 +267,15 @@ impl Application {
         let leases: Arc<dyn JobLeases> = Arc::new(SeaOrmJobLeases::new(db.clone()));
 
         let recharge = Arc::new(RechargeService::new(ports.clone()));
+        // Payable for as long as expiry leaves the order open.
+        let payment_window = chrono::Duration::minutes(settings.jobs.order_expire_minutes);
         let refund_policy = RefundPolicy {
             automatic: settings.jobs.auto_refund,
         };
         let background = Background::on_current_runtime();
         let state = web::Data::new(AppState {
             orders: OrderService::new(ports.clone()),
-            payments: PaymentService::new(ports.clone()),
+            payments: PaymentService::new(ports.clone(), payment_window),
             recharge: Arc::clone(&recharge),
             refunds: RefundService::new(ports.clone(), refund_policy),
             statistics: Arc::clone(&statistics),
@@ -291,7 +293,7 @@ impl Application {
         let jobs = Jobs::new(
             ports.clone(),
             Arc::clone(&recharge),
-            Arc::new(PaymentService::new(ports.clone())),
+            Arc::new(PaymentService::new(ports.clone(), payment_window)),
             Arc::new(RefundService::new(ports.clone(), refund_policy)),
             statistics,
             leases,

@@ -34,6 +34,9 @@ pub struct PaymentRequest {
     pub description: String,
     pub amount: Fen,
     pub client_ip: String,
+    /// After this the gateway must refuse to take the payment (`time_expire`), so that an
+    /// order expiry closes can never be paid afterwards.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// The object handed unchanged to `wx.requestPayment`

@@ -81,7 +81,13 @@ pub struct ExpiryReport {
 pub struct PaymentService {
     ports: Ports,
     orders: OrderService,
+    /// How long an order may be paid after it was created; expiry closes it afterwards.
+    payment_window: Duration,
 }
+
+/// No new payment is started this close to the end of the window, so that none can be
+/// under way when expiry looks at the order.
+const PAYMENT_START_MARGIN_MINUTES: i64 = 1;
 
 /// The order number a callback's `attach` names: `{"orderNumber":"ORD.."}` or the bare number.
 pub fn attach_order_number(attach: &str) -> Option<String> {
@@ -95,10 +101,12 @@ pub fn attach_order_number(attach: &str) -> Option<String> {
 }
 
 impl PaymentService {
-    pub fn new(ports: Ports) -> Self {
+    /// `payment_window` is the same as the expiry job's `expire_after` (`ORDER_EXPIRE_MINUTES`).
+    pub fn new(ports: Ports, payment_window: Duration) -> Self {
         PaymentService {
             orders: OrderService::new(ports.clone()),
             ports,
+            payment_window,
         }
     }
 
@@ -123,12 +131,20 @@ impl PaymentService {
                 )));
             }
         }
+        let expires_at = order.created_at + self.payment_window;
+        if self.ports.clock.now() + Duration::minutes(PAYMENT_START_MARGIN_MINUTES) >= expires_at {
+            return Err(ServiceError::Conflict(format!(
+                "order {} has expired; please place a new order",
+                order.number
+            )));
+        }
         let request = PaymentRequest {
             order_number: order.number.clone(),
             openid: order.openid.clone(),
             description: format!("{} {}", order.product.operator, order.product.eng_name),
             amount: order.price_fen,
             client_ip: client_ip.to_owned(),
+            expires_at,
         };
         Ok(self.ports.gateway.create_payment(&request).await?)
     }

@@ -143,7 +143,6 @@ async fn many_concurrent_callbacks_on_one_sqlite_file_are_all_recorded() {
 /// WeChat does not know it yet (ORDERNOTEXIST), so the order is closed here without being
 /// closed there; the customer then receives payment parameters and pays a closed order.
 #[tokio::test]
-#[ignore = "BUG: expiry closes an order on ORDERNOTEXIST while its unifiedOrder is in flight; the customer then pays a closed order (payment_after_close, refund by hand)"]
 async fn expiry_never_closes_an_order_whose_payment_is_being_created() {
     let app = spawn_app().await;
     let order = app
@@ -454,7 +453,6 @@ async fn a_person_and_the_refund_job_refund_a_failed_top_up_once() {
 /// connection that could not be opened: the order should be queued again and delivered by
 /// the next run, not failed (and, with automatic refunds, refunded) for a token glitch.
 #[tokio::test]
-#[ignore = "BUG: a 401 on the top-up is reported Rejected, so the paid order fails (and is auto-refunded) although the adapter documents that nothing ran; NotSent would queue it again"]
 async fn a_top_up_refused_for_an_expired_token_is_queued_again_and_delivered() {
     let app = spawn_app().await;
     let number = unpaid_order(&app, "o-401").await;

@@ -56,7 +56,7 @@ fn closes(mocks: &mut Mocks, answer: Result<(), GatewayError>) {
 }
 
 async fn expire(mocks: Mocks) -> Result<ExpiryReport, ServiceError> {
-    PaymentService::new(mocks.ports())
+    PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .expire_unpaid(Duration::minutes(EXPIRE_AFTER_MINUTES), None, 50)
         .await
 }

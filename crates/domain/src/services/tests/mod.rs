@@ -37,6 +37,10 @@ pub(super) fn now() -> DateTime<Utc> {
     t0() + Duration::hours(1)
 }
 
+/// How long orders may be paid in these tests: the fixtures (created an hour before `now`)
+/// are still payable.
+pub(super) const PAYMENT_WINDOW: Duration = Duration::hours(2);
+
 pub(super) fn storage_down() -> RepositoryError {
     RepositoryError::Unavailable("connection refused".to_owned())
 }

@@ -86,7 +86,7 @@ fn only_outcome(outcomes: &Outcomes) -> NotificationOutcome {
 }
 
 async fn handle(mocks: Mocks, notice: PaymentNotice) -> Result<NotificationHandled, ServiceError> {
-    PaymentService::new(mocks.ports())
+    PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .handle_notification(&notice)
         .await
 }
@@ -558,7 +558,7 @@ async fn a_malformed_callback_is_logged_as_rejected() {
     mocks.orders.expect_find().never();
     let raw = notice(payment(TRANSACTION)).raw;
 
-    PaymentService::new(mocks.ports())
+    PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .reject_malformed(&raw, "body is not JSON")
         .await
         .unwrap();
@@ -578,7 +578,7 @@ async fn a_malformed_callback_is_logged_as_rejected() {
         .notifications
         .expect_record()
         .returning(|_| Err(storage_down()));
-    let error = PaymentService::new(mocks.ports())
+    let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .reject_malformed(&raw, "body is not JSON")
         .await
         .unwrap_err();
@@ -608,7 +608,7 @@ async fn the_owner_gets_payment_parameters_for_the_order_price() {
             ))
         });
 
-    let params = PaymentService::new(mocks.ports())
+    let params = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
         .await
         .unwrap();
@@ -619,6 +619,11 @@ async fn the_owner_gets_payment_parameters_for_the_order_price() {
     assert_eq!(request.openid, owner());
     assert_eq!(request.amount, Fen::new(625));
     assert_eq!(request.client_ip, "10.0.0.9");
+    // WeChat is told to refuse the payment once the order's window is over.
+    assert_eq!(
+        request.expires_at,
+        unpaid_order().created_at + PAYMENT_WINDOW
+    );
     assert!(
         request.description.contains("Unitel"),
         "{}",
@@ -627,12 +632,27 @@ async fn the_owner_gets_payment_parameters_for_the_order_price() {
 }
 
 #[tokio::test]
+async fn no_payment_is_started_at_the_end_of_the_window() {
+    // Created an hour ago: a 30-minute window is over, a 61-minute one nearly so.
+    for window in [Duration::minutes(30), Duration::minutes(61)] {
+        let mut mocks = Mocks::default();
+        mocks.stores(unpaid_order());
+        mocks.gateway.expect_create_payment().never();
+        let error = PaymentService::new(mocks.ports(), window)
+            .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ServiceError::Conflict(_)), "{error:?}");
+    }
+}
+
+#[tokio::test]
 async fn another_users_order_cannot_be_paid_and_looks_missing() {
     let mut mocks = Mocks::default();
     mocks.stores(unpaid_order());
     mocks.gateway.expect_create_payment().never();
     let stranger = OpenId::parse("o-stranger").unwrap();
-    let service = PaymentService::new(mocks.ports());
+    let service = PaymentService::new(mocks.ports(), PAYMENT_WINDOW);
 
     let error = service
         .create_payment(&stranger, ORDER_NUMBER, "10.0.0.9")
@@ -653,7 +673,7 @@ async fn only_unpaid_orders_can_be_paid() {
         let mut mocks = Mocks::default();
         mocks.stores(order.clone());
         mocks.gateway.expect_create_payment().never();
-        let error = PaymentService::new(mocks.ports())
+        let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
             .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
             .await
             .unwrap_err();
@@ -688,7 +708,7 @@ async fn gateway_errors_on_create_payment_are_mapped() {
             .gateway
             .expect_create_payment()
             .returning(move |_| Err(answer.clone()));
-        let error = PaymentService::new(mocks.ports())
+        let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
             .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")
             .await
             .unwrap_err();
@@ -721,7 +741,7 @@ async fn a_payment_found_by_query_is_trusted_without_attach() {
     mocks.finds(vec![Some(unpaid_order())]);
     let writes = mocks.applies(&[CasOutcome::Won]);
 
-    let handled = PaymentService::new(mocks.ports())
+    let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .sync_with_gateway(&number())
         .await
         .unwrap()
@@ -751,7 +771,7 @@ async fn a_query_with_the_wrong_amount_is_still_an_anomaly() {
     let writes = mocks.applies(&[CasOutcome::Won]);
     mocks.alerts();
 
-    let handled = PaymentService::new(mocks.ports())
+    let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .sync_with_gateway(&number())
         .await
         .unwrap()
@@ -783,7 +803,7 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
             .returning(move |_| Ok(answer.clone()));
         mocks.orders.expect_find().never();
         mocks.applies_nothing();
-        let handled = PaymentService::new(mocks.ports())
+        let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
             .sync_with_gateway(&number())
             .await
             .unwrap();
@@ -796,7 +816,7 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
         .expect_query_order()
         .returning(|_| Err(GatewayError::Unavailable("timeout".to_owned())));
     mocks.applies_nothing();
-    let error = PaymentService::new(mocks.ports())
+    let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .sync_with_gateway(&number())
         .await
         .unwrap_err();
@@ -835,7 +855,7 @@ async fn a_refund_notice_is_only_logged() {
     mocks.gateway.expect_query_refund().never();
     let raw = notice(payment(TRANSACTION)).raw;
 
-    PaymentService::new(mocks.ports())
+    PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .record_refund_notice(&raw)
         .await
         .unwrap();
