@@ -165,7 +165,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "ORDER_EXPIRE_MINUTES",
         "30",
-        "unpaid orders are closed after this",
+        "minutes an order may be paid (WeChat's time_expire too); unpaid orders are closed after this",
     ),
     (
         "STALE_SUBMISSION_MINUTES",
@@ -267,7 +267,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("UNITEL_USERNAME", "", "Unitel basic-auth user"),
     ("UNITEL_PASSWORD", "", "Unitel basic-auth password"),
-    ("UNITEL_TIMEOUT", "30000", "milliseconds per Unitel call"),
+    (
+        "UNITEL_TIMEOUT",
+        "30000",
+        "milliseconds per Unitel call; a top-up's whole deadline, token included",
+    ),
 ];
 
 impl Settings {
