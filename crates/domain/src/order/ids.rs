@@ -16,7 +16,7 @@ pub enum IdError {
 const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// `ORD` + epoch milliseconds (13 digits) + 12 random URL-safe characters: 28 characters,
-/// the format the mini-program already knows. Also the `out_trade_no` at WeChat and the
+/// the format the mini-program already knows (older rows have 8: 24 characters). Also the `out_trade_no` at WeChat and the
 /// `journal_id` at Unitel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -26,12 +26,18 @@ impl OrderNumber {
     pub const PREFIX: &'static str = "ORD";
     pub const LENGTH: usize = 28;
     const RANDOM_LEN: usize = 12;
+    /// The old backend's first week (until 2025-10-18) used 8 random characters: those
+    /// 24-character numbers are in the production table and must still be read.
+    const LEGACY_RANDOM_LEN: usize = 8;
 
     pub fn parse(raw: &str) -> Result<Self, IdError> {
-        let valid = raw.len() == Self::LENGTH
-            && raw.starts_with(Self::PREFIX)
-            && raw[3..16].bytes().all(|b| b.is_ascii_digit())
-            && raw[16..].bytes().all(|b| URL_SAFE.contains(&b));
+        // Bytes, not `str` slices: a multi-byte character must be refused, not panic.
+        let bytes = raw.as_bytes();
+        let random_len = bytes.len().saturating_sub(16);
+        let valid = (random_len == Self::RANDOM_LEN || random_len == Self::LEGACY_RANDOM_LEN)
+            && bytes.starts_with(Self::PREFIX.as_bytes())
+            && bytes[3..16].iter().all(u8::is_ascii_digit)
+            && bytes[16..].iter().all(|b| URL_SAFE.contains(b));
         if valid {
             Ok(OrderNumber(raw.to_owned()))
         } else {
@@ -119,10 +125,23 @@ mod tests {
             "ORD17607543861x7abcdefghijkl",
             "ORD1760754386127abcdefghij!l",
             "ORD1760754386127abcdefghijklm",
+            "ORD1760754386127abcdefghijk",
+            "ORD1760754386127abcdefg",
+            "ORD1760754386127abcdefghi",
+            // Multi-byte characters are refused without panicking, wherever they fall.
+            "ORD176075438612é7abcdefghij",
+            "ORD1760754386127éabcdefghij",
+            "ORDé760754386127abcdefghijk",
         ] {
             assert!(OrderNumber::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(OrderNumber::parse("ORD1760754386127abc-_fghijkl").is_ok());
+    }
+
+    #[test]
+    fn reads_the_old_backends_first_24_character_numbers() {
+        let legacy = OrderNumber::parse("ORD1760054386127abc-_fgh").unwrap();
+        assert_eq!(legacy.as_str().len(), 24);
     }
 
     #[test]
