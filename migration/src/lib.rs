@@ -12,6 +12,7 @@
 //!   fractions of a second), `timestamp` on PostgreSQL, ISO text on SQLite;
 //! - index names are prefixed by their table, since PostgreSQL scopes them per schema.
 
+mod adopt_prisma;
 mod columns;
 mod m20251101_000001_create_schema;
 mod m20251101_000002_seed_exchange_rate;

@@ -2,6 +2,7 @@
 //! audit log, refunds and job leases.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::columns::{id, rate, timestamp};
 
@@ -22,7 +23,8 @@ enum Users {
 enum ExchangeRates {
     Table,
     Id,
-    CurrencyPair,
+    /// `currency` as in the production table (`MNT_TO_CNY` is a pair, the name stays).
+    Currency,
     Rate,
     IsActive,
     CreatedAt,
@@ -174,7 +176,7 @@ const INDEX_SPECS: &[IndexSpec] = &[
     (
         "exchange_rates",
         "idx_exchange_rates_pair",
-        &["currency_pair"],
+        &["currency"],
         true,
     ),
     // Deduplication of callbacks. NULL transaction ids never collide, on every backend.
@@ -210,287 +212,14 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(Users::Table)
-                    .col(
-                        ColumnDef::new(Users::Openid)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Users::Unionid).string_len(64).null())
-                    .col(ColumnDef::new(Users::Appid).string_len(64).null())
-                    .col(timestamp(backend, Users::CreatedAt).not_null())
-                    .col(timestamp(backend, Users::UpdatedAt).not_null())
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(ExchangeRates::Table)
-                    .col(id(backend, ExchangeRates::Id))
-                    .col(
-                        ColumnDef::new(ExchangeRates::CurrencyPair)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(rate(backend, ExchangeRates::Rate).not_null())
-                    .col(
-                        ColumnDef::new(ExchangeRates::IsActive)
-                            .boolean()
-                            .not_null()
-                            .default(true),
-                    )
-                    .col(timestamp(backend, ExchangeRates::CreatedAt).not_null())
-                    .col(timestamp(backend, ExchangeRates::UpdatedAt).not_null())
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(Orders::Table)
-                    .col(
-                        ColumnDef::new(Orders::OrderNumber)
-                            .string_len(32)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Orders::Openid).string_len(64).not_null())
-                    .col(
-                        ColumnDef::new(Orders::PhoneNumber)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductOperator)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductRechargeType)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductName)
-                            .string_len(255)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductEngName)
-                            .string_len(255)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductCode)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Orders::ProductUnit).big_integer().null())
-                    .col(ColumnDef::new(Orders::ProductData).string_len(100).null())
-                    .col(ColumnDef::new(Orders::ProductDays).integer().null())
-                    .col(
-                        ColumnDef::new(Orders::ProductPriceTg)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(Orders::ProductPriceFen)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(rate(backend, Orders::ExchangeRate).not_null())
-                    .col(
-                        ColumnDef::new(Orders::PaymentStatus)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Orders::RechargeStatus).string_len(20).null())
-                    .col(ColumnDef::new(Orders::SeqId).string_len(64).null())
-                    .col(ColumnDef::new(Orders::TransactionId).string_len(64).null())
-                    .col(ColumnDef::new(Orders::ProviderReceipt).text().null())
-                    .col(timestamp(backend, Orders::CreatedAt).not_null())
-                    .col(timestamp(backend, Orders::UpdatedAt).not_null())
-                    .col(timestamp(backend, Orders::PaidAt).null())
-                    .col(timestamp(backend, Orders::RechargeAt).null())
-                    .col(timestamp(backend, Orders::RechargedAt).null())
-                    .col(timestamp(backend, Orders::ClosedAt).null())
-                    .col(
-                        ColumnDef::new(Orders::Version)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(ColumnDef::new(Orders::AnomalyReason).string_len(100).null())
-                    .col(ColumnDef::new(Orders::AnomalyDetails).text().null())
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(OrderEvents::Table)
-                    .col(id(backend, OrderEvents::Id))
-                    .col(
-                        ColumnDef::new(OrderEvents::OrderNumber)
-                            .string_len(32)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(OrderEvents::FromPayment)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(OrderEvents::FromRecharge)
-                            .string_len(20)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(OrderEvents::ToPayment)
-                            .string_len(20)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(OrderEvents::ToRecharge)
-                            .string_len(20)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(OrderEvents::Actor)
-                            .string_len(100)
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(OrderEvents::Reason).text().not_null())
-                    .col(timestamp(backend, OrderEvents::At).not_null())
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(PaymentNotifications::Table)
-                    .col(id(backend, PaymentNotifications::Id))
-                    .col(
-                        ColumnDef::new(PaymentNotifications::Channel)
-                            .string_len(32)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::Kind)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::OrderNumber)
-                            .string_len(64)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::TransactionId)
-                            .string_len(64)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::Headers)
-                            .json()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::RawBody)
-                            .text()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::ClientIp)
-                            .string_len(64)
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::Outcome)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::ErrorMessage)
-                            .text()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::ProcessingMs)
-                            .big_integer()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(PaymentNotifications::RetryCount)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(timestamp(backend, PaymentNotifications::CreatedAt).not_null())
-                    .col(timestamp(backend, PaymentNotifications::UpdatedAt).not_null())
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(Refunds::Table)
-                    .col(
-                        ColumnDef::new(Refunds::RefundNo)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Refunds::OrderNumber)
-                            .string_len(32)
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Refunds::AmountFen).big_integer().not_null())
-                    .col(ColumnDef::new(Refunds::Reason).text().not_null())
-                    .col(ColumnDef::new(Refunds::Status).string_len(16).not_null())
-                    .col(
-                        ColumnDef::new(Refunds::GatewayRefundId)
-                            .string_len(64)
-                            .null(),
-                    )
-                    .col(timestamp(backend, Refunds::CreatedAt).not_null())
-                    .col(timestamp(backend, Refunds::UpdatedAt).not_null())
-                    .col(
-                        ColumnDef::new(Refunds::Version)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(JobLeases::Table)
-                    .col(
-                        ColumnDef::new(JobLeases::JobName)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(JobLeases::Holder).string_len(128).not_null())
-                    .col(timestamp(backend, JobLeases::ExpiresAt).not_null())
-                    .to_owned(),
-            )
-            .await?;
+        // The production database of the old backend: its three tables are converted in
+        // place, the others are created below.
+        if crate::adopt_prisma::is_prisma_database(manager).await? {
+            crate::adopt_prisma::adopt(manager).await?;
+        } else {
+            create_prisma_era_tables(manager, backend).await?;
+        }
+        create_new_tables(manager, backend).await?;
 
         for (table, name, columns, unique) in INDEX_SPECS {
             let mut index = Index::create();
@@ -520,6 +249,301 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// `users`, `exchange_rates` and `orders`: the tables the old backend had, with their names.
+async fn create_prisma_era_tables(
+    manager: &SchemaManager<'_>,
+    backend: DbBackend,
+) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(Users::Table)
+                .col(
+                    ColumnDef::new(Users::Openid)
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(Users::Unionid).string_len(64).null())
+                .col(ColumnDef::new(Users::Appid).string_len(64).null())
+                .col(timestamp(backend, Users::CreatedAt).not_null())
+                .col(timestamp(backend, Users::UpdatedAt).not_null())
+                .to_owned(),
+        )
+        .await?;
+
+    manager
+        .create_table(
+            Table::create()
+                .table(ExchangeRates::Table)
+                .col(id(backend, ExchangeRates::Id))
+                .col(
+                    ColumnDef::new(ExchangeRates::Currency)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(rate(backend, ExchangeRates::Rate).not_null())
+                .col(
+                    ColumnDef::new(ExchangeRates::IsActive)
+                        .boolean()
+                        .not_null()
+                        .default(true),
+                )
+                .col(timestamp(backend, ExchangeRates::CreatedAt).not_null())
+                .col(timestamp(backend, ExchangeRates::UpdatedAt).not_null())
+                .to_owned(),
+        )
+        .await?;
+
+    manager
+        .create_table(
+            Table::create()
+                .table(Orders::Table)
+                .col(
+                    ColumnDef::new(Orders::OrderNumber)
+                        .string_len(32)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(Orders::Openid).string_len(64).not_null())
+                .col(
+                    ColumnDef::new(Orders::PhoneNumber)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Orders::ProductOperator)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Orders::ProductRechargeType)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Orders::ProductName)
+                        .string_len(255)
+                        .not_null(),
+                )
+                // NULL in the old backend's rows without an English name.
+                .col(
+                    ColumnDef::new(Orders::ProductEngName)
+                        .string_len(255)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(Orders::ProductCode)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Orders::ProductUnit).big_integer().null())
+                .col(ColumnDef::new(Orders::ProductData).text().null())
+                .col(ColumnDef::new(Orders::ProductDays).integer().null())
+                .col(
+                    ColumnDef::new(Orders::ProductPriceTg)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Orders::ProductPriceFen)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(rate(backend, Orders::ExchangeRate).not_null())
+                .col(
+                    ColumnDef::new(Orders::PaymentStatus)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Orders::RechargeStatus).string_len(20).null())
+                .col(ColumnDef::new(Orders::SeqId).string_len(100).null())
+                .col(ColumnDef::new(Orders::TransactionId).string_len(64).null())
+                .col(ColumnDef::new(Orders::ProviderReceipt).text().null())
+                .col(timestamp(backend, Orders::CreatedAt).not_null())
+                .col(timestamp(backend, Orders::UpdatedAt).not_null())
+                .col(timestamp(backend, Orders::PaidAt).null())
+                .col(timestamp(backend, Orders::RechargeAt).null())
+                .col(timestamp(backend, Orders::RechargedAt).null())
+                .col(timestamp(backend, Orders::ClosedAt).null())
+                .col(
+                    ColumnDef::new(Orders::Version)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
+                .col(ColumnDef::new(Orders::AnomalyReason).string_len(100).null())
+                .col(ColumnDef::new(Orders::AnomalyDetails).text().null())
+                .to_owned(),
+        )
+        .await?;
+
+    Ok(())
+}
+
+/// The tables the old backend did not have.
+async fn create_new_tables(manager: &SchemaManager<'_>, backend: DbBackend) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(OrderEvents::Table)
+                .col(id(backend, OrderEvents::Id))
+                .col(
+                    ColumnDef::new(OrderEvents::OrderNumber)
+                        .string_len(32)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(OrderEvents::FromPayment)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(OrderEvents::FromRecharge)
+                        .string_len(20)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(OrderEvents::ToPayment)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(OrderEvents::ToRecharge)
+                        .string_len(20)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(OrderEvents::Actor)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(OrderEvents::Reason).text().not_null())
+                .col(timestamp(backend, OrderEvents::At).not_null())
+                .to_owned(),
+        )
+        .await?;
+
+    manager
+        .create_table(
+            Table::create()
+                .table(PaymentNotifications::Table)
+                .col(id(backend, PaymentNotifications::Id))
+                .col(
+                    ColumnDef::new(PaymentNotifications::Channel)
+                        .string_len(32)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::Kind)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::OrderNumber)
+                        .string_len(64)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::TransactionId)
+                        .string_len(64)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::Headers)
+                        .json()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::RawBody)
+                        .text()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::ClientIp)
+                        .string_len(64)
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::Outcome)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::ErrorMessage)
+                        .text()
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::ProcessingMs)
+                        .big_integer()
+                        .null(),
+                )
+                .col(
+                    ColumnDef::new(PaymentNotifications::RetryCount)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
+                .col(timestamp(backend, PaymentNotifications::CreatedAt).not_null())
+                .col(timestamp(backend, PaymentNotifications::UpdatedAt).not_null())
+                .to_owned(),
+        )
+        .await?;
+
+    manager
+        .create_table(
+            Table::create()
+                .table(Refunds::Table)
+                .col(
+                    ColumnDef::new(Refunds::RefundNo)
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(Refunds::OrderNumber)
+                        .string_len(32)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Refunds::AmountFen).big_integer().not_null())
+                .col(ColumnDef::new(Refunds::Reason).text().not_null())
+                .col(ColumnDef::new(Refunds::Status).string_len(16).not_null())
+                .col(
+                    ColumnDef::new(Refunds::GatewayRefundId)
+                        .string_len(64)
+                        .null(),
+                )
+                .col(timestamp(backend, Refunds::CreatedAt).not_null())
+                .col(timestamp(backend, Refunds::UpdatedAt).not_null())
+                .col(
+                    ColumnDef::new(Refunds::Version)
+                        .integer()
+                        .not_null()
+                        .default(0),
+                )
+                .to_owned(),
+        )
+        .await?;
+
+    manager
+        .create_table(
+            Table::create()
+                .table(JobLeases::Table)
+                .col(
+                    ColumnDef::new(JobLeases::JobName)
+                        .string_len(64)
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(JobLeases::Holder).string_len(128).not_null())
+                .col(timestamp(backend, JobLeases::ExpiresAt).not_null())
+                .to_owned(),
+        )
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use chrono::DurationRound;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::prelude::Decimal;
-use sea_orm_migration::sea_orm::{DbBackend, Value};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crate::SEED_MNT_TO_CNY;
 
@@ -15,6 +15,16 @@ const PAIR: &str = "MNT_TO_CNY";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A database taken over from the old backend keeps the rate it has.
+        let existing = Query::select()
+            .expr(Expr::col(Alias::new("id")))
+            .from(Alias::new("exchange_rates"))
+            .and_where(Expr::col(Alias::new("currency")).eq(PAIR))
+            .to_owned();
+        let db = manager.get_connection();
+        if db.query_one(&existing).await?.is_some() {
+            return Ok(());
+        }
         let seed: Decimal = SEED_MNT_TO_CNY
             .parse()
             .map_err(|e| DbErr::Migration(format!("bad seed rate {SEED_MNT_TO_CNY}: {e}")))?;
@@ -27,7 +37,7 @@ impl MigrationTrait for Migration {
         let insert = Query::insert()
             .into_table(Alias::new("exchange_rates"))
             .columns([
-                Alias::new("currency_pair"),
+                Alias::new("currency"),
                 Alias::new("rate"),
                 Alias::new("is_active"),
                 Alias::new("created_at"),
@@ -47,7 +57,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let delete = Query::delete()
             .from_table(Alias::new("exchange_rates"))
-            .and_where(Expr::col(Alias::new("currency_pair")).eq(PAIR))
+            .and_where(Expr::col(Alias::new("currency")).eq(PAIR))
             .to_owned();
         manager.exec_stmt(delete).await
     }

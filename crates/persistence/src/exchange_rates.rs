@@ -52,7 +52,7 @@ impl SeaOrmExchangeRateRepository {
             .col_expr(exchange_rates::Column::Rate, Expr::value(rate))
             .col_expr(exchange_rates::Column::IsActive, Expr::value(true))
             .col_expr(exchange_rates::Column::UpdatedAt, Expr::value(now))
-            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .filter(exchange_rates::Column::Currency.eq(pair))
             .exec(&self.db)
             .await
             .map(|result| result.rows_affected)
@@ -61,7 +61,7 @@ impl SeaOrmExchangeRateRepository {
 
     async fn find(&self, pair: &str) -> Result<Option<exchange_rates::Model>, RepositoryError> {
         exchange_rates::Entity::find()
-            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .filter(exchange_rates::Column::Currency.eq(pair))
             .one(&self.db)
             .await
             .map_err(map_db_err)
@@ -72,7 +72,7 @@ impl SeaOrmExchangeRateRepository {
 impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
     async fn active(&self, pair: &str) -> Result<Option<StoredRate>, RepositoryError> {
         exchange_rates::Entity::find()
-            .filter(exchange_rates::Column::CurrencyPair.eq(pair))
+            .filter(exchange_rates::Column::Currency.eq(pair))
             .filter(exchange_rates::Column::IsActive.eq(true))
             .one(&self.db)
             .await
@@ -94,7 +94,7 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
         if self.update(pair, stored, now).await? == 0 {
             let inserted = exchange_rates::Entity::insert(exchange_rates::ActiveModel {
                 id: NotSet,
-                currency_pair: Set(pair.to_owned()),
+                currency: Set(pair.to_owned()),
                 rate: Set(stored),
                 is_active: Set(true),
                 created_at: Set(now),
@@ -122,8 +122,8 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
 fn stored_rate(row: exchange_rates::Model) -> Result<StoredRate, RepositoryError> {
     Ok(StoredRate {
         rate: ExchangeRate::new(row.rate.0)
-            .map_err(|e| corrupt(&format!("rate of {}", row.currency_pair), e))?,
-        pair: row.currency_pair,
+            .map_err(|e| corrupt(&format!("rate of {}", row.currency), e))?,
+        pair: row.currency,
         is_active: row.is_active,
         updated_at: from_db(row.updated_at),
     })

@@ -34,7 +34,9 @@ impl SeaOrmUserRepository {
                 .one(&self.db)
                 .await
                 .map_err(map_db_err)?;
-            if let Some(existing) = by_unionid {
+            if let Some(mut existing) = by_unionid {
+                // As the old backend did: the app the person now comes from is recorded.
+                existing.appid = identity.appid.clone().or(existing.appid);
                 return self.touch(existing, now).await;
             }
         }

@@ -7,7 +7,7 @@ use super::ExactRate;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub currency_pair: String,
+    pub currency: String,
     pub rate: ExactRate,
     pub is_active: bool,
     pub created_at: DateTime,

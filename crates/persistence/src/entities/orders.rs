@@ -12,7 +12,8 @@ pub struct Model {
     pub product_operator: String,
     pub product_recharge_type: String,
     pub product_name: String,
-    pub product_eng_name: String,
+    /// NULL in some of the old backend's rows.
+    pub product_eng_name: Option<String>,
     pub product_code: String,
     pub product_unit: Option<i64>,
     pub product_data: Option<String>,

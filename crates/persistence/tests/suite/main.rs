@@ -3,6 +3,7 @@
 //! PostgreSQL URLs each test creates its own database `elife_test_<random>` on that server
 //! and drops it afterwards.
 
+mod adopt_prisma;
 mod common;
 mod leases;
 mod notifications;

@@ -59,6 +59,8 @@ async fn the_unionid_finds_the_same_person_under_another_openid() {
         .unwrap();
     assert_eq!(found.openid.as_str(), "o-app-a");
     assert_eq!(found.updated_at, t0() + TimeDelta::minutes(1));
+    // As the old backend did, the app the person came from this time is recorded.
+    assert_eq!(found.appid.as_deref(), Some("app-b"));
     // No second row was created.
     let again = users
         .upsert(
@@ -68,6 +70,17 @@ async fn the_unionid_finds_the_same_person_under_another_openid() {
         .await
         .unwrap();
     assert_eq!(again.unionid.as_deref(), Some("u-42"));
+    assert_eq!(again.appid.as_deref(), Some("app-b"));
+    // Without an appid, the unionid match keeps the known one.
+    let without_app = users
+        .upsert(
+            &identity("o-app-c", Some("u-42"), None),
+            t0() + TimeDelta::minutes(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(without_app.openid.as_str(), "o-app-a");
+    assert_eq!(without_app.appid.as_deref(), Some("app-b"));
 }
 
 #[tokio::test]
