@@ -17,6 +17,11 @@ pub const SOURCE_HEADER: &str = "x-wx-source";
 /// Local development only, and only when `MOCK_IDENTITY_ENABLED=true` outside production.
 pub const MOCK_HEADER: &str = "x-mock-openid";
 
+/// The old backend's 401 messages, word for word: the mini-program may compare them.
+pub const NOT_FROM_WECHAT: &str = "非微信环境访问";
+pub const NOT_LOGGED_IN: &str = "未登录";
+pub const AUTH_FAILED: &str = "认证失败";
+
 /// A mini-program user, upserted on every call as the old backend did.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -65,11 +70,11 @@ pub fn identity_from_headers(
         .get(SOURCE_HEADER)
         .is_none_or(|value| value.as_bytes().iter().all(u8::is_ascii_whitespace))
     {
-        return Err("非微信环境访问 (missing X-WX-SOURCE)");
+        return Err(NOT_FROM_WECHAT);
     }
     let openid = header(headers, "openid")
         .and_then(|raw| OpenId::parse(&raw).ok())
-        .ok_or("未登录 (missing X-WX-OPENID)")?;
+        .ok_or(NOT_LOGGED_IN)?;
     Ok(WechatIdentity {
         openid,
         unionid: header(headers, "unionid"),
@@ -124,7 +129,7 @@ impl FromRequest for CurrentUser {
                 .await
                 .map_err(|error| {
                     tracing::error!(%error, "user upsert failed");
-                    ApiError::unauthorized("认证失败 (user could not be stored)")
+                    ApiError::unauthorized(AUTH_FAILED)
                 })?;
             Ok(CurrentUser {
                 openid: user.openid,

@@ -95,6 +95,10 @@ pub fn day_end(problems: &mut Problems, name: &str, value: Option<&str>) -> Opti
 }
 
 /// `page` and `limit` from the query, defaults 1 and 10.
+///
+/// A `limit` above [`PageRequest::MAX_LIMIT`] is served as that maximum (the answer's
+/// `pagination.limit` says so): the old backend had no upper bound, so a client asking for
+/// more must still get its first page rather than a 400.
 pub fn page_request(
     problems: &mut Problems,
     page: Option<&str>,
@@ -104,9 +108,9 @@ pub fn page_request(
         match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
             None => default,
             Some(raw) => match raw.parse::<u64>() {
-                Ok(value) if (1..=max).contains(&value) => value,
+                Ok(value) if value >= 1 => value.min(max),
                 _ => {
-                    problems.add(format!("{name} must be an integer between 1 and {max}"));
+                    problems.add(format!("{name} must be an integer of at least 1"));
                     default
                 }
             },
@@ -123,6 +127,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_limit_above_the_maximum_is_served_as_the_maximum() {
+        let mut problems = Problems::new();
+        let page = page_request(&mut problems, Some("2000000"), Some("1000"));
+        assert_eq!(page.limit, PageRequest::MAX_LIMIT);
+        assert_eq!(page.page, 1_000_000);
+        assert!(problems.into_result().is_ok());
+    }
+
+    #[test]
     fn days_are_china_days() {
         let mut problems = Problems::new();
         let start = day_start(&mut problems, "startDate", Some("2025-10-18")).unwrap();
@@ -136,11 +149,11 @@ mod tests {
     fn every_problem_is_reported_together() {
         let mut problems = Problems::new();
         day_start(&mut problems, "startDate", Some("18/10/2025"));
-        page_request(&mut problems, Some("0"), Some("1000"));
+        page_request(&mut problems, Some("0"), Some("-1"));
         let error = problems.into_result().unwrap_err();
         assert_eq!(
             error.message,
-            "startDate must be a date YYYY-MM-DD, page must be an integer between 1 and 1000000, limit must be an integer between 1 and 100"
+            "startDate must be a date YYYY-MM-DD, page must be an integer of at least 1, limit must be an integer of at least 1"
         );
     }
 }

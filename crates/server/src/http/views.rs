@@ -27,6 +27,43 @@ fn yuan(fen: Fen) -> DecimalNumber {
     DecimalNumber(fen.to_yuan())
 }
 
+/// A price as the old backend's JSON showed it: Prisma serialized its `Decimal` columns
+/// with decimal.js `toJSON`, a string without trailing zeros (`"3000"`, `"6.25"`, `"6.3"`).
+/// Old mini-program code reads these fields as strings, so they stay strings.
+fn decimal_string(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+/// Timestamps as JavaScript's `toISOString()` wrote them: milliseconds and `Z`
+/// (`2025-10-18T10:00:00.123Z`), the only form every mini-program runtime parses.
+pub mod js_time {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn format(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(at))
+    }
+
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::Serializer;
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => serializer.serialize_str(&super::format(at)),
+                None => serializer.serialize_none(),
+            }
+        }
+    }
+}
+
 /// The order row the mini-program reads (field names of the old backend).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -45,19 +82,20 @@ pub struct OrderView {
     pub product_eng_name: String,
     #[schema(example = "SY3000")]
     pub product_code: String,
-    /// MNT.
-    #[schema(example = 3000)]
-    pub product_price_tg: i64,
-    /// CNY, 2 decimals.
-    #[schema(value_type = f64, example = 6.25)]
-    pub product_price_rmb: DecimalNumber,
+    /// MNT, a decimal string as the old backend sent it (`"3000"`).
+    #[schema(example = "3000")]
+    pub product_price_tg: String,
+    /// CNY, a decimal string without trailing zeros as the old backend sent it (`"6.25"`).
+    #[schema(example = "6.25")]
+    pub product_price_rmb: String,
     /// CNY fen, exact (new).
     #[schema(example = 625)]
     pub product_price_fen: i64,
     /// MNT per CNY used for the price (new).
     #[schema(example = "480.0000")]
     pub exchange_rate: String,
-    pub product_unit: Option<String>,
+    /// Units of talk time (a number, `null` for data and postpaid).
+    pub product_unit: Option<i64>,
     pub product_data: Option<String>,
     pub product_days: Option<i32>,
     pub seq_id: Option<String>,
@@ -68,12 +106,22 @@ pub struct OrderView {
     /// `confirming`, `unknown` (the old `timeout`).
     #[schema(example = json!(null))]
     pub recharge_status: Option<String>,
+    #[serde(with = "js_time")]
+    #[schema(value_type = String, example = "2025-10-18T10:00:00.123Z")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "js_time::option::serialize")]
+    #[schema(value_type = Option<String>)]
     pub paid_at: Option<DateTime<Utc>>,
     /// When the top-up was claimed for submission.
+    #[serde(serialize_with = "js_time::option::serialize")]
+    #[schema(value_type = Option<String>)]
     pub recharge_at: Option<DateTime<Utc>>,
     /// When the top-up was confirmed (new).
+    #[serde(serialize_with = "js_time::option::serialize")]
+    #[schema(value_type = Option<String>)]
     pub recharged_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "js_time::option::serialize")]
+    #[schema(value_type = Option<String>)]
     pub closed_at: Option<DateTime<Utc>>,
 }
 
@@ -88,11 +136,11 @@ impl From<&Order> for OrderView {
             product_name: order.product.name.clone(),
             product_eng_name: order.product.eng_name.clone(),
             product_code: order.product.code.clone(),
-            product_price_tg: order.product.price.value(),
-            product_price_rmb: yuan(order.price_fen),
+            product_price_tg: order.product.price.value().to_string(),
+            product_price_rmb: decimal_string(order.price_fen.to_yuan()),
             product_price_fen: order.price_fen.value(),
             exchange_rate: order.exchange_rate.value().to_string(),
-            product_unit: order.product.unit.map(|unit| unit.to_string()),
+            product_unit: order.product.unit,
             product_data: order.product.data.clone(),
             product_days: order.product.days,
             seq_id: order.seq_id.clone(),
@@ -156,6 +204,8 @@ pub struct ExchangeRateView {
     /// MNT per CNY.
     #[schema(value_type = f64, example = 480.0)]
     pub rate: DecimalNumber,
+    #[serde(with = "js_time")]
+    #[schema(value_type = String, example = "2025-10-18T10:00:00.123Z")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -502,6 +552,27 @@ impl From<&OrderStatistics> for RevenueStatsView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_are_strings_like_prismas_decimals() {
+        assert_eq!(decimal_string(Fen::new(625).to_yuan()), "6.25");
+        assert_eq!(decimal_string(Fen::new(630).to_yuan()), "6.3");
+        assert_eq!(decimal_string(Fen::new(600).to_yuan()), "6");
+        assert_eq!(decimal_string(Fen::new(1).to_yuan()), "0.01");
+        assert_eq!(decimal_string(Fen::new(0).to_yuan()), "0");
+    }
+
+    #[test]
+    fn timestamps_are_written_like_to_iso_string() {
+        let at = DateTime::parse_from_rfc3339("2025-10-18T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(js_time::format(&at), "2025-10-18T10:00:00.123Z");
+        let whole = DateTime::parse_from_rfc3339("2025-10-18T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(js_time::format(&whole), "2025-10-18T10:00:00.000Z");
+    }
 
     #[test]
     fn money_is_written_digit_for_digit() {

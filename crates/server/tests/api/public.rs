@@ -1,5 +1,6 @@
 //! Public endpoints, identity, validation, envelope, OpenAPI, metrics.
 
+use chrono::DateTime;
 use elife_server::http::openapi::ApiDoc;
 use serde_json::json;
 use utoipa::OpenApi;
@@ -69,6 +70,8 @@ async fn calls_without_the_cloud_hosting_identity_are_refused() {
     let app = spawn_app().await;
     let anonymous = app.get("/orders/my").await;
     assert_error_envelope(&anonymous, 401, "/orders/my");
+    // The old backend's messages, word for word.
+    assert_eq!(anonymous.body["message"], "非微信环境访问");
 
     let no_openid = app
         .client
@@ -78,6 +81,8 @@ async fn calls_without_the_cloud_hosting_identity_are_refused() {
         .await
         .unwrap();
     assert_eq!(no_openid.status(), 401);
+    let message: serde_json::Value = no_openid.json().await.unwrap();
+    assert_eq!(message["message"], "未登录");
 
     // The mock header is ignored unless enabled.
     let mocked = app
@@ -185,8 +190,15 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
     let number = order["orderNumber"].as_str().unwrap();
     assert_eq!(number.len(), 28);
     assert!(number.starts_with("ORD"));
-    assert_eq!(order["productPriceTg"], 3000);
-    assert_eq!(order["productPriceRmb"], 6.25);
+    // Types as the old backend's JSON had them: Prisma wrote its DECIMAL columns as
+    // strings, `product_unit` INT as a number, dates as `toISOString()`.
+    assert_eq!(order["productPriceTg"], "3000");
+    assert_eq!(order["productPriceRmb"], "6.25");
+    assert!(order["productUnit"].is_u64(), "{order}");
+    let created = order["createdAt"].as_str().unwrap();
+    assert_eq!(created.len(), "2025-10-18T10:00:00.123Z".len(), "{created}");
+    assert!(created.ends_with('Z'), "{created}");
+    assert!(DateTime::parse_from_rfc3339(created).is_ok());
     assert_eq!(order["paymentStatus"], "unpaid");
     assert!(order["rechargeStatus"].is_null());
     for field in [
@@ -244,7 +256,15 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
     );
     assert_eq!(
         invalid.body["message"],
-        "paymentStatus \"rich\" is not a payment status, startDate must be a date YYYY-MM-DD, limit must be an integer between 1 and 100"
+        "paymentStatus \"rich\" is not a payment status, startDate must be a date YYYY-MM-DD, limit must be an integer of at least 1"
+    );
+
+    // The old backend had no upper bound on `limit`: a big one is served as 100.
+    let big = app.user_get("o-owner", "/orders/my?limit=1000").await;
+    assert_success_envelope(&big, 200);
+    assert_eq!(
+        big.body["data"]["pagination"],
+        json!({"page": 1, "limit": 100, "total": 2, "totalPages": 1})
     );
 }
 
