@@ -27,6 +27,9 @@ pub const AUTH_FAILED: &str = "认证失败";
 pub struct CurrentUser {
     pub openid: OpenId,
     pub client_ip: String,
+    /// The stored user row (the old backend showed part of it with an order).
+    pub appid: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// How identity headers are read.
@@ -134,6 +137,8 @@ impl FromRequest for CurrentUser {
             Ok(CurrentUser {
                 openid: user.openid,
                 client_ip: ip,
+                appid: user.appid,
+                created_at: user.created_at,
             })
         })
     }

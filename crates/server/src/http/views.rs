@@ -155,6 +155,25 @@ impl From<&Order> for OrderView {
     }
 }
 
+/// The owner shown with one order, as the old backend's `GET /orders/:orderNumber` included it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderOwnerView {
+    pub openid: String,
+    pub appid: Option<String>,
+    #[serde(with = "js_time")]
+    #[schema(value_type = String, example = "2025-10-18T10:00:00.123Z")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// One order of the caller's: the row plus its `user`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderDetailView {
+    #[serde(flatten)]
+    pub order: OrderView,
+    pub user: OrderOwnerView,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {

@@ -224,6 +224,14 @@ async fn orders_belong_to_their_owner_and_list_with_filters() {
         .user_get("o-stranger", &format!("/orders/{number}"))
         .await;
     assert_error_envelope(&stranger, 404, &format!("/orders/{number}"));
+    // The owner gets the row and, as the old backend's `findOne` had it, its `user`.
+    let mine = app.user_get("o-owner", &format!("/orders/{number}")).await;
+    assert_success_envelope(&mine, 200);
+    assert_eq!(mine.body["data"]["orderNumber"], number);
+    assert_eq!(mine.body["data"]["productPriceRmb"], "6.25");
+    assert_eq!(mine.body["data"]["user"]["openid"], "o-owner");
+    assert!(mine.body["data"]["user"]["createdAt"].is_string());
+    assert!(mine.body["data"]["user"].get("appid").is_some());
     let garbage = app.user_get("o-owner", "/orders/not-an-order").await;
     assert_eq!(garbage.status, 404);
 

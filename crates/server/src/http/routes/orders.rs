@@ -12,7 +12,7 @@ use super::State;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::identity::CurrentUser;
 use crate::http::validation::{Problems, day_end, day_start, page_request};
-use crate::http::views::{OrderList, OrderView};
+use crate::http::views::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
 use crate::metrics_names;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -161,7 +161,7 @@ pub async fn my_orders(
         ("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)
     ),
     responses(
-        (status = 200, description = "the order", body = Envelope<OrderView>),
+        (status = 200, description = "the order and its owner", body = Envelope<OrderDetailView>),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
         (status = 404, description = "no such order of the caller's", body = ErrorEnvelope),
     )
@@ -173,5 +173,12 @@ pub async fn order_detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let order = state.orders.find_for_user(&user.openid, &path).await?;
-    Ok(envelope::ok(OrderView::from(&order)))
+    Ok(envelope::ok(OrderDetailView {
+        order: OrderView::from(&order),
+        user: OrderOwnerView {
+            openid: user.openid.to_string(),
+            appid: user.appid,
+            created_at: user.created_at,
+        },
+    }))
 }
