@@ -70,6 +70,16 @@ pub fn required_field(name: &str, value: &Option<String>) -> Result<String, ApiE
     problems.into_value(text)
 }
 
+/// A day as `YYYY-MM-DD`, or as a full ISO-8601 date-time (the old backend's
+/// `@IsDateString` took both): then the China day that instant falls on.
+fn parse_day(raw: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().or_else(|| {
+        DateTime::parse_from_rfc3339(raw)
+            .ok()
+            .map(|at| at.with_timezone(&Shanghai).date_naive())
+    })
+}
+
 /// `YYYY-MM-DD` as the start of that day in China (UTC+8, the mini-program's days).
 pub fn day_start(
     problems: &mut Problems,
@@ -77,12 +87,12 @@ pub fn day_start(
     value: Option<&str>,
 ) -> Option<DateTime<Utc>> {
     let raw = value.map(str::trim).filter(|raw| !raw.is_empty())?;
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(date) => Shanghai
+    match parse_day(raw) {
+        Some(date) => Shanghai
             .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
             .single()
             .map(|at| at.with_timezone(&Utc)),
-        Err(_) => {
+        None => {
             problems.add(format!("{name} must be a date YYYY-MM-DD"));
             None
         }
@@ -133,6 +143,22 @@ mod tests {
         assert_eq!(page.limit, PageRequest::MAX_LIMIT);
         assert_eq!(page.page, 1_000_000);
         assert!(problems.into_result().is_ok());
+    }
+
+    #[test]
+    fn iso_date_times_count_as_their_china_day() {
+        let mut problems = Problems::new();
+        let start = day_start(&mut problems, "startDate", Some("2025-10-18T20:00:00.000Z"));
+        assert_eq!(start.unwrap().to_rfc3339(), "2025-10-18T16:00:00+00:00");
+        let end = day_end(&mut problems, "endDate", Some("2025-10-18T00:00:00+08:00"));
+        assert_eq!(end.unwrap().to_rfc3339(), "2025-10-18T16:00:00+00:00");
+        assert!(problems.into_result().is_ok());
+        let mut problems = Problems::new();
+        assert_eq!(
+            day_start(&mut problems, "startDate", Some("2025-13-01")),
+            None
+        );
+        assert!(problems.into_result().is_err());
     }
 
     #[test]
