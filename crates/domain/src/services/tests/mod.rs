@@ -32,6 +32,22 @@ pub(super) fn calls<T: Clone>(log: &Calls<T>) -> Vec<T> {
     log.lock().unwrap().clone()
 }
 
+/// A mock's `returning` closure that answers `answer` and keeps every argument, with the
+/// log it keeps them in.
+pub(super) fn recording<T, R>(answer: R) -> (Calls<T>, impl FnMut(&T) -> R + Send + 'static)
+where
+    T: Clone + Send + 'static,
+    R: Clone + Send + 'static,
+{
+    let log = Calls::default();
+    let sink = Arc::clone(&log);
+    let answering = move |argument: &T| {
+        sink.lock().unwrap().push(argument.clone());
+        answer.clone()
+    };
+    (log, answering)
+}
+
 /// The clock of every test: an hour after the fixtures were created.
 pub(super) fn now() -> DateTime<Utc> {
     t0() + Duration::hours(1)
@@ -121,12 +137,8 @@ impl Mocks {
 
     /// Every alert is accepted and kept.
     pub fn alerts(&mut self) -> Calls<Alert> {
-        let log = Calls::default();
-        let sink = log.clone();
-        self.alerts.expect_send().returning(move |alert| {
-            sink.lock().unwrap().push(alert.clone());
-            Ok(())
-        });
+        let (log, answering) = recording(Ok(()));
+        self.alerts.expect_send().returning(answering);
         log
     }
 

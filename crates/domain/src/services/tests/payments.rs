@@ -595,18 +595,14 @@ fn owner() -> OpenId {
 async fn the_owner_gets_payment_parameters_for_the_order_price() {
     let mut mocks = Mocks::default();
     mocks.stores(unpaid_order());
-    let requests: Calls<PaymentRequest> = Calls::default();
-    let sink = requests.clone();
+    let (requests, answering) = recording::<PaymentRequest, _>(Ok(PaymentParams(
+        serde_json::json!({"package": "prepay_id=wx1"}),
+    )));
     mocks
         .gateway
         .expect_create_payment()
         .times(1)
-        .returning(move |request| {
-            sink.lock().unwrap().push(request.clone());
-            Ok(PaymentParams(
-                serde_json::json!({"package": "prepay_id=wx1"}),
-            ))
-        });
+        .returning(answering);
 
     let params = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .create_payment(&owner(), ORDER_NUMBER, "10.0.0.9")

@@ -28,16 +28,8 @@ fn top_up_answers(
     mocks: &mut Mocks,
     answer: Result<TopUpAccepted, TopUpError>,
 ) -> Calls<TopUpRequest> {
-    let requests = Calls::default();
-    let sink = requests.clone();
-    mocks
-        .provider
-        .expect_top_up()
-        .times(1)
-        .returning(move |request| {
-            sink.lock().unwrap().push(request.clone());
-            answer.clone()
-        });
+    let (requests, answering) = recording(answer);
+    mocks.provider.expect_top_up().times(1).returning(answering);
     requests
 }
 

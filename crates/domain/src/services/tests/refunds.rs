@@ -68,16 +68,8 @@ fn gateway_refund_answers(
     mocks: &mut Mocks,
     answer: Result<RefundState, GatewayError>,
 ) -> Calls<RefundRequest> {
-    let requests = Calls::default();
-    let sink = requests.clone();
-    mocks
-        .gateway
-        .expect_refund()
-        .times(1)
-        .returning(move |request| {
-            sink.lock().unwrap().push(request.clone());
-            answer.clone()
-        });
+    let (requests, answering) = recording(answer);
+    mocks.gateway.expect_refund().times(1).returning(answering);
     requests
 }
 
