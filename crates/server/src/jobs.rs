@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Days, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use elife_domain::order::{OrderNumber, RechargeStatus};
 use elife_domain::ports::{
@@ -41,15 +41,18 @@ pub enum Job {
     Alerts,
     /// Yesterday's figures at 02:00.
     DailyReport,
+    /// Yesterday's WeChat statement (China day) against our orders, at 10:30.
+    Reconcile,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::Recharge,
         Job::ExpireUnpaid,
         Job::Refunds,
         Job::Alerts,
         Job::DailyReport,
+        Job::Reconcile,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Job {
             Job::Refunds => "refunds",
             Job::Alerts => "alerts",
             Job::DailyReport => "daily_report",
+            Job::Reconcile => "reconcile",
         }
     }
 
@@ -66,7 +70,7 @@ impl Job {
         match self {
             Job::Recharge | Job::ExpireUnpaid | Job::Refunds => StdDuration::from_secs(60),
             Job::Alerts => StdDuration::from_secs(300),
-            Job::DailyReport => StdDuration::from_secs(24 * 3600),
+            Job::DailyReport | Job::Reconcile => StdDuration::from_secs(24 * 3600),
         }
     }
 }
@@ -170,6 +174,7 @@ impl Jobs {
             Job::Refunds => self.refunds().await,
             Job::Alerts => self.alerts().await,
             Job::DailyReport => self.daily_report().await,
+            Job::Reconcile => self.reconcile().await,
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
         metrics::counter!(metrics_names::JOB_RUNS, "job" => job.name(), "outcome" => outcome)
@@ -407,6 +412,46 @@ impl Jobs {
         Ok(())
     }
 
+    /// Holds yesterday's WeChat statement against our orders: a payment whose callback
+    /// never came is recorded as paid (the recharge job then tops it up); mismatches are
+    /// alerted by the domain.
+    async fn reconcile(&self) -> Result<(), ServiceError> {
+        let day = previous_china_day(self.inner.ports.clock.now());
+        let report = self.inner.payments.reconcile(day).await?;
+        for (outcome, count) in [
+            ("matched", report.matched),
+            ("recovered", report.recovered),
+            ("mismatch", report.mismatches.len()),
+        ] {
+            metrics::counter!(metrics_names::RECONCILED_PAYMENTS, "outcome" => outcome)
+                .increment(count as u64);
+        }
+        let mismatched: Vec<&str> = report
+            .mismatches
+            .iter()
+            .map(|mismatch| mismatch.order_number.as_str())
+            .collect();
+        if mismatched.is_empty() {
+            tracing::info!(
+                %day,
+                entries = report.entries,
+                matched = report.matched,
+                recovered = report.recovered,
+                "WeChat statement reconciled"
+            );
+        } else {
+            tracing::error!(
+                %day,
+                entries = report.entries,
+                matched = report.matched,
+                recovered = report.recovered,
+                mismatches = ?mismatched,
+                "WeChat statement reconciled with mismatches"
+            );
+        }
+        Ok(())
+    }
+
     /// Runs every job on its schedule until `shutdown` turns true; in-flight runs finish.
     pub fn spawn(&self, shutdown: watch::Receiver<bool>) -> JoinSet<()> {
         let mut set = JoinSet::new();
@@ -437,9 +482,13 @@ impl Jobs {
 
     fn until_next(&self, job: Job) -> StdDuration {
         match job {
-            Job::DailyReport => {
+            Job::DailyReport | Job::Reconcile => {
                 let now = self.inner.ports.clock.now();
-                let next = next_daily_run(now, self.inner.settings.report_timezone);
+                let tz = self.inner.settings.report_timezone;
+                let next = match job {
+                    Job::Reconcile => next_run_at(now, tz, reconcile_time()),
+                    _ => next_daily_run(now, tz),
+                };
                 (next - now).to_std().unwrap_or(StdDuration::from_secs(60))
             }
             Job::Recharge | Job::ExpireUnpaid | Job::Refunds | Job::Alerts => job.period(),
@@ -447,15 +496,25 @@ impl Jobs {
     }
 }
 
-fn at_two(day: chrono::NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
-    let two = NaiveTime::from_hms_opt(2, 0, 0)?;
-    tz.from_local_datetime(&day.and_time(two))
+fn at_local(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Utc>> {
+    tz.from_local_datetime(&day.and_time(time))
         .earliest()
         .map(|at| at.with_timezone(&Utc))
 }
 
 /// The next 02:00 in `tz` after `now`.
 pub fn next_daily_run(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    next_run_at(now, tz, NaiveTime::MIN + Duration::hours(2))
+}
+
+/// When the reconciliation runs: WeChat's statement of a day is ready after about 10:00
+/// China time the next day.
+fn reconcile_time() -> NaiveTime {
+    NaiveTime::MIN + Duration::minutes(10 * 60 + 30)
+}
+
+/// The next `time` of day in `tz` after `now`.
+pub fn next_run_at(now: DateTime<Utc>, tz: Tz, time: NaiveTime) -> DateTime<Utc> {
     let today = now.with_timezone(&tz).date_naive();
     [
         Some(today),
@@ -464,15 +523,21 @@ pub fn next_daily_run(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     ]
     .into_iter()
     .flatten()
-    .filter_map(|day| at_two(day, tz))
+    .filter_map(|day| at_local(day, time, tz))
     .find(|at| *at > now)
     .unwrap_or(now + Duration::days(1))
+}
+
+/// Yesterday in China, the calendar WeChat's statements are dated by.
+pub fn previous_china_day(now: DateTime<Utc>) -> NaiveDate {
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    today.pred_opt().unwrap_or(today)
 }
 
 /// Yesterday in `tz`, as `[start, end)` in UTC.
 pub fn previous_day(now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let today = now.with_timezone(&tz).date_naive();
-    let midnight = |day: chrono::NaiveDate| {
+    let midnight = |day: NaiveDate| {
         tz.from_local_datetime(&day.and_time(NaiveTime::MIN))
             .earliest()
             .map(|at| at.with_timezone(&Utc))
@@ -507,6 +572,30 @@ mod tests {
         assert_eq!(
             next_daily_run(utc("2025-10-17T19:00:00Z"), tz),
             utc("2025-10-18T18:00:00Z")
+        );
+    }
+
+    #[test]
+    fn the_reconciliation_runs_at_half_past_ten_for_the_previous_china_day() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let time = reconcile_time();
+        // 09:00 Shanghai -> 10:30 the same day; 11:00 -> 10:30 the next day.
+        assert_eq!(
+            next_run_at(utc("2025-10-18T01:00:00Z"), tz, time),
+            utc("2025-10-18T02:30:00Z")
+        );
+        assert_eq!(
+            next_run_at(utc("2025-10-18T03:00:00Z"), tz, time),
+            utc("2025-10-19T02:30:00Z")
+        );
+        // 2025-10-18 01:00 in China is still the 17th in UTC.
+        assert_eq!(
+            previous_china_day(utc("2025-10-17T17:00:00Z")),
+            NaiveDate::from_ymd_opt(2025, 10, 17).unwrap()
+        );
+        assert_eq!(
+            previous_china_day(utc("2025-10-18T02:30:00Z")),
+            NaiveDate::from_ymd_opt(2025, 10, 17).unwrap()
         );
     }
 

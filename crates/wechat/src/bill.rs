@@ -3,7 +3,7 @@
 //! Amounts are yuan with two decimals; they are read into fen without floating point.
 
 use elife_domain::money::Fen;
-use elife_domain::ports::GatewayError;
+use elife_domain::ports::{GatewayError, StatementEntry, StatementKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BillType {
@@ -60,6 +60,37 @@ pub struct StatementRow {
 impl StatementRow {
     pub fn field(&self, column: &str) -> Option<&str> {
         field_of(&self.fields, column)
+    }
+
+    /// What the payer was charged (订单金额, our `total_fee`): the settlement amount is less
+    /// by any WeChat voucher. Layouts without that column have only the settlement amount.
+    pub fn order_amount(&self) -> Result<Fen, BillError> {
+        match self.field("订单金额") {
+            None => Ok(self.settlement_amount),
+            Some(text) => parse_yuan(text).ok_or_else(|| BillError::Malformed {
+                line: 0,
+                reason: format!(
+                    "订单金额 {text:?} of {} is not an amount",
+                    self.out_trade_no
+                ),
+            }),
+        }
+    }
+
+    /// The row as the domain's statement entry: a successful payment or a refund; other
+    /// lines (e.g. a revoked trade) move no money and are left out.
+    pub fn entry(&self) -> Result<Option<StatementEntry>, BillError> {
+        let (kind, amount) = match self.trade_state.as_str() {
+            "SUCCESS" => (StatementKind::Payment, self.order_amount()?),
+            "REFUND" => (StatementKind::Refund, self.refund_amount),
+            _ => return Ok(None),
+        };
+        Ok(Some(StatementEntry {
+            order_number: self.out_trade_no.clone(),
+            transaction_id: self.transaction_id.clone(),
+            amount,
+            kind,
+        }))
     }
 }
 

@@ -6,7 +6,7 @@ use elife_domain::money::Fen;
 use elife_domain::order::OrderNumber;
 use elife_domain::ports::{
     ConfirmedPayment, GatewayError, PaymentGateway, PaymentParams, PaymentRequest, RefundRequest,
-    RefundState, TradeState,
+    RefundState, StatementEntry, TradeState,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -440,6 +440,27 @@ impl PaymentGateway for CloudPayClient {
         let respdata = self.call("queryrefund", &body).await?;
         check_pay_result(&respdata)?;
         refund_state(&respdata, refund_no)
+    }
+
+    async fn statement(&self, day: NaiveDate) -> Result<Vec<StatementEntry>, GatewayError> {
+        let statement = match self.download_bill(day, BillType::All).await {
+            Ok(statement) => statement,
+            Err(BillError::NoBill) => return Ok(Vec::new()),
+            Err(BillError::Gateway(error)) => return Err(error),
+            Err(error @ BillError::Malformed { .. }) => {
+                return Err(GatewayError::Unavailable(format!(
+                    "downloadbill for {day}: {error}"
+                )));
+            }
+        };
+        let mut entries = Vec::with_capacity(statement.rows.len());
+        for row in &statement.rows {
+            let entry = row.entry().map_err(|error| {
+                GatewayError::Unavailable(format!("downloadbill for {day}: {error}"))
+            })?;
+            entries.extend(entry);
+        }
+        Ok(entries)
     }
 }
 

@@ -5,7 +5,9 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use elife_domain::money::Fen;
-use elife_domain::ports::{GatewayError, PaymentGateway, RefundState, TradeState};
+use elife_domain::ports::{
+    GatewayError, PaymentGateway, RefundState, StatementEntry, StatementKind, TradeState,
+};
 use elife_wechat::{BillError, BillType, CloudPayClient};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -530,6 +532,84 @@ async fn an_unreachable_gateway_is_unavailable() {
     ));
     assert!(matches!(
         client.create_payment(&payment_request(ORDER, 1)).await,
+        Err(GatewayError::Unavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn statement_maps_payments_and_refunds_and_a_missing_bill_is_empty() {
+    let (server, client) = server().await;
+    let text = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\n\
+        `2022-03-21 13:51:31,`wx1,`1800780001,`1712734762,`,`4200001,`ORD1760754386127abcdefghijkl,`o1,`JSAPI,`SUCCESS,`OTHERS,`CNY,`6.00,`0.25,`0,`0,`0.00,`0.00,`,`,`Unitel,`,`0.03600,`0.60%,`6.25,`0.00,`\n\
+        `2022-03-21 14:00:00,`wx1,`1800780001,`1712734762,`,`4200002,`ORD1760754386127000000000002,`o1,`JSAPI,`REVOKED,`OTHERS,`CNY,`0.00,`0.00,`0,`0,`0.00,`0.00,`,`,`Unitel,`,`0.00000,`0.60%,`1.00,`0.00,`\n\
+        `2022-03-21 15:00:00,`wx1,`1800780001,`1712734762,`,`4200003,`ORD1760754386127000000000003,`o1,`JSAPI,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5001,`R3,`3.10,`0.00,`ORIGINAL,`SUCCESS,`Unitel,`,`0.00000,`0.60%,`3.10,`3.10,`\n\
+        总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n\
+        `3,`6.00,`3.10,`0.00,`0.03600,`7.25,`3.10";
+    Mock::given(method("POST"))
+        .and(path("/_/pay/downloadbill"))
+        .and(body_partial_json(
+            json!({"bill_date": "20220321", "bill_type": "ALL", "sub_mch_id": SUB_MCH_ID}),
+        ))
+        .respond_with(ok(json!(text)))
+        .mount(&server)
+        .await;
+    let date = NaiveDate::from_ymd_opt(2022, 3, 21).unwrap();
+    assert_eq!(
+        client.statement(date).await.unwrap(),
+        vec![
+            // What the payer was charged, not the settlement less the voucher.
+            StatementEntry {
+                order_number: ORDER.to_owned(),
+                transaction_id: "4200001".to_owned(),
+                amount: Fen::new(625),
+                kind: StatementKind::Payment,
+            },
+            StatementEntry {
+                order_number: "ORD1760754386127000000000003".to_owned(),
+                transaction_id: "4200003".to_owned(),
+                amount: Fen::new(310),
+                kind: StatementKind::Refund,
+            },
+        ]
+    );
+
+    server.reset().await;
+    answer(
+        &server,
+        "downloadbill",
+        ok(json!({"return_code": "FAIL", "return_msg": "No Bill Exist", "error_code": "20002"})),
+    )
+    .await;
+    assert_eq!(client.statement(date).await, Ok(vec![]));
+
+    server.reset().await;
+    answer(
+        &server,
+        "downloadbill",
+        ok(json!({"return_code": "FAIL", "return_msg": "受理关系不存在"})),
+    )
+    .await;
+    assert!(matches!(
+        client.statement(date).await,
+        Err(GatewayError::Rejected { code, .. }) if code == "MERCHANT_NOT_BOUND"
+    ));
+
+    server.reset().await;
+    answer(&server, "downloadbill", ok(json!("not a statement"))).await;
+    assert!(matches!(
+        client.statement(date).await,
+        Err(GatewayError::Unavailable(_))
+    ));
+
+    server.reset().await;
+    answer(
+        &server,
+        "downloadbill",
+        ResponseTemplate::new(503).set_body_string("busy"),
+    )
+    .await;
+    assert!(matches!(
+        client.statement(date).await,
         Err(GatewayError::Unavailable(_))
     ));
 }

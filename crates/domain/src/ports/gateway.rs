@@ -1,7 +1,7 @@
 //! The payment gateway port (WeChat Pay through Cloud Hosting today, API v3 later).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Fen;
@@ -84,6 +84,24 @@ pub enum RefundState {
     Failed { reason: String },
 }
 
+/// What a line of the gateway's daily statement records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    Payment,
+    Refund,
+}
+
+/// One line of the gateway's daily statement: a payment received or a refund paid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementEntry {
+    /// As printed by the gateway: not necessarily one of our order numbers.
+    pub order_number: String,
+    pub transaction_id: String,
+    /// The amount paid (payment) or paid back (refund).
+    pub amount: Fen,
+    pub kind: StatementKind,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
@@ -98,4 +116,7 @@ pub trait PaymentGateway: Send + Sync {
     async fn refund(&self, request: &RefundRequest) -> Result<RefundState, GatewayError>;
 
     async fn query_refund(&self, refund_no: &str) -> Result<RefundState, GatewayError>;
+
+    /// The statement of one day (the gateway's own calendar day); a day without one is empty.
+    async fn statement(&self, day: NaiveDate) -> Result<Vec<StatementEntry>, GatewayError>;
 }

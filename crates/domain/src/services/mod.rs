@@ -11,7 +11,10 @@ mod tests;
 
 pub use error::ServiceError;
 pub use orders::{CreateOrder, OrderService};
-pub use payments::{ExpiryReport, NotificationHandled, PaymentNotice, PaymentService};
+pub use payments::{
+    ExpiryReport, Mismatch, NotificationHandled, PaymentNotice, PaymentService,
+    ReconciliationReport,
+};
 pub use recharge::{DispatchOutcome, RechargeService, SweepReport};
 pub use refunds::{RefundOutcome, RefundPolicy, RefundService};
 

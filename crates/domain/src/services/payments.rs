@@ -3,12 +3,13 @@
 
 use std::time::Instant;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 
 use crate::order::{AnomalyKind, OpenId, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
     AlertLevel, CasOutcome, ConfirmedPayment, GatewayError, IncomingNotification,
-    NotificationOutcome, PaymentParams, PaymentRequest, TradeState, WorkQueue,
+    NotificationOutcome, PaymentParams, PaymentRequest, StatementEntry, StatementKind, TradeState,
+    WorkQueue,
 };
 
 use super::{MAX_RACE_RETRIES, OrderService, Ports, ServiceError, Work};
@@ -76,6 +77,27 @@ pub struct ExpiryReport {
     pub skipped: usize,
     /// The cursor the next run passes as `after` (see `SweepReport::next`).
     pub next: Option<OrderNumber>,
+}
+
+/// The gateway's statement of one day held against our orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconciliationReport {
+    pub day: NaiveDate,
+    /// Every line of the statement, payments and refunds.
+    pub entries: usize,
+    /// Payments recorded here already with the same transaction and amount.
+    pub matched: usize,
+    /// Payments our order had missed (no callback came): now recorded as paid.
+    pub recovered: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// A statement payment that does not agree with our order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub order_number: String,
+    pub transaction_id: String,
+    pub reason: String,
 }
 
 pub struct PaymentService {
@@ -556,6 +578,94 @@ impl PaymentService {
             | TradeState::NotFound => Ok(None),
         }
     }
+}
+
+impl PaymentService {
+    /// Holds the gateway's statement of `day` against our orders. A payment our order
+    /// missed is accepted exactly as one found by query (the every-minute job then tops it
+    /// up); a payment that disagrees is flagged on the order where there is one. One
+    /// critical alert sums up the mismatches.
+    pub async fn reconcile(&self, day: NaiveDate) -> Result<ReconciliationReport, ServiceError> {
+        let entries = self.ports.gateway.statement(day).await?;
+        let mut report = ReconciliationReport {
+            day,
+            entries: entries.len(),
+            ..ReconciliationReport::default()
+        };
+        for entry in &entries {
+            match entry.kind {
+                StatementKind::Payment => {}
+                // Refunds are driven and checked by the refund job's queries.
+                StatementKind::Refund => continue,
+            }
+            match self.reconcile_payment(entry).await? {
+                Reconciled::Matched => report.matched += 1,
+                Reconciled::Recovered => report.recovered += 1,
+                Reconciled::Mismatch(reason) => report.mismatches.push(Mismatch {
+                    order_number: entry.order_number.clone(),
+                    transaction_id: entry.transaction_id.clone(),
+                    reason,
+                }),
+            }
+        }
+        if !report.mismatches.is_empty() {
+            let lines: Vec<String> = report
+                .mismatches
+                .iter()
+                .map(|m| format!("{} ({}): {}", m.order_number, m.transaction_id, m.reason))
+                .collect();
+            self.ports
+                .alert(
+                    AlertLevel::Critical,
+                    &format!(
+                        "WeChat statement of {day}: {} mismatch(es)",
+                        report.mismatches.len()
+                    ),
+                    &lines.join("\n"),
+                )
+                .await;
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_payment(&self, entry: &StatementEntry) -> Result<Reconciled, ServiceError> {
+        let known = match OrderNumber::parse(&entry.order_number) {
+            Ok(number) => self.ports.orders.find(&number).await?.is_some(),
+            Err(_) => false,
+        };
+        if !known {
+            return Ok(Reconciled::Mismatch(format!(
+                "paid {} for an order unknown here",
+                entry.amount
+            )));
+        }
+        let payment = ConfirmedPayment {
+            order_number: entry.order_number.clone(),
+            transaction_id: entry.transaction_id.clone(),
+            amount: entry.amount,
+            attach: None,
+            paid_at: None,
+        };
+        // The statement is WeChat's own record, trusted like the answer to our query.
+        let handled = self.accept_payment(&payment, None, Source::Query).await?;
+        Ok(match handled.outcome {
+            NotificationOutcome::Processed => Reconciled::Recovered,
+            NotificationOutcome::Duplicate => Reconciled::Matched,
+            NotificationOutcome::Rejected
+            | NotificationOutcome::Received
+            | NotificationOutcome::Error => Reconciled::Mismatch(
+                handled
+                    .reason
+                    .unwrap_or_else(|| format!("paid {}, not accepted", entry.amount)),
+            ),
+        })
+    }
+}
+
+enum Reconciled {
+    Matched,
+    Recovered,
+    Mismatch(String),
 }
 
 enum Expiry {

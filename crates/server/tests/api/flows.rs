@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use elife_domain::ports::Clock;
 use elife_sandbox::unitel::{Faults, TopUpFault};
 use elife_server::jobs::Job;
 use serde_json::json;
@@ -195,4 +196,61 @@ async fn a_job_runs_on_one_instance_at_a_time() {
     );
     // The holder renews its own lease.
     assert!(first.jobs.run_once(Job::Recharge).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_payment_whose_callback_never_came_is_found_in_the_statement_and_delivered_once() {
+    let app = spawn_app().await;
+    let order = app
+        .create_order("o-silent", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    let number = order["orderNumber"].as_str().unwrap().to_owned();
+    app.create_payment("o-silent", &number).await;
+    app.pay(&number, json!({"no_callback": true})).await;
+    app.settle().await;
+    assert_eq!(
+        app.order("o-silent", &number).await["paymentStatus"],
+        "unpaid"
+    );
+
+    // WeChat dates its statement by the China day of the payment (its own clock); the job
+    // reconciles the previous China day, so move our clock to noon of the day after.
+    let paid_at = app
+        .sandbox
+        .wechat
+        .ledger()
+        .orders
+        .iter()
+        .find(|sim| sim.out_trade_no == number)
+        .and_then(|sim| sim.paid_at)
+        .expect("paid in the simulator");
+    let china = chrono_tz::Asia::Shanghai;
+    let next_day = paid_at
+        .with_timezone(&china)
+        .date_naive()
+        .succ_opt()
+        .unwrap();
+    let noon = next_day
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_local_timezone(china)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    app.clock.advance(noon - app.clock.now());
+
+    app.run_job(Job::Reconcile).await;
+    let found = app.order("o-silent", &number).await;
+    assert_eq!(found["paymentStatus"], "paid", "{found}");
+    assert_eq!(
+        app.top_ups(&number),
+        0,
+        "the recharge job tops up, not the reconciliation"
+    );
+
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.run_job(Job::Recharge).await;
+    app.wait_for_recharge("o-silent", &number, "success").await;
+    app.run_job(Job::Recharge).await;
+    app.settle().await;
+    assert_eq!(app.top_ups(&number), 1);
 }

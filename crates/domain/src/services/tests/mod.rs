@@ -7,6 +7,7 @@ mod expiry;
 mod orders;
 mod payments;
 mod recharge;
+mod reconcile;
 mod refunds;
 
 use std::collections::VecDeque;
