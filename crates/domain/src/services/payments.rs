@@ -629,15 +629,36 @@ impl PaymentService {
     }
 
     async fn reconcile_payment(&self, entry: &StatementEntry) -> Result<Reconciled, ServiceError> {
-        let known = match OrderNumber::parse(&entry.order_number) {
-            Ok(number) => self.ports.orders.find(&number).await?.is_some(),
-            Err(_) => false,
+        let order = match OrderNumber::parse(&entry.order_number) {
+            Ok(number) => self.ports.orders.find(&number).await?,
+            Err(_) => None,
         };
-        if !known {
+        let Some(order) = order else {
             return Ok(Reconciled::Mismatch(format!(
                 "paid {} for an order unknown here",
                 entry.amount
             )));
+        };
+        // Taking money as received a day late: WeChat must still say it is paid by this
+        // transaction (it may have been refunded from the merchant console meanwhile).
+        if order.payment_status == PaymentStatus::Unpaid {
+            let state = self.ports.gateway.query_order(&order.number).await?;
+            let still_paid = match &state {
+                TradeState::Paid(found) => found.transaction_id == entry.transaction_id,
+                TradeState::NotPaid
+                | TradeState::UserPaying
+                | TradeState::Refunded(_)
+                | TradeState::Closed
+                | TradeState::Revoked
+                | TradeState::PayError
+                | TradeState::NotFound => false,
+            };
+            if !still_paid {
+                return Ok(Reconciled::Mismatch(format!(
+                    "the statement says transaction {} paid {}, WeChat now says {state:?}",
+                    entry.transaction_id, entry.amount
+                )));
+            }
         }
         let payment = ConfirmedPayment {
             order_number: entry.order_number.clone(),

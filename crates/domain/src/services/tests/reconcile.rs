@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::*;
 use crate::money::Fen;
 use crate::order::{AnomalyKind, PaymentStatus, RechargeStatus};
-use crate::ports::{GatewayError, StatementEntry, StatementKind};
+use crate::ports::{ConfirmedPayment, GatewayError, StatementEntry, StatementKind, TradeState};
 use crate::services::{PaymentService, ReconciliationReport, ServiceError};
 use crate::testing::{ORDER_NUMBER, closed_order, order_number, paid_order, unpaid_order};
 
@@ -43,6 +43,25 @@ fn statement(mocks: &mut Mocks, entries: Vec<StatementEntry>) -> Calls<NaiveDate
         .times(1)
         .returning(move |day| answering(&day));
     log
+}
+
+/// Asked about the unpaid order, WeChat answers `state`.
+fn wechat_now_says(mocks: &mut Mocks, state: TradeState) {
+    mocks
+        .gateway
+        .expect_query_order()
+        .times(1)
+        .returning(move |_| Ok(state.clone()));
+}
+
+fn paid_by(transaction_id: &str, amount: i64) -> TradeState {
+    TradeState::Paid(ConfirmedPayment {
+        order_number: ORDER_NUMBER.to_owned(),
+        transaction_id: transaction_id.to_owned(),
+        amount: Fen::new(amount),
+        attach: None,
+        paid_at: None,
+    })
 }
 
 async fn reconcile(mocks: Mocks) -> Result<ReconciliationReport, ServiceError> {
@@ -92,6 +111,7 @@ async fn an_unpaid_order_paid_at_wechat_is_recovered_as_paid_for_the_top_up_job(
     let mut mocks = Mocks::default();
     statement(&mut mocks, vec![payment("4200000009", 625)]);
     mocks.stores(unpaid_order());
+    wechat_now_says(&mut mocks, paid_by("4200000009", 625));
     let writes = mocks.applies(&[CasOutcome::Won]);
     mocks.no_alerts();
 
@@ -120,6 +140,7 @@ async fn a_lost_race_is_read_again_and_then_matched() {
         Some(unpaid_order()),
         Some(paid_order()),
     ]);
+    wechat_now_says(&mut mocks, paid_by(TRANSACTION, 625));
     mocks.applies(&[CasOutcome::Lost]);
     mocks.no_alerts();
 
@@ -211,6 +232,9 @@ async fn a_different_amount_is_flagged_and_never_marks_paid() {
         let mut mocks = Mocks::default();
         statement(&mut mocks, vec![payment(TRANSACTION, 600)]);
         mocks.stores(order.clone());
+        if order.payment_status == PaymentStatus::Unpaid {
+            wechat_now_says(&mut mocks, paid_by(TRANSACTION, 600));
+        }
         let writes = mocks.applies(&[CasOutcome::Won]);
         let alerts = mocks.alerts();
 
@@ -225,6 +249,34 @@ async fn a_different_amount_is_flagged_and_never_marks_paid() {
             Some(AnomalyKind::AmountMismatch)
         );
         assert_eq!(calls(&alerts).len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn an_unpaid_order_wechat_no_longer_calls_paid_is_a_mismatch_and_stays_unpaid() {
+    for now in [
+        TradeState::Refunded(ConfirmedPayment {
+            order_number: ORDER_NUMBER.to_owned(),
+            transaction_id: "4200000009".to_owned(),
+            amount: Fen::new(625),
+            attach: None,
+            paid_at: None,
+        }),
+        paid_by("4200000777", 625),
+        TradeState::NotFound,
+    ] {
+        let mut mocks = Mocks::default();
+        statement(&mut mocks, vec![payment("4200000009", 625)]);
+        mocks.stores(unpaid_order());
+        wechat_now_says(&mut mocks, now);
+        mocks.applies_nothing();
+        let alerts = mocks.alerts();
+
+        let report = reconcile(mocks).await.unwrap();
+
+        assert_eq!((report.matched, report.recovered), (0, 0));
+        assert_eq!(report.mismatches.len(), 1, "{report:?}");
+        assert_critical(&only_alert(&alerts), "1 mismatch");
     }
 }
 
