@@ -58,6 +58,23 @@ pub enum TradeState {
     NotFound,
 }
 
+impl TradeState {
+    /// The payment that stands now; `None` for every other state, including `Refunded`:
+    /// money given back must not be taken as received.
+    pub fn standing_payment(&self) -> Option<&ConfirmedPayment> {
+        match self {
+            TradeState::Paid(payment) => Some(payment),
+            TradeState::NotPaid
+            | TradeState::UserPaying
+            | TradeState::Refunded(_)
+            | TradeState::Closed
+            | TradeState::Revoked
+            | TradeState::PayError
+            | TradeState::NotFound => None,
+        }
+    }
+}
+
 /// A payment confirmed by the gateway, from a callback or a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmedPayment {

@@ -417,19 +417,9 @@ impl PaymentService {
                     "cannot confirm the payment with WeChat: {error}"
                 ))
             })?;
-        let confirmed = match &state {
-            TradeState::Paid(found) => {
-                found.transaction_id == payment.transaction_id && found.amount == payment.amount
-            }
-            // Refunded at WeChat already: topping up now would give the number away.
-            TradeState::Refunded(_)
-            | TradeState::NotPaid
-            | TradeState::UserPaying
-            | TradeState::Closed
-            | TradeState::Revoked
-            | TradeState::PayError
-            | TradeState::NotFound => false,
-        };
+        let confirmed = state.standing_payment().is_some_and(|found| {
+            found.transaction_id == payment.transaction_id && found.amount == payment.amount
+        });
         Ok(if confirmed {
             Ok(())
         } else {
@@ -643,16 +633,9 @@ impl PaymentService {
         // transaction (it may have been refunded from the merchant console meanwhile).
         if order.payment_status == PaymentStatus::Unpaid {
             let state = self.ports.gateway.query_order(&order.number).await?;
-            let still_paid = match &state {
-                TradeState::Paid(found) => found.transaction_id == entry.transaction_id,
-                TradeState::NotPaid
-                | TradeState::UserPaying
-                | TradeState::Refunded(_)
-                | TradeState::Closed
-                | TradeState::Revoked
-                | TradeState::PayError
-                | TradeState::NotFound => false,
-            };
+            let still_paid = state
+                .standing_payment()
+                .is_some_and(|found| found.transaction_id == entry.transaction_id);
             if !still_paid {
                 return Ok(Reconciled::Mismatch(format!(
                     "the statement says transaction {} paid {}, WeChat now says {state:?}",
