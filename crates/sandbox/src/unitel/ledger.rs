@@ -2,7 +2,7 @@
 //! A top-up sent twice is applied twice, as a real operator would, so tests can
 //! assert "exactly one top-up for this order".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,5 +84,54 @@ impl LedgerView {
 
     pub fn for_msisdn(&self, msisdn: &str) -> &[LedgerEntry] {
         self.by_msisdn.get(msisdn).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The live ledger: entries in the order they were applied, plus the lookups the request
+/// path needs (by `seq` for `check_transaction_result`, bill payments by msisdn), so no
+/// request scans the entries.
+#[derive(Debug, Default)]
+pub(crate) struct AppliedTopUps {
+    entries: Vec<LedgerEntry>,
+    position_by_seq: HashMap<String, usize>,
+    /// MNT paid through `/service/payment`, by number.
+    bill_payments_by_msisdn: HashMap<String, i64>,
+}
+
+impl AppliedTopUps {
+    pub(crate) fn record(&mut self, entry: LedgerEntry) {
+        let position = self.entries.len();
+        // A seq is unique; should one repeat, the first entry keeps it, as a scan would find.
+        self.position_by_seq
+            .entry(entry.seq.clone())
+            .or_insert(position);
+        match entry.operation {
+            Operation::BillPayment => {
+                *self
+                    .bill_payments_by_msisdn
+                    .entry(entry.msisdn.clone())
+                    .or_default() += entry.amount;
+            }
+            Operation::Recharge | Operation::DataPackage => {}
+        }
+        self.entries.push(entry);
+    }
+
+    /// For the checks of `check_transaction_result`; the indexed fields never change.
+    pub(crate) fn by_seq_mut(&mut self, seq: &str) -> Option<&mut LedgerEntry> {
+        let position = *self.position_by_seq.get(seq)?;
+        self.entries.get_mut(position)
+    }
+
+    /// MNT paid on a postpaid number through `/service/payment`.
+    pub(crate) fn paid_on(&self, msisdn: &str) -> i64 {
+        self.bill_payments_by_msisdn
+            .get(msisdn)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn view(&self) -> LedgerView {
+        LedgerView::from_entries(self.entries.clone())
     }
 }

@@ -8,7 +8,7 @@
 //! `/service/check_transaction_result` (Bearer).
 //!
 //! Test paths: `GET /__sandbox/ledger` ([`LedgerView`]), `GET|POST /__sandbox/faults`
-//! ([`Faults`] as JSON), `POST /__sandbox/reset`, `POST /__sandbox/expire-tokens`.
+//! ([`Faults`] as JSON, mixed faults in [`FaultMix`]), `POST /__sandbox/reset`, `POST /__sandbox/expire-tokens`.
 //!
 //! Subscribers are chosen by the number's last digit: see [`catalogue`].
 //!
@@ -21,7 +21,9 @@
 pub mod catalogue;
 mod config;
 mod connection;
+mod faults;
 mod ledger;
+mod money;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -33,7 +35,8 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 
-pub use config::{Faults, TopUpFault, UnitelSimConfig};
+pub use config::UnitelSimConfig;
+pub use faults::{FaultMix, Faults, FaultsError, TopUpFault};
 pub use ledger::{EntryStatus, LedgerEntry, LedgerView, Operation};
 
 use catalogue::Catalogue;
@@ -46,7 +49,7 @@ pub enum UnitelSimError {
     #[error("unitel sandbox cannot listen: {0}")]
     Bind(#[from] std::io::Error),
     #[error("unitel sandbox faults are invalid: {0}")]
-    InvalidFaults(String),
+    InvalidFaults(#[from] FaultsError),
 }
 
 pub struct UnitelSimulator;
@@ -56,10 +59,7 @@ impl UnitelSimulator {
     /// current tokio runtime. It stops when [`RunningUnitelSim::stop`] is awaited or the
     /// handle is dropped.
     pub async fn start(config: UnitelSimConfig) -> Result<RunningUnitelSim, UnitelSimError> {
-        config
-            .faults
-            .validate()
-            .map_err(UnitelSimError::InvalidFaults)?;
+        config.faults.validate()?;
         let state = web::Data::from(Arc::new(SimState::new(&config, Catalogue::load()?)));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -116,9 +116,7 @@ impl RunningUnitelSim {
     }
 
     pub fn set_faults(&self, faults: Faults) -> Result<(), UnitelSimError> {
-        self.state
-            .set_faults(faults)
-            .map_err(UnitelSimError::InvalidFaults)
+        Ok(self.state.set_faults(faults)?)
     }
 
     /// Every token issued so far stops working (the next business call answers 401).

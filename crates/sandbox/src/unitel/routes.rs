@@ -1,7 +1,5 @@
 //! The HTTP face of the simulator: Unitel's paths, plus `/__sandbox/*` for tests.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -10,11 +8,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::catalogue::{Plan, ProductGroup};
-use super::config::Faults;
-use super::connection::ConnectionKiller;
-use super::ledger::{LedgerEntry, Operation};
-use super::state::{AfterApply, CheckAnswer, MoneyCall, MoneyDecision, SimState, Unauthorized};
+use super::catalogue::Plan;
+use super::faults::Faults;
+use super::ledger::LedgerEntry;
+use super::money::{bill_payment, data_package, recharge};
+use super::state::{CheckAnswer, SimState, Unauthorized};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth", web::post().to(auth))
@@ -34,13 +32,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/__sandbox/expire-tokens", web::post().to(expire_tokens));
 }
 
-type State = web::Data<SimState>;
+pub(super) type State = web::Data<SimState>;
 
-fn failed(status: StatusCode, code: &str, msg: &str) -> HttpResponse {
+pub(super) fn failed(status: StatusCode, code: &str, msg: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "result": "failed", "code": code, "msg": msg }))
 }
 
-fn html_error(status: u16) -> HttpResponse {
+pub(super) fn html_error(status: u16) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     HttpResponse::build(status)
         .content_type(ContentType::html())
@@ -50,14 +48,14 @@ fn html_error(status: u16) -> HttpResponse {
 }
 
 /// A `result: "failed"` answer, before it becomes a response.
-struct Refusal {
+pub(super) struct Refusal {
     status: StatusCode,
     code: &'static str,
     msg: String,
 }
 
 impl Refusal {
-    fn business(code: &'static str, msg: &str) -> Refusal {
+    pub(super) fn business(code: &'static str, msg: &str) -> Refusal {
         Refusal {
             status: StatusCode::OK,
             code,
@@ -65,7 +63,7 @@ impl Refusal {
         }
     }
 
-    fn malformed(msg: String) -> Refusal {
+    pub(super) fn malformed(msg: String) -> Refusal {
         Refusal {
             status: StatusCode::BAD_REQUEST,
             code: "400",
@@ -73,12 +71,12 @@ impl Refusal {
         }
     }
 
-    fn into_response(self) -> HttpResponse {
+    pub(super) fn into_response(self) -> HttpResponse {
         failed(self.status, self.code, &self.msg)
     }
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Refusal> {
+pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Refusal> {
     serde_json::from_slice(body)
         .map_err(|error| Refusal::malformed(format!("invalid request body: {error}")))
 }
@@ -103,7 +101,7 @@ async fn auth(req: HttpRequest, state: State) -> HttpResponse {
 }
 
 /// Latency, then the bearer token; what every business call goes through first.
-async fn admit(req: &HttpRequest, state: &SimState) -> Result<(), HttpResponse> {
+pub(super) async fn admit(req: &HttpRequest, state: &SimState) -> Result<(), HttpResponse> {
     let latency = state.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -221,188 +219,10 @@ async fn check_transaction(req: HttpRequest, state: State, body: web::Bytes) -> 
     }
 }
 
-#[derive(Deserialize)]
-struct Transaction {
-    journal_id: String,
-    amount: String,
-}
-
-#[derive(Deserialize)]
-struct MoneyBody {
-    msisdn: String,
-    card: Option<String>,
-    package: Option<String>,
-    amount: Option<String>,
-    transactions: Vec<Transaction>,
-}
-
-async fn recharge(req: HttpRequest, state: State, body: web::Bytes) -> HttpResponse {
-    money_call(req, state, body, Operation::Recharge).await
-}
-
-async fn data_package(req: HttpRequest, state: State, body: web::Bytes) -> HttpResponse {
-    money_call(req, state, body, Operation::DataPackage).await
-}
-
-async fn bill_payment(req: HttpRequest, state: State, body: web::Bytes) -> HttpResponse {
-    money_call(req, state, body, Operation::BillPayment).await
-}
-
-/// Checks a money call the way the operator would, before any fault applies.
-fn validate(state: &SimState, body: MoneyBody, operation: Operation) -> Result<MoneyCall, Refusal> {
-    let refuse = Refusal::business;
-    let Some(transaction) = body.transactions.into_iter().next() else {
-        return Err(Refusal::malformed(
-            "transactions must not be empty".to_owned(),
-        ));
-    };
-    if transaction.journal_id.trim().is_empty() {
-        return Err(Refusal::malformed("journal_id is required".to_owned()));
-    }
-    let amount = match transaction.amount.parse::<i64>() {
-        Ok(amount) if amount > 0 => amount,
-        _ => return Err(refuse("104", "Invalid amount")),
-    };
-    let Some(plan) = Plan::of(&body.msisdn) else {
-        return Err(refuse("101", "Subscriber not found"));
-    };
-    let product = match operation {
-        Operation::Recharge | Operation::DataPackage => {
-            let (code, group) = match operation {
-                Operation::Recharge => (body.card, ProductGroup::Card),
-                Operation::DataPackage | Operation::BillPayment => {
-                    (body.package, ProductGroup::DataPackage)
-                }
-            };
-            let code = code.unwrap_or_default();
-            let Some(price) = state.catalogue.price_of(plan, group, &code) else {
-                return Err(refuse(
-                    "103",
-                    "Product is not available for this subscriber",
-                ));
-            };
-            if price != amount {
-                return Err(refuse("104", "Amount does not match the product price"));
-            }
-            Some(code)
-        }
-        Operation::BillPayment => {
-            if !plan.is_postpaid() {
-                return Err(refuse("102", "Not a postpaid subscriber"));
-            }
-            if body.amount.as_deref() != Some(transaction.amount.as_str()) {
-                return Err(refuse("104", "amount differs from transactions[0].amount"));
-            }
-            None
-        }
-    };
-    Ok(MoneyCall {
-        journal_id: transaction.journal_id,
-        msisdn: body.msisdn,
-        operation,
-        product,
-        amount,
-    })
-}
-
-async fn money_call(
-    req: HttpRequest,
-    state: State,
-    body: web::Bytes,
-    operation: Operation,
-) -> HttpResponse {
-    if let Err(answer) = admit(&req, &state).await {
-        return answer;
-    }
-    let body: MoneyBody = match parse_body(&body) {
-        Ok(body) => body,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let call = match validate(&state, body, operation) {
-        Ok(call) => call,
-        Err(refusal) => return refusal.into_response(),
-    };
-    match state.decide(call) {
-        MoneyDecision::Fail { code, msg } => {
-            tracing::info!(?operation, code, "unitel sandbox refused a top-up");
-            failed(StatusCode::OK, &code, &msg)
-        }
-        MoneyDecision::AnswerWithoutApplying(after) => {
-            answer_after(&req, &state, None, after).await
-        }
-        MoneyDecision::Apply { entry, then } => {
-            tracing::info!(
-                ?operation,
-                journal_id = %entry.journal_id,
-                msisdn = %format!("{}****", entry.msisdn.get(..4).unwrap_or_default()),
-                amount_mnt = entry.amount,
-                seq = %entry.seq,
-                "unitel sandbox applied a top-up"
-            );
-            answer_after(&req, &state, Some(entry), then).await
-        }
-    }
-}
-
-async fn answer_after(
-    req: &HttpRequest,
-    state: &SimState,
-    entry: Option<LedgerEntry>,
-    after: AfterApply,
-) -> HttpResponse {
-    match (after, entry) {
-        (AfterApply::Drop { hold }, _) => drop_connection(req, hold).await,
-        (AfterApply::ServerError { status }, _) => html_error(status),
-        (AfterApply::EmptyAnswer, _) => HttpResponse::Ok().finish(),
-        (AfterApply::AnswerPending, Some(entry)) => HttpResponse::Ok().json(json!({
-            "result": "pending", "code": "001", "msg": "Transaction is being processed",
-            "seq": entry.seq,
-        })),
-        (AfterApply::AnswerSuccess, Some(entry)) => {
-            HttpResponse::Ok().json(success_answer(state, &entry))
-        }
-        // Success and pending always come with an applied entry (see `SimState::decide`).
-        (AfterApply::AnswerPending | AfterApply::AnswerSuccess, None) => html_error(500),
-    }
-}
-
-fn success_answer(state: &SimState, entry: &LedgerEntry) -> Value {
-    let receipt = receipt_for(state, entry);
-    match entry.operation {
-        Operation::Recharge => json!({
-            "result": "success", "code": "000", "msg": "success",
-            "sv_id": format!("P_ETOPUP_{}", &entry.seq[entry.seq.len().saturating_sub(10)..]),
-            "seq": entry.seq, "method": "cash", "vat": receipt,
-        }),
-        Operation::DataPackage => json!({
-            "result": "success", "code": "000", "msg": "success",
-            "sv_id": null, "method": "cash", "seq": entry.seq, "vat": receipt,
-        }),
-        // Bill payments answer in the older shape (`seq_id`, `transaction_id`).
-        Operation::BillPayment => json!({
-            "result": "success", "code": "000", "msg": "success",
-            "seq_id": entry.seq, "transaction_id": entry.journal_id,
-            "amount": entry.amount.to_string(), "vat": receipt,
-        }),
-    }
-}
-
-fn receipt_for(state: &SimState, entry: &LedgerEntry) -> Value {
+pub(super) fn receipt_for(state: &SimState, entry: &LedgerEntry) -> Value {
     let bill_id = format!("0000050368951{:0>20}", entry.seq);
     let date = entry.applied_at.format("%Y-%m-%d %H:%M:%S").to_string();
     state.catalogue.receipt(entry.amount, &bill_id, &date)
-}
-
-/// Holds the request, then closes the socket under the client's feet: the top-up is
-/// already in the ledger, the client never learns it.
-async fn drop_connection(req: &HttpRequest, hold: Duration) -> HttpResponse {
-    tokio::time::sleep(hold).await;
-    match req.conn_data::<ConnectionKiller>() {
-        Some(killer) => killer.kill(),
-        // Without a socket handle, hold long enough for any client to give up.
-        None => tokio::time::sleep(Duration::from_secs(3600)).await,
-    }
-    HttpResponse::Ok().finish()
 }
 
 async fn ledger(state: State) -> HttpResponse {
@@ -422,7 +242,7 @@ async fn set_faults(state: State, body: web::Bytes) -> HttpResponse {
     };
     match state.set_faults(faults) {
         Ok(()) => HttpResponse::Ok().json(state.faults()),
-        Err(error) => HttpResponse::BadRequest().json(json!({ "error": error })),
+        Err(error) => HttpResponse::BadRequest().json(json!({ "error": error.to_string() })),
     }
 }
 

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use rand::distr::Alphanumeric;
 use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use super::catalogue::Catalogue;
-use super::config::{Faults, TopUpFault, UnitelSimConfig};
-use super::ledger::{EntryStatus, LedgerEntry, LedgerView, Operation};
+use super::config::UnitelSimConfig;
+use super::faults::{Faults, FaultsError, TopUpFault};
+use super::ledger::{AppliedTopUps, EntryStatus, LedgerEntry, LedgerView, Operation};
 
 pub struct SimState {
     username: String,
@@ -27,7 +29,7 @@ struct Inner {
     faults: Faults,
     rng: StdRng,
     tokens: HashMap<String, Instant>,
-    ledger: Vec<LedgerEntry>,
+    ledger: AppliedTopUps,
     seq_counter: u64,
 }
 
@@ -37,7 +39,7 @@ impl Inner {
             rng: StdRng::seed_from_u64(faults.seed),
             faults,
             tokens: HashMap::new(),
-            ledger: Vec::new(),
+            ledger: AppliedTopUps::default(),
             seq_counter: 0,
         }
     }
@@ -64,9 +66,17 @@ pub enum MoneyDecision {
 
 pub enum AfterApply {
     AnswerSuccess,
+    /// Answer success only after holding the request this long.
+    AnswerSuccessAfter {
+        hold: Duration,
+    },
     AnswerPending,
-    Drop { hold: Duration },
-    ServerError { status: u16 },
+    Drop {
+        hold: Duration,
+    },
+    ServerError {
+        status: u16,
+    },
     EmptyAnswer,
 }
 
@@ -141,7 +151,7 @@ impl SimState {
         self.lock().faults.clone()
     }
 
-    pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
+    pub fn set_faults(&self, faults: Faults) -> Result<(), FaultsError> {
         faults.validate()?;
         let mut inner = self.lock();
         inner.rng = StdRng::seed_from_u64(faults.seed);
@@ -163,21 +173,17 @@ impl SimState {
     }
 
     pub fn ledger(&self) -> LedgerView {
-        LedgerView::from_entries(self.lock().ledger.clone())
+        self.lock().ledger.view()
     }
 
     /// MNT paid on a postpaid number through `/service/payment`.
     pub fn paid_on(&self, msisdn: &str) -> i64 {
-        self.lock()
-            .ledger
-            .iter()
-            .filter(|entry| entry.msisdn == msisdn && entry.operation == Operation::BillPayment)
-            .map(|entry| entry.amount)
-            .sum()
+        self.lock().ledger.paid_on(msisdn)
     }
 
     pub fn decide(&self, call: MoneyCall) -> MoneyDecision {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let failure_rate = inner.faults.failure_rate;
         if failure_rate > 0.0 && inner.rng.random::<f64>() < failure_rate {
             return MoneyDecision::Fail {
@@ -185,8 +191,16 @@ impl SimState {
                 msg: "Insufficient dealer balance".to_owned(),
             };
         }
-        let (after, applies, checks_until_success) = match inner.faults.top_up.clone() {
+        let fault = drawn_fault(&inner.faults, &mut inner.rng);
+        let (after, applies, checks_until_success) = match fault {
             TopUpFault::Succeed => (AfterApply::AnswerSuccess, true, 0),
+            TopUpFault::Slow { hold_ms } => (
+                AfterApply::AnswerSuccessAfter {
+                    hold: Duration::from_millis(hold_ms),
+                },
+                true,
+                0,
+            ),
             TopUpFault::ApplyThenDrop { hold_ms } => (
                 AfterApply::Drop {
                     hold: Duration::from_millis(hold_ms),
@@ -215,6 +229,7 @@ impl SimState {
         let status = match after {
             AfterApply::AnswerPending if checks_until_success > 0 => EntryStatus::Pending,
             AfterApply::AnswerSuccess
+            | AfterApply::AnswerSuccessAfter { .. }
             | AfterApply::AnswerPending
             | AfterApply::Drop { .. }
             | AfterApply::ServerError { .. }
@@ -232,13 +247,13 @@ impl SimState {
             checks_until_success,
             applied_at: Utc::now(),
         };
-        inner.ledger.push(entry.clone());
+        inner.ledger.record(entry.clone());
         MoneyDecision::Apply { entry, then: after }
     }
 
     pub fn check(&self, seq: &str) -> CheckAnswer {
         let mut inner = self.lock();
-        let Some(entry) = inner.ledger.iter_mut().find(|entry| entry.seq == seq) else {
+        let Some(entry) = inner.ledger.by_seq_mut(seq) else {
             return CheckAnswer::NotFound;
         };
         entry.checks += 1;
@@ -250,4 +265,17 @@ impl SimState {
             EntryStatus::Success => CheckAnswer::Succeeded(entry.clone()),
         }
     }
+}
+
+/// The fault a valid money call follows: `top_up`, unless the mix draws one of its own.
+/// Draws only when a mix is active, so runs without one keep their sequence.
+fn drawn_fault(faults: &Faults, rng: &mut StdRng) -> TopUpFault {
+    if let Some(mix) = &faults.mix
+        && mix.rate > 0.0
+        && rng.random::<f64>() < mix.rate
+        && let Some(fault) = mix.faults.choose(rng)
+    {
+        return fault.clone();
+    }
+    faults.top_up.clone()
 }

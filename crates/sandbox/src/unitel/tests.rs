@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use super::{Faults, LedgerView, TopUpFault, UnitelSimConfig, UnitelSimulator};
 
+mod mixed_faults;
+
 struct Harness {
     sim: super::RunningUnitelSim,
     http: reqwest::Client,

@@ -7,10 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::answers::{ApiResult, Identity, InvalidArgs};
 use super::bill::{BillKind, statement};
 use super::control::{WechatFault, take_fault};
-use super::ledger::{ApiResult, Identity, InvalidArgs, Ledger};
 use super::server::{SimState, lock};
+use super::store::LedgerStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PayApi {
@@ -113,19 +114,19 @@ fn apply(state: &SimState, api: PayApi, request: &Value) -> ApiResult {
     let runtime = lock(&state.runtime).clone();
     let mut ledger = lock(&state.ledger);
     match api {
-        PayApi::UnifiedOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+        PayApi::UnifiedOrder => LedgerStore::for_merchant(request, &runtime, |sub_mch_id| {
             ledger.unified_order(request, sub_mch_id, &identity, now)
         }),
-        PayApi::QueryOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+        PayApi::QueryOrder => LedgerStore::for_merchant(request, &runtime, |sub_mch_id| {
             ledger.query_order(request, sub_mch_id, &identity)
         }),
-        PayApi::CloseOrder => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+        PayApi::CloseOrder => LedgerStore::for_merchant(request, &runtime, |sub_mch_id| {
             ledger.close_order(request, sub_mch_id, &identity, now)
         }),
-        PayApi::Refund => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+        PayApi::Refund => LedgerStore::for_merchant(request, &runtime, |sub_mch_id| {
             ledger.refund(request, sub_mch_id, &identity, now)
         }),
-        PayApi::QueryRefund => Ledger::for_merchant(request, &runtime, |sub_mch_id| {
+        PayApi::QueryRefund => LedgerStore::for_merchant(request, &runtime, |sub_mch_id| {
             ledger.query_refund(request, sub_mch_id, &runtime, &identity, now)
         }),
         PayApi::DownloadBill => {

@@ -7,7 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::clock::china;
-use super::ledger::{Ledger, SimOrder, SimRefund};
+use super::records::{SimOrder, SimRefund};
+use super::store::LedgerStore;
 
 const HEADER: &str = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
 const SUMMARY_HEADER: &str =
@@ -48,10 +49,6 @@ fn fee_text(hundred_thousandths: i64) -> String {
         hundred_thousandths / 100_000,
         hundred_thousandths % 100_000
     )
-}
-
-fn china_date(time: DateTime<Utc>) -> NaiveDate {
-    china(time).date_naive()
 }
 
 fn china_text(time: DateTime<Utc>) -> String {
@@ -148,7 +145,7 @@ fn refund_line(
 
 /// The statement text, or `None` when the day has no line ("No Bill Exist").
 pub(crate) fn statement(
-    ledger: &Ledger,
+    ledger: &LedgerStore,
     date: NaiveDate,
     kind: BillKind,
     sub_mch_id: Option<&str>,
@@ -160,18 +157,21 @@ pub(crate) fn statement(
         |order: &SimOrder| sub_mch_id.is_none_or(|wanted| order.sub_mch_id == wanted);
     let mut lines: Vec<(DateTime<Utc>, Line)> = Vec::new();
     if kind != BillKind::Refund {
-        for order in ledger.orders.iter().filter(|order| merchant_matches(order)) {
-            if let Some(paid_at) = order.paid_at.filter(|paid| china_date(*paid) == date) {
+        for order in ledger
+            .payments_on(date)
+            .filter(|order| merchant_matches(order))
+        {
+            if let Some(paid_at) = order.paid_at {
                 lines.push((paid_at, payment_line(order, paid_at, appid, mch_id)));
             }
         }
     }
     if kind != BillKind::Success {
-        for refund in &ledger.refunds {
+        for refund in ledger.refunds_on(date) {
             let Some(order) = ledger.order(&refund.out_trade_no) else {
                 continue;
             };
-            if merchant_matches(order) && china_date(refund.created_at) == date {
+            if merchant_matches(order) {
                 lines.push((
                     refund.created_at,
                     refund_line(refund, order, refund_status(refund), appid, mch_id),

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::callback_targets::CallbackTargets;
+
 #[derive(Debug, Clone)]
 pub struct WechatSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
@@ -17,6 +19,8 @@ pub struct WechatSimConfig {
     /// Empty accepts any.
     pub bound_sub_mch_ids: Vec<String>,
     /// Where the service receives notifications: `callback_base_url + container.path`.
+    /// Several base URLs separated by commas stand for several instances behind a load
+    /// balancer: each delivery attempt picks one at random.
     pub callback_base_url: Option<String>,
     /// Pauses between delivery attempts until the service answers `{"errcode":0}`: Cloud
     /// Hosting retries for two days; this is the compressed schedule.
@@ -51,7 +55,11 @@ impl Default for WechatSimConfig {
 /// The settings that can change at run time.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RuntimeConfig {
+    /// As given (one URL, or several separated by commas).
     pub callback_base_url: Option<String>,
+    /// `callback_base_url` parsed once, not at every delivery attempt.
+    #[serde(skip)]
+    pub callback_targets: CallbackTargets,
     pub callback_retry_delays_ms: Vec<u64>,
     pub refund_processing_ms: u64,
     pub bound_sub_mch_ids: Vec<String>,
@@ -59,8 +67,13 @@ pub(crate) struct RuntimeConfig {
 
 impl RuntimeConfig {
     pub(crate) fn from_config(config: &WechatSimConfig) -> Self {
+        let callback_targets = CallbackTargets::parse(config.callback_base_url.as_deref());
         RuntimeConfig {
-            callback_base_url: config.callback_base_url.clone(),
+            callback_base_url: config
+                .callback_base_url
+                .clone()
+                .filter(|_| !callback_targets.is_empty()),
+            callback_targets,
             callback_retry_delays_ms: config
                 .callback_retry_delays
                 .iter()
@@ -73,8 +86,9 @@ impl RuntimeConfig {
     }
 
     pub(crate) fn apply(&mut self, update: ConfigUpdate) {
-        if let Some(url) = update.callback_base_url {
-            self.callback_base_url = Some(url).filter(|url| !url.is_empty());
+        if let Some(urls) = update.callback_base_url {
+            self.callback_targets = CallbackTargets::parse(Some(&urls));
+            self.callback_base_url = Some(urls).filter(|_| !self.callback_targets.is_empty());
         }
         if let Some(delays) = update.callback_retry_delays_ms {
             self.callback_retry_delays_ms = delays;
@@ -97,7 +111,7 @@ impl RuntimeConfig {
 }
 
 /// Body of `POST /__sandbox/wechat/config`: only the given fields change
-/// (an empty `callback_base_url` unsets it).
+/// (`callback_base_url` takes one URL or several separated by commas; an empty one unsets it).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigUpdate {

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::config::ConfigUpdate;
-use super::ledger::{Ledger, SimRefundStatus};
+use super::records::SimRefundStatus;
 use super::server::{SimState, lock};
+use super::store::LedgerStore;
 
 /// How a pay API call fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,12 +67,12 @@ pub(crate) fn take_fault(state: &SimState, api: &str) -> Option<WechatFault> {
 }
 
 pub(crate) async fn ledger(state: web::Data<SimState>) -> HttpResponse {
-    let ledger = lock(&state.ledger).clone();
+    let ledger = lock(&state.ledger).snapshot();
     HttpResponse::Ok().json(ledger)
 }
 
 pub(crate) async fn reset_ledger(state: web::Data<SimState>) -> HttpResponse {
-    *lock(&state.ledger) = Ledger::default();
+    *lock(&state.ledger) = LedgerStore::default();
     HttpResponse::NoContent().finish()
 }
 

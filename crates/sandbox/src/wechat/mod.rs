@@ -15,20 +15,25 @@
 //! refunds never above the paid amount, at most 50 per order, amount above zero, a repeated
 //! `out_refund_no` answered again rather than refunded twice.
 
+mod answers;
 mod api;
 mod bill;
+mod callback_targets;
 mod clock;
 mod config;
 mod control;
-mod ledger;
+mod orders;
 mod payer;
+mod records;
+mod refunds;
 mod server;
+mod store;
 
 #[cfg(test)]
 mod tests;
 
 pub use config::{ConfigUpdate, WechatSimConfig};
 pub use control::{FaultRequest, WechatFault};
-pub use ledger::{CallbackAttempt, Ledger, SimOrder, SimRefund, SimRefundStatus, SimTradeState};
 pub use payer::PayOptions;
+pub use records::{CallbackAttempt, Ledger, SimOrder, SimRefund, SimRefundStatus, SimTradeState};
 pub use server::{RunningWechatSim, WechatPaySimulator, WechatSimError};

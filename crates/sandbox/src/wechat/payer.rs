@@ -8,8 +8,10 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::answers::random_alnum;
 use super::clock::wechat_time;
-use super::ledger::{CallbackAttempt, PayRefusal, SimOrder, SimTradeState, random_alnum};
+use super::orders::PayRefusal;
+use super::records::{CallbackAttempt, SimOrder, SimTradeState};
 use super::server::{SimState, lock};
 
 /// JSON body of `POST /__sandbox/pay/{out_trade_no}` (every field optional).
@@ -181,18 +183,16 @@ async fn deliver(state: web::Data<SimState>, delivery: Delivery, first_delay: Du
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
-        let (base_url, delays) = {
+        // Read at every attempt: tests change the receivers while deliveries are retried.
+        let (url, delays) = {
             let runtime = lock(&state.runtime);
             (
-                runtime.callback_base_url.clone(),
+                runtime.callback_targets.pick_url(&delivery.path),
                 runtime.callback_retry_delays_ms.clone(),
             )
         };
-        let record = match base_url {
-            Some(base_url) => {
-                let url = format!("{}{}", base_url.trim_end_matches('/'), delivery.path);
-                post_once(&state, &delivery, attempt, url).await
-            }
+        let record = match url {
+            Some(url) => post_once(&state, &delivery, attempt, url).await,
             None => CallbackAttempt {
                 out_trade_no: delivery.out_trade_no.clone(),
                 copy: delivery.copy,
@@ -207,7 +207,7 @@ async fn deliver(state: web::Data<SimState>, delivery: Delivery, first_delay: Du
             },
         };
         let acknowledged = record.acknowledged;
-        lock(&state.ledger).callbacks.push(record);
+        lock(&state.ledger).record_callback(record);
         if acknowledged {
             return;
         }

@@ -12,8 +12,9 @@ use super::api;
 use super::clock::SimClock;
 use super::config::{ConfigUpdate, RuntimeConfig, WechatSimConfig};
 use super::control::{self, ActiveFault, WechatFault};
-use super::ledger::Ledger;
 use super::payer::{self, PayOptions};
+use super::records::Ledger;
+use super::store::LedgerStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WechatSimError {
@@ -30,7 +31,7 @@ pub(crate) struct SimState {
     pub source_header_value: String,
     pub runtime: Mutex<RuntimeConfig>,
     pub clock: SimClock,
-    pub ledger: Mutex<Ledger>,
+    pub ledger: Mutex<LedgerStore>,
     pub faults: Mutex<Vec<ActiveFault>>,
     pub http: reqwest::Client,
 }
@@ -57,7 +58,7 @@ impl WechatPaySimulator {
             source_header_value: config.source_header_value.clone(),
             runtime: Mutex::new(RuntimeConfig::from_config(&config)),
             clock: SimClock::default(),
-            ledger: Mutex::new(Ledger::default()),
+            ledger: Mutex::new(LedgerStore::default()),
             faults: Mutex::new(Vec::new()),
             http,
         });
@@ -163,7 +164,7 @@ impl RunningWechatSim {
 
     /// A copy of the ledger.
     pub fn ledger(&self) -> Ledger {
-        lock(&self.state.ledger).clone()
+        lock(&self.state.ledger).snapshot()
     }
 
     /// The next `times` calls of `api` (`*` for any) fail with `fault`.
@@ -202,12 +203,7 @@ impl RunningWechatSim {
     ) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let acknowledged = self
-                .ledger()
-                .callbacks
-                .iter()
-                .filter(|attempt| attempt.out_trade_no == out_trade_no && attempt.acknowledged)
-                .count();
+            let acknowledged = lock(&self.state.ledger).acknowledged_count(out_trade_no);
             if acknowledged >= count {
                 return true;
             }

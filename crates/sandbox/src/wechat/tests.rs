@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod lookups;
+mod several_instances;
+
 /// A notification as the receiver saw it.
 #[derive(Debug, Clone)]
 struct Received {
