@@ -97,6 +97,11 @@ pub struct JobSettings {
     /// this long are alerted.
     pub stuck_alert_minutes: i64,
     pub auto_refund: bool,
+    /// Top-ups one instance has in flight at once (claimed and not yet answered): what a
+    /// crash can leave `unknown` at worst.
+    pub topup_concurrency: usize,
+    /// How often the recharge job drains its queues (it also runs at start-up).
+    pub recharge_interval: Duration,
     /// Timezone of the daily report at 02:00.
     pub report_timezone: Tz,
 }
@@ -171,6 +176,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "STALE_SUBMISSION_MINUTES",
         "10",
         "an unanswered top-up claim older than this becomes unknown",
+    ),
+    (
+        "TOPUP_CONCURRENCY",
+        "16",
+        "top-ups one instance has in flight at once; a crash leaves at most this many unknown",
+    ),
+    (
+        "RECHARGE_INTERVAL_SECONDS",
+        "10",
+        "how often the recharge job drains paid, stale and confirming top-ups (also at start-up)",
     ),
     (
         "STUCK_ALERT_MINUTES",
@@ -381,6 +396,12 @@ impl Settings {
                 stale_submission_minutes: parse_or(&get, "STALE_SUBMISSION_MINUTES", 10)?,
                 stuck_alert_minutes: parse_or(&get, "STUCK_ALERT_MINUTES", 30)?,
                 auto_refund: parse_bool(&get, "AUTO_REFUND", false)?,
+                topup_concurrency: parse_or(&get, "TOPUP_CONCURRENCY", 16)?,
+                recharge_interval: Duration::from_secs(parse_or(
+                    &get,
+                    "RECHARGE_INTERVAL_SECONDS",
+                    10,
+                )?),
                 report_timezone,
             },
             swagger_enabled: parse_bool(&get, "SWAGGER_ENABLED", !environment.is_production())?,
@@ -434,18 +455,36 @@ impl Settings {
                 "must be at least 2".to_owned(),
             ));
         }
+        if !(1..=1024).contains(&self.jobs.topup_concurrency) {
+            return Err(invalid(
+                "TOPUP_CONCURRENCY",
+                "must be within 1..=1024".to_owned(),
+            ));
+        }
+        if !(1..=600).contains(&self.jobs.recharge_interval.as_secs()) {
+            return Err(invalid(
+                "RECHARGE_INTERVAL_SECONDS",
+                "must be within 1..=600".to_owned(),
+            ));
+        }
         if self.jobs.stuck_alert_minutes < 1 {
             return Err(invalid(
                 "STUCK_ALERT_MINUTES",
                 "must be at least 1".to_owned(),
             ));
         }
-        let unitel_minutes = self.unitel.timeout.as_secs().div_ceil(60);
-        if u64::try_from(self.jobs.stale_submission_minutes).unwrap_or(0) <= unitel_minutes {
+        // Exact durations: a 5 s timeout is well inside a 1-minute staleness.
+        let stale = u64::try_from(self.jobs.stale_submission_minutes)
+            .ok()
+            .and_then(|minutes| minutes.checked_mul(60))
+            .map(Duration::from_secs)
+            .unwrap_or_default();
+        if stale <= self.unitel.timeout {
             return Err(invalid(
                 "STALE_SUBMISSION_MINUTES",
                 format!(
-                    "must exceed UNITEL_TIMEOUT ({unitel_minutes} min), or a live top-up would be declared lost"
+                    "must exceed UNITEL_TIMEOUT ({} ms), or a live top-up would be declared lost",
+                    self.unitel.timeout.as_millis()
                 ),
             ));
         }
@@ -647,6 +686,49 @@ mod tests {
                 example.contains(&format!("{name}=")),
                 "{name} missing from .env.example"
             );
+        }
+    }
+
+    #[test]
+    fn the_staleness_bound_is_compared_with_the_exact_unitel_timeout() {
+        let short = settings(&[
+            ("UNITEL_TIMEOUT", "5000"),
+            ("STALE_SUBMISSION_MINUTES", "1"),
+        ])
+        .unwrap();
+        assert_eq!(short.jobs.stale_submission_minutes, 1);
+        for timeout in ["60000", "61000"] {
+            let error = settings(&[
+                ("UNITEL_TIMEOUT", timeout),
+                ("STALE_SUBMISSION_MINUTES", "1"),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(error.starts_with("STALE_SUBMISSION_MINUTES"), "{error}");
+            assert!(error.contains(&format!("{timeout} ms")), "{error}");
+        }
+    }
+
+    #[test]
+    fn top_ups_in_flight_and_the_recharge_interval_are_bounded() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.jobs.topup_concurrency, 16);
+        assert_eq!(defaults.jobs.recharge_interval, Duration::from_secs(10));
+        let set = settings(&[
+            ("TOPUP_CONCURRENCY", "4"),
+            ("RECHARGE_INTERVAL_SECONDS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(set.jobs.topup_concurrency, 4);
+        assert_eq!(set.jobs.recharge_interval, Duration::from_secs(2));
+        for (name, value) in [
+            ("TOPUP_CONCURRENCY", "0"),
+            ("TOPUP_CONCURRENCY", "100000"),
+            ("RECHARGE_INTERVAL_SECONDS", "0"),
+            ("RECHARGE_INTERVAL_SECONDS", "601"),
+        ] {
+            let error = settings(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.starts_with(name), "{name}={value}: {error}");
         }
     }
 

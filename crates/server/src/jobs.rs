@@ -13,15 +13,22 @@ use elife_domain::ports::{
     WorkQueue,
 };
 use elife_domain::services::{
-    DispatchOutcome, PaymentService, Ports, RechargeService, RefundService, ServiceError,
+    DispatchOutcome, ExpiryReport, PaymentService, Ports, RechargeService, RefundService,
+    ServiceError, SweepReport, UnclaimedPage,
 };
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 
 use crate::configuration::JobSettings;
 use crate::metrics_names;
+use crate::topups::TopUps;
 
-const BATCH: u64 = 50;
+/// Candidates read per query; a run reads page after page until its queue's end.
+const BATCH: u64 = 200;
+
+/// Pages one run of a sweep reads at most, so that a run ends even if the queue refills as
+/// fast as it drains; the next run continues from the cursor.
+const MAX_PAGES_PER_RUN: usize = 50;
 
 /// Stuck orders counted per kind by the alerts job; beyond this the count reads "500+".
 const STUCK_COUNT_CAP: u64 = 500;
@@ -66,31 +73,44 @@ impl Job {
         }
     }
 
-    fn period(self) -> StdDuration {
+    fn period(self, settings: &JobSettings) -> StdDuration {
         match self {
-            Job::Recharge | Job::ExpireUnpaid | Job::Refunds => StdDuration::from_secs(60),
+            Job::Recharge => settings.recharge_interval,
+            Job::ExpireUnpaid | Job::Refunds => StdDuration::from_secs(60),
             Job::Alerts => StdDuration::from_secs(300),
             Job::DailyReport | Job::Reconcile => StdDuration::from_secs(24 * 3600),
         }
     }
 }
 
-/// Dispatches one order's top-up and counts the outcome.
-pub async fn dispatch_and_count(recharge: &RechargeService, number: &OrderNumber) {
-    match recharge.dispatch(number).await {
-        Ok(DispatchOutcome::Submitted(status)) => {
-            metrics::counter!(metrics_names::TOP_UPS, "outcome" => status.as_str()).increment(1);
-            tracing::info!(order = %number, status = status.as_str(), "top-up submitted");
-        }
-        Ok(DispatchOutcome::AlreadyClaimed) => {
-            tracing::info!(order = %number, "top-up already claimed elsewhere")
-        }
-        Ok(DispatchOutcome::NotDispatchable(status)) => {
-            tracing::info!(order = %number, status = status.as_str(), "nothing to dispatch")
-        }
-        Err(error) => {
-            tracing::error!(order = %number, %error, "dispatch failed; the job will retry if unclaimed")
-        }
+/// A page a sweep read: where the next one starts, and how to add it to the run's total.
+trait Page: Default {
+    fn next(&self) -> &Option<OrderNumber>;
+    fn absorb(&mut self, page: Self);
+}
+
+impl Page for SweepReport {
+    fn next(&self) -> &Option<OrderNumber> {
+        &self.next
+    }
+
+    fn absorb(&mut self, page: Self) {
+        self.examined += page.examined;
+        self.changed += page.changed;
+        self.next = page.next;
+    }
+}
+
+impl Page for ExpiryReport {
+    fn next(&self) -> &Option<OrderNumber> {
+        &self.next
+    }
+
+    fn absorb(&mut self, page: Self) {
+        self.closed += page.closed;
+        self.found_paid += page.found_paid;
+        self.skipped += page.skipped;
+        self.next = page.next;
     }
 }
 
@@ -102,6 +122,7 @@ pub struct Jobs {
 struct JobsInner {
     ports: Ports,
     recharge: Arc<RechargeService>,
+    top_ups: TopUps,
     payments: Arc<PaymentService>,
     refunds: Arc<RefundService>,
     statistics: Arc<dyn StatisticsRepository>,
@@ -133,6 +154,7 @@ impl Jobs {
     pub fn new(
         ports: Ports,
         recharge: Arc<RechargeService>,
+        top_ups: TopUps,
         payments: Arc<PaymentService>,
         refunds: Arc<RefundService>,
         statistics: Arc<dyn StatisticsRepository>,
@@ -144,6 +166,7 @@ impl Jobs {
             inner: Arc::new(JobsInner {
                 ports,
                 recharge,
+                top_ups,
                 payments,
                 refunds,
                 statistics,
@@ -160,7 +183,8 @@ impl Jobs {
     pub async fn run_once(&self, job: Job) -> Result<bool, ServiceError> {
         let inner = &self.inner;
         let now = inner.ports.clock.now();
-        let lease_for = Duration::from_std(job.period()).unwrap_or(Duration::minutes(1));
+        let lease_for =
+            Duration::from_std(job.period(&inner.settings)).unwrap_or(Duration::minutes(1));
         if !inner
             .leases
             .acquire(job.name(), &inner.holder, now, now + lease_for)
@@ -182,54 +206,98 @@ impl Jobs {
         result.map(|()| true)
     }
 
+    /// Drains the recharge queues: every paid order never claimed is dispatched (in
+    /// parallel, bounded by `TOPUP_CONCURRENCY`), every stale claim is marked unknown, and
+    /// every top-up awaiting confirmation is asked about.
     async fn recharge(&self) -> Result<(), ServiceError> {
         let inner = &self.inner;
-        let dispatched = inner
-            .recharge
-            .dispatch_unclaimed(
-                Duration::minutes(1),
-                self.cursor(Sweep::DispatchUnclaimed).await,
-                BATCH,
-            )
+        let dispatched = self.dispatch_unclaimed().await?;
+        let stale_after = Duration::minutes(inner.settings.stale_submission_minutes);
+        let stale = self
+            .drain(Sweep::StaleSubmissions, |after| {
+                inner
+                    .recharge
+                    .sweep_stale_submissions(stale_after, after, BATCH)
+            })
             .await?;
-        self.move_cursor(Sweep::DispatchUnclaimed, &dispatched.next)
-            .await;
-        let stale = inner
-            .recharge
-            .sweep_stale_submissions(
-                Duration::minutes(inner.settings.stale_submission_minutes),
-                self.cursor(Sweep::StaleSubmissions).await,
-                BATCH,
-            )
+        let confirmed = self
+            .drain(Sweep::ConfirmPending, |after| {
+                inner
+                    .recharge
+                    .confirm_pending(Duration::seconds(30), after, BATCH)
+            })
             .await?;
-        self.move_cursor(Sweep::StaleSubmissions, &stale.next).await;
-        let confirmed = inner
-            .recharge
-            .confirm_pending(
-                Duration::seconds(30),
-                self.cursor(Sweep::ConfirmPending).await,
-                BATCH,
-            )
-            .await?;
-        self.move_cursor(Sweep::ConfirmPending, &confirmed.next)
-            .await;
         if dispatched.examined + stale.examined + confirmed.examined > 0 {
             tracing::info!(?dispatched, ?stale, ?confirmed, "recharge job");
         }
         Ok(())
     }
 
+    /// Paid orders nobody claimed: a crash between payment and dispatch, a backlog larger
+    /// than the instance's permits, or a provider that was unreachable. Orders paid within
+    /// the last interval are left to the dispatch their callback started.
+    async fn dispatch_unclaimed(&self) -> Result<SweepReport, ServiceError> {
+        let inner = &self.inner;
+        let older_than =
+            Duration::from_std(inner.settings.recharge_interval).unwrap_or(Duration::seconds(10));
+        let mut report = SweepReport::default();
+        let mut running = JoinSet::new();
+        let mut after = self.cursor(Sweep::DispatchUnclaimed).await;
+        for _ in 0..MAX_PAGES_PER_RUN {
+            let UnclaimedPage { orders, next } = inner
+                .recharge
+                .unclaimed(older_than, after.clone(), BATCH)
+                .await?;
+            report.examined += orders.len();
+            for number in orders {
+                let top_ups = inner.top_ups.clone();
+                running.spawn(async move { top_ups.dispatch(&number).await });
+            }
+            self.move_cursor(Sweep::DispatchUnclaimed, &next).await;
+            after = next;
+            if after.is_none() {
+                break;
+            }
+        }
+        while let Some(outcome) = running.join_next().await {
+            if let Ok(Some(DispatchOutcome::Submitted(_))) = outcome {
+                report.changed += 1;
+            }
+        }
+        report.next = after;
+        Ok(report)
+    }
+
+    /// Runs `sweep` page after page from its cursor until the queue's end (or the run's page
+    /// bound), moving the cursor after each page so that a failed run resumes there.
+    async fn drain<R, F, Fut>(&self, sweep: Sweep, mut page: F) -> Result<R, ServiceError>
+    where
+        R: Page,
+        F: FnMut(Option<OrderNumber>) -> Fut,
+        Fut: std::future::Future<Output = Result<R, ServiceError>>,
+    {
+        let mut total = R::default();
+        let mut after = self.cursor(sweep).await;
+        for _ in 0..MAX_PAGES_PER_RUN {
+            let read = page(after.clone()).await?;
+            after = read.next().clone();
+            self.move_cursor(sweep, &after).await;
+            total.absorb(read);
+            if after.is_none() {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
     async fn expire(&self) -> Result<(), ServiceError> {
+        let inner = &self.inner;
+        let expire_after = Duration::minutes(inner.settings.order_expire_minutes);
         let report = self
-            .inner
-            .payments
-            .expire_unpaid(
-                Duration::minutes(self.inner.settings.order_expire_minutes),
-                self.cursor(Sweep::ExpireUnpaid).await,
-                BATCH,
-            )
+            .drain(Sweep::ExpireUnpaid, |after| {
+                inner.payments.expire_unpaid(expire_after, after, BATCH)
+            })
             .await?;
-        self.move_cursor(Sweep::ExpireUnpaid, &report.next).await;
         if report.closed + report.found_paid + report.skipped > 0 {
             tracing::info!(?report, "expiry job");
         }
@@ -237,22 +305,19 @@ impl Jobs {
     }
 
     async fn refunds(&self) -> Result<(), ServiceError> {
+        let inner = &self.inner;
         let refunded = self
-            .inner
-            .refunds
-            .refund_failed_top_ups(self.cursor(Sweep::RefundFailed).await, BATCH)
+            .drain(Sweep::RefundFailed, |after| {
+                inner.refunds.refund_failed_top_ups(after, BATCH)
+            })
             .await?;
-        self.move_cursor(Sweep::RefundFailed, &refunded.next).await;
         let synced = self
-            .inner
-            .refunds
-            .sync_refunds(
-                Duration::minutes(1),
-                self.cursor(Sweep::SyncRefunds).await,
-                BATCH,
-            )
+            .drain(Sweep::SyncRefunds, |after| {
+                inner
+                    .refunds
+                    .sync_refunds(Duration::minutes(1), after, BATCH)
+            })
             .await?;
-        self.move_cursor(Sweep::SyncRefunds, &synced.next).await;
         if refunded.examined + synced.examined > 0 {
             tracing::info!(?refunded, ?synced, "refund job");
         }
@@ -459,8 +524,16 @@ impl Jobs {
             let jobs = self.clone();
             let mut shutdown = shutdown.clone();
             set.spawn(async move {
+                // The recharge job runs at start-up too: what a crash left paid and
+                // unclaimed must not wait a whole interval.
+                let mut first = matches!(job, Job::Recharge);
                 loop {
-                    let wait = jobs.until_next(job);
+                    let wait = if first {
+                        StdDuration::ZERO
+                    } else {
+                        jobs.until_next(job)
+                    };
+                    first = false;
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = shutdown.changed() => break,
@@ -491,7 +564,9 @@ impl Jobs {
                 };
                 (next - now).to_std().unwrap_or(StdDuration::from_secs(60))
             }
-            Job::Recharge | Job::ExpireUnpaid | Job::Refunds | Job::Alerts => job.period(),
+            Job::Recharge | Job::ExpireUnpaid | Job::Refunds | Job::Alerts => {
+                job.period(&self.inner.settings)
+            }
         }
     }
 }

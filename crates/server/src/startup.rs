@@ -35,6 +35,7 @@ use crate::jobs::Jobs;
 use crate::metrics_names;
 use crate::sandbox::Sandbox;
 use crate::state::AppState;
+use crate::topups::TopUps;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -72,6 +73,8 @@ pub struct Application {
     jobs: Jobs,
     jobs_enabled: bool,
     background: Background,
+    top_ups: TopUps,
+    shutdown: Shutdown,
     sandbox: Option<Arc<Sandbox>>,
     endpoints: Endpoints,
     db: DatabaseConnection,
@@ -196,13 +199,15 @@ async fn record_metrics(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Labels come from a closed set, so no request can grow the metrics: anyone may send a
+    // made-up method or path.
+    let method = metrics_names::method_label(request.method());
     let route = request
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.call(request).await?;
     let status = response.status().as_u16().to_string();
-    metrics::counter!(metrics_names::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!(metrics_names::HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!(metrics_names::HTTP_LATENCY, "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     Ok(response)
@@ -273,6 +278,11 @@ impl Application {
             automatic: settings.jobs.auto_refund,
         };
         let background = Background::on_current_runtime();
+        let top_ups = TopUps::new(
+            Arc::clone(&recharge),
+            settings.jobs.topup_concurrency,
+            background.clone(),
+        );
         let state = web::Data::new(AppState {
             orders: OrderService::new(ports.clone()),
             payments: PaymentService::new(ports.clone(), payment_window),
@@ -287,12 +297,13 @@ impl Application {
             order_limiter: KeyedLimiter::per_minute(settings.rate_limit_orders_per_minute),
             payment_limiter: KeyedLimiter::per_minute(settings.rate_limit_payments_per_minute),
             callback_timeout: settings.callback_timeout,
-            background: background.clone(),
+            top_ups: top_ups.clone(),
             ports: ports.clone(),
         });
         let jobs = Jobs::new(
             ports.clone(),
             Arc::clone(&recharge),
+            top_ups.clone(),
             Arc::new(PaymentService::new(ports.clone(), payment_window)),
             Arc::new(RefundService::new(ports.clone(), refund_policy)),
             statistics,
@@ -324,6 +335,8 @@ impl Application {
                 })
         })
         .shutdown_timeout(30)
+        // Signals are ours: top-ups must stop claiming the moment one arrives.
+        .disable_signals()
         .listen(listener)
         .map_err(|source| StartupError::Bind { address, source })?
         .run();
@@ -340,6 +353,8 @@ impl Application {
             jobs,
             jobs_enabled: settings.jobs.enabled,
             background,
+            top_ups,
+            shutdown: Shutdown::default(),
             sandbox,
             endpoints,
             db,
@@ -368,13 +383,48 @@ impl Application {
         self.db.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests, jobs and top-ups finish.
+    /// Top-ups in flight in this instance (tests wait for them to settle).
+    pub fn top_ups(&self) -> TopUps {
+        self.top_ups.clone()
+    }
+
+    /// Stops the application as SIGTERM does (tests, embedding).
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or [`Shutdown::request`]): from that moment no new
+    /// top-up is claimed; then in-flight requests, jobs and claimed top-ups finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Application {
+            server,
+            jobs,
+            jobs_enabled,
+            background,
+            top_ups,
+            shutdown,
+            sandbox,
+            ..
+        } = self;
         let (stop_jobs, stopped) = watch::channel(false);
-        let mut running_jobs = self.jobs_enabled.then(|| self.jobs.spawn(stopped));
-        let served = self.server.await;
-        tracing::info!("HTTP server stopped; finishing jobs and top-ups in flight");
+        let mut running_jobs = jobs_enabled.then(|| jobs.spawn(stopped));
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        let served = tokio::select! {
+            served = &mut server => Some(served),
+            () = shutdown.requested() => None,
+        };
+        tracing::info!(
+            "stopping: no new top-up is claimed; finishing requests, jobs and claimed top-ups"
+        );
+        top_ups.stop_claiming();
         let _ = stop_jobs.send(true);
+        let served = match served {
+            Some(served) => served,
+            // The server future runs actix's command loop: it must be polled while the
+            // stop is awaited.
+            None => tokio::join!(handle.stop(true), server).1,
+        };
         if let Some(jobs) = running_jobs.as_mut() {
             let finish = async { while jobs.join_next().await.is_some() {} };
             if tokio::time::timeout(Duration::from_secs(30), finish)
@@ -384,14 +434,63 @@ impl Application {
                 tracing::warn!("jobs still running after 30 s; stopping anyway");
             }
         }
-        if !self.background.drain(Duration::from_secs(60)).await {
+        if !background.drain(Duration::from_secs(60)).await {
             tracing::error!(
-                in_flight = self.background.in_flight(),
+                in_flight = background.in_flight(),
                 "top-ups still running at shutdown; the recharge job will mark stale claims unknown"
             );
         }
-        drop(self.sandbox);
+        drop(sandbox);
         served
+    }
+}
+
+/// Asks a running application to stop; SIGINT and SIGTERM do the same.
+#[derive(Clone, Default)]
+pub struct Shutdown {
+    requested: Arc<tokio::sync::Notify>,
+}
+
+impl Shutdown {
+    pub fn request(&self) {
+        // Stores a permit, so a request made before anyone waits is not lost.
+        self.requested.notify_one();
+    }
+
+    async fn requested(&self) {
+        tokio::select! {
+            () = self.requested.notified() => {}
+            () = signal_received() => {}
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn signal_received() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut terminate), Ok(mut interrupt)) => {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM received"),
+                _ = interrupt.recv() => tracing::info!("SIGINT received"),
+            }
+        }
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::error!(%error, "cannot listen for signals; stop with Ctrl-C only");
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn signal_received() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

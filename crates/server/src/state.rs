@@ -6,9 +6,9 @@ use std::time::Duration;
 use elife_domain::ports::StatisticsRepository;
 use elife_domain::services::{OrderService, PaymentService, Ports, RechargeService, RefundService};
 
-use crate::background::Background;
 use crate::http::identity::IdentityPolicy;
 use crate::http::rate_limit::KeyedLimiter;
+use crate::topups::TopUps;
 
 pub struct AppState {
     pub ports: Ports,
@@ -22,6 +22,6 @@ pub struct AppState {
     pub order_limiter: KeyedLimiter,
     pub payment_limiter: KeyedLimiter,
     pub callback_timeout: Duration,
-    /// Work started by a request that must outlive it (recharge after a callback).
-    pub background: Background,
+    /// Top-ups started after a callback, bounded per instance.
+    pub top_ups: TopUps,
 }

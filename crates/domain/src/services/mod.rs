@@ -15,7 +15,7 @@ pub use payments::{
     ExpiryReport, Mismatch, NotificationHandled, PaymentNotice, PaymentService,
     ReconciliationReport,
 };
-pub use recharge::{DispatchOutcome, RechargeService, SweepReport};
+pub use recharge::{DispatchOutcome, RechargeService, SweepReport, UnclaimedPage};
 pub use refunds::{RefundOutcome, RefundPolicy, RefundService};
 
 use std::sync::Arc;

@@ -44,6 +44,14 @@ impl SweepReport {
     }
 }
 
+/// Paid orders waiting for their top-up, and where the next page starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnclaimedPage {
+    pub orders: Vec<OrderNumber>,
+    /// `None` when the queue's end was reached.
+    pub next: Option<OrderNumber>,
+}
+
 pub struct RechargeService {
     ports: Ports,
 }
@@ -204,23 +212,39 @@ impl RechargeService {
             .await;
     }
 
-    /// Paid orders whose top-up was never claimed (a crash between payment and dispatch).
+    /// A page of paid orders whose top-up was never claimed (a crash between payment and
+    /// dispatch, or a backlog), oldest first; the caller dispatches each, in parallel if it
+    /// bounds how many are in flight.
+    pub async fn unclaimed(
+        &self,
+        older_than: Duration,
+        after: Option<OrderNumber>,
+        limit: u64,
+    ) -> Result<UnclaimedPage, ServiceError> {
+        let Work { orders, next } = self
+            .ports
+            .work(WorkQueue::PaidUnclaimed, older_than, after, limit)
+            .await?;
+        Ok(UnclaimedPage {
+            orders: orders.into_iter().map(|order| order.number).collect(),
+            next,
+        })
+    }
+
+    /// Dispatches one page of [`Self::unclaimed`] orders, one after the other.
     pub async fn dispatch_unclaimed(
         &self,
         older_than: Duration,
         after: Option<OrderNumber>,
         limit: u64,
     ) -> Result<SweepReport, ServiceError> {
-        let Work { orders, next } = self
-            .ports
-            .work(WorkQueue::PaidUnclaimed, older_than, after, limit)
-            .await?;
+        let UnclaimedPage { orders, next } = self.unclaimed(older_than, after, limit).await?;
         let mut report = SweepReport::of(&orders, next);
-        for order in orders {
-            match self.dispatch(&order.number).await {
+        for number in orders {
+            match self.dispatch(&number).await {
                 Ok(DispatchOutcome::Submitted(_)) => report.changed += 1,
                 Ok(DispatchOutcome::AlreadyClaimed | DispatchOutcome::NotDispatchable(_)) => {}
-                Err(error) => tracing::warn!(order = %order.number, %error, "dispatch failed"),
+                Err(error) => tracing::warn!(order = %number, %error, "dispatch failed"),
             }
         }
         Ok(report)

@@ -8,6 +8,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::{FromRequest, HttpRequest, web};
 use elife_domain::order::OpenId;
 use elife_domain::ports::WechatIdentity;
+use elife_domain::services::ServiceError;
 
 use super::envelope::ApiError;
 use crate::state::AppState;
@@ -130,10 +131,9 @@ impl FromRequest for CurrentUser {
                 .users
                 .upsert(&identity, now)
                 .await
-                .map_err(|error| {
-                    tracing::error!(%error, "user upsert failed");
-                    ApiError::unauthorized(AUTH_FAILED)
-                })?;
+                // The caller is identified; a storage failure is ours, and retryable (503),
+                // not a failed login.
+                .map_err(|error| ApiError::from(ServiceError::from(error)))?;
             Ok(CurrentUser {
                 openid: user.openid,
                 client_ip: ip,

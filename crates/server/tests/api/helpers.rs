@@ -1,6 +1,6 @@
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -8,9 +8,11 @@ use elife_domain::ports::Clock;
 use elife_server::configuration::Settings;
 use elife_server::jobs::{Job, Jobs};
 use elife_server::sandbox::Sandbox;
-use elife_server::startup::{Application, Overrides};
+use elife_server::startup::{Application, Overrides, Shutdown};
+use elife_server::topups::TopUps;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+use tokio::task::JoinHandle;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const VOICE_NUMBER: &str = "88112233"; // Smart Talk
@@ -42,6 +44,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sandbox: Arc<Sandbox>,
     pub jobs: Jobs,
+    pub top_ups: TopUps,
+    pub shutdown: Shutdown,
+    /// The running application; resolves once it has stopped.
+    pub stopped: Mutex<Option<JoinHandle<std::io::Result<()>>>>,
     pub clock: Arc<TestClock>,
     pub database_dir: TempDir,
 }
@@ -98,12 +104,17 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
     let address = format!("http://127.0.0.1:{}", application.port());
     let sandbox = application.sandbox().expect("sandbox on");
     let jobs = application.jobs();
-    tokio::spawn(application.run_until_stopped());
+    let top_ups = application.top_ups();
+    let shutdown = application.shutdown();
+    let stopped = tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         sandbox,
         jobs,
+        top_ups,
+        shutdown,
+        stopped: Mutex::new(Some(stopped)),
         clock,
         database_dir,
     }
@@ -276,9 +287,25 @@ impl TestApp {
         self.sandbox.unitel.ledger().for_journal(order_number).len()
     }
 
-    /// Waits until the app has no top-up in flight (lets a background dispatch finish).
+    /// Waits until the app has no top-up in flight or waiting (lets a background dispatch
+    /// finish).
     pub async fn settle(&self) {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            self.top_ups.settled(Duration::from_secs(15)).await,
+            "top-ups still in flight after 15 s"
+        );
+    }
+
+    /// Stops the app as SIGTERM would and waits until it has stopped.
+    pub async fn stop(&self) {
+        self.shutdown.request();
+        let running = self.stopped.lock().expect("not poisoned").take();
+        if let Some(running) = running {
+            running
+                .await
+                .expect("the app's task ends")
+                .expect("the server stops cleanly");
+        }
     }
 }
 

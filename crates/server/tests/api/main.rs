@@ -2,6 +2,7 @@
 //! with a fresh SQLite file and the in-process simulators, driven like the mini-program.
 
 mod admin;
+mod backlog;
 mod callbacks;
 mod flows;
 mod helpers;

@@ -464,6 +464,12 @@ async fn a_top_up_refused_for_an_expired_token_is_queued_again_and_delivered() {
         })
         .unwrap();
     app.pay(&number, json!({})).await;
+    assert!(
+        app.sandbox
+            .wechat
+            .wait_for_acknowledged(&number, 1, Duration::from_secs(10))
+            .await
+    );
     app.settle().await;
     app.clock.advance(chrono::Duration::minutes(2));
     app.run_job(Job::Recharge).await;

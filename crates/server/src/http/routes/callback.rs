@@ -9,9 +9,8 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::OrderNumber;
 use elife_domain::ports::{IncomingNotification, NotificationKind};
-use elife_domain::services::{NotificationHandled, PaymentNotice, RechargeService};
+use elife_domain::services::{NotificationHandled, PaymentNotice};
 use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
-use std::sync::Arc;
 
 use super::State;
 use crate::http::identity::{SOURCE_HEADER, client_ip};
@@ -257,8 +256,5 @@ async fn record_rejection(state: &State, raw: &IncomingNotification, reason: &st
 
 /// Starts the top-up after the answer; the jobs pick it up if this instance dies first.
 pub fn start_recharge(state: &State, number: OrderNumber) {
-    let recharge: Arc<RechargeService> = Arc::clone(&state.recharge);
-    state.background.spawn(async move {
-        crate::jobs::dispatch_and_count(&recharge, &number).await;
-    });
+    state.top_ups.start(number);
 }

@@ -1,0 +1,104 @@
+//! Top-ups in flight, bounded per instance.
+//!
+//! Every top-up, whether started after a payment callback or by the recharge job, takes a
+//! permit before it claims its order. So a crash leaves at most `TOPUP_CONCURRENCY` claims
+//! unanswered (each becomes `unknown`, a person's work); the rest of a backlog stays paid
+//! and unclaimed, which any instance's job picks up again. Shutdown closes the permits:
+//! waiting top-ups give up unclaimed, claimed ones finish.
+
+use std::sync::Arc;
+
+use elife_domain::order::OrderNumber;
+use elife_domain::services::{DispatchOutcome, RechargeService};
+use tokio::sync::Semaphore;
+
+use crate::background::Background;
+use crate::metrics_names;
+
+#[derive(Clone)]
+pub struct TopUps {
+    recharge: Arc<RechargeService>,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+    background: Background,
+}
+
+impl TopUps {
+    pub fn new(recharge: Arc<RechargeService>, capacity: usize, background: Background) -> Self {
+        TopUps {
+            recharge,
+            permits: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            background,
+        }
+    }
+
+    /// Sends the order's top-up once a permit is free; `None` when shutdown began first
+    /// (the order stays unclaimed for the recharge job) or dispatching failed.
+    pub async fn dispatch(&self, number: &OrderNumber) -> Option<DispatchOutcome> {
+        let Ok(_permit) = self.permits.acquire().await else {
+            tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
+            return None;
+        };
+        dispatch_and_count(&self.recharge, number).await
+    }
+
+    /// Dispatches after the request that paid the order has been answered.
+    pub fn start(&self, number: OrderNumber) {
+        let top_ups = self.clone();
+        self.background.spawn(async move {
+            top_ups.dispatch(&number).await;
+        });
+    }
+
+    /// Stops claiming: top-ups waiting for a permit give up, claimed ones finish.
+    pub fn stop_claiming(&self) {
+        self.permits.close();
+    }
+
+    /// Claimed or about to claim right now.
+    pub fn in_flight(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.permits.available_permits())
+    }
+
+    /// Waits until no top-up is in flight or waiting for a permit, at most `limit`; true
+    /// when everything finished.
+    pub async fn settled(&self, limit: std::time::Duration) -> bool {
+        self.background.drain(limit).await
+    }
+
+    /// The bound (`TOPUP_CONCURRENCY`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// Dispatches one order's top-up and counts the outcome.
+async fn dispatch_and_count(
+    recharge: &RechargeService,
+    number: &OrderNumber,
+) -> Option<DispatchOutcome> {
+    match recharge.dispatch(number).await {
+        Ok(outcome) => {
+            match &outcome {
+                DispatchOutcome::Submitted(status) => {
+                    metrics::counter!(metrics_names::TOP_UPS, "outcome" => status.as_str())
+                        .increment(1);
+                    tracing::info!(order = %number, status = status.as_str(), "top-up submitted");
+                }
+                DispatchOutcome::AlreadyClaimed => {
+                    tracing::debug!(order = %number, "top-up already claimed elsewhere")
+                }
+                DispatchOutcome::NotDispatchable(status) => {
+                    tracing::debug!(order = %number, status = status.as_str(), "nothing to dispatch")
+                }
+            }
+            Some(outcome)
+        }
+        Err(error) => {
+            tracing::error!(order = %number, %error, "dispatch failed; the job will retry if unclaimed");
+            None
+        }
+    }
+}
