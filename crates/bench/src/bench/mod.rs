@@ -1,0 +1,14 @@
+//! `elife-bench`: throughput and latency of the server beside the database's own limit.
+//!
+//! Every scenario drives a real `elife` process over keep-alive HTTP, with the simulators
+//! in their own process (`elife sandbox`) and a fresh database on the engine named. The
+//! load generator runs on the same machine: its own CPU is measured and reported.
+
+pub mod api;
+pub mod counters;
+pub mod limit;
+pub mod load;
+pub mod report;
+pub mod run;
+
+pub use run::{Options, Scenario, run};

@@ -1,0 +1,323 @@
+//! The customers and WeChat's payer: orders created over HTTP at random instances (retried
+//! when one is down or the database is cut, as the mini-program's user would tap again),
+//! paid through the WeChat simulator with duplicated, delayed and late notifications.
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+/// What is bought: one product per kind, each on its own number so that no order depends
+/// on another (a postpaid bill stays owed, rate limits are per user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Voice,
+    Data,
+    Postpaid,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Voice => "voice",
+            Kind::Data => "data",
+            Kind::Postpaid => "postpaid",
+        }
+    }
+
+    /// The last digit picks the simulated subscriber: 3 Smart Talk, 6 Smart Data,
+    /// 9 postpaid owing 74 220 MNT.
+    fn last_digit(self) -> u32 {
+        match self {
+            Kind::Voice => 3,
+            Kind::Data => 6,
+            Kind::Postpaid => 9,
+        }
+    }
+
+    fn product_code(self) -> Option<&'static str> {
+        match self {
+            Kind::Voice => Some("ST3000"),
+            Kind::Data => Some("data3gb2d"),
+            Kind::Postpaid => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Paced orders while instances are killed and the database is cut.
+    Main,
+    /// Paid as fast as the simulator goes while an instance is killed.
+    Burst,
+    /// Left unpaid until the server closes them, then paid anyway.
+    Late,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::Burst => "burst",
+            Phase::Late => "late",
+        }
+    }
+}
+
+/// One customer's order, fixed in advance from the seed so that a run repeats.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub index: usize,
+    pub phase: Phase,
+    pub kind: Kind,
+    /// Notification copies WeChat delivers (1–3).
+    pub copies: u32,
+    /// Delay before the first delivery: later orders' notifications overtake this one.
+    pub delay_ms: u64,
+    pub openid: String,
+    pub phone: String,
+    /// Seeds the instance choices of this order's requests.
+    pub route_seed: u64,
+}
+
+pub fn plans(seed: u64, main: usize, burst: usize, late: usize) -> Vec<Plan> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let phases = std::iter::repeat_n(Phase::Late, late)
+        .chain(std::iter::repeat_n(Phase::Main, main))
+        .chain(std::iter::repeat_n(Phase::Burst, burst));
+    phases
+        .enumerate()
+        .map(|(index, phase)| {
+            let kind = match rng.random_range(0..10) {
+                0..=4 => Kind::Voice,
+                5..=7 => Kind::Data,
+                _ => Kind::Postpaid,
+            };
+            let copies = match rng.random_range(0..10) {
+                0..=5 => 1,
+                6..=8 => 2,
+                _ => 3,
+            };
+            // One order in five is notified late enough for later ones to overtake it.
+            let delay_ms = if rng.random_bool(0.2) {
+                rng.random_range(200..3000)
+            } else {
+                0
+            };
+            Plan {
+                index,
+                phase,
+                kind,
+                copies,
+                delay_ms,
+                openid: format!("o-chaos-{seed}-{index}"),
+                phone: format!("88{:05}{}", index % 100_000, kind.last_digit()),
+                route_seed: rng.random(),
+            }
+        })
+        .collect()
+}
+
+/// What became of a planned order on the client side.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub plan: Plan,
+    pub order_number: Option<String>,
+    /// Paid at the WeChat simulator (the pay call answered 200).
+    pub paid: bool,
+    /// Notification copies the simulator scheduled.
+    pub callbacks: u32,
+    /// Why the client gave up on the order, if it did.
+    pub error: Option<String>,
+    /// Order-creation attempts (more than one: a retry after an instance died or the
+    /// database was cut; an earlier attempt may have created an order that stays unpaid).
+    pub create_attempts: u32,
+    /// 401 answers to this customer's valid identity headers (a server fault, retried).
+    pub unauthorized: u32,
+}
+
+/// The HTTP side: the instances, and the WeChat simulator's payer.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub instances: Vec<String>,
+    pub wechat_url: String,
+    /// How long a user keeps retrying one step.
+    pub patience: Duration,
+}
+
+/// A step's answer: a 2xx body, a refusal (4xx, not retried), or nothing within the patience.
+enum Reply {
+    Ok(Value),
+    Refused(u16, String),
+    GaveUp(String),
+}
+
+impl Api {
+    /// Sends `body` to `path` at random instances until one answers 2xx or 4xx.
+    async fn user_post(
+        &self,
+        rng: &mut StdRng,
+        openid: &str,
+        path: &str,
+        body: &Value,
+        attempts: &mut u32,
+        unauthorized: &mut u32,
+    ) -> Reply {
+        let started = Instant::now();
+        let mut last = String::new();
+        let mut pause = Duration::from_millis(100);
+        while started.elapsed() < self.patience {
+            *attempts += 1;
+            let instance = &self.instances[rng.random_range(0..self.instances.len())];
+            let sent = self
+                .http
+                .post(format!("{instance}{path}"))
+                .header("X-WX-SOURCE", "wx_chaos")
+                .header("X-WX-OPENID", openid)
+                .json(body)
+                .send()
+                .await;
+            match sent {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let text = response.text().await.unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                        return Reply::Ok(value);
+                    }
+                    // The identity headers are always valid: a 401 is the server's fault (it
+                    // is counted and retried, as a user would tap again). 429 would be a
+                    // rate limit: retried like a 5xx.
+                    if status == 401 {
+                        *unauthorized += 1;
+                    } else if (400..500).contains(&status) && status != 429 && status != 408 {
+                        return Reply::Refused(status, text);
+                    }
+                    last = format!(
+                        "HTTP {status}: {}",
+                        text.chars().take(200).collect::<String>()
+                    );
+                }
+                Err(error) => last = error.to_string(),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+        Reply::GaveUp(format!("gave up after {:?}: {last}", self.patience))
+    }
+
+    /// Creates the order and its payment; `Err` when the customer gave up.
+    pub async fn prepare(&self, plan: &Plan, outcome: &mut Outcome) -> Result<String, String> {
+        let mut rng = StdRng::seed_from_u64(plan.route_seed);
+        let mut body = json!({
+            "phoneNumber": plan.phone,
+            "productOperator": "Unitel",
+            "rechargeType": plan.kind.name(),
+        });
+        if let Some(code) = plan.kind.product_code() {
+            body["productCode"] = json!(code);
+        }
+        let mut attempts = 0;
+        let created = self
+            .user_post(
+                &mut rng,
+                &plan.openid,
+                "/orders",
+                &body,
+                &mut attempts,
+                &mut outcome.unauthorized,
+            )
+            .await;
+        outcome.create_attempts = attempts;
+        let number = match created {
+            Reply::Ok(value) => value["data"]["orderNumber"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no orderNumber in {value}"))?,
+            Reply::Refused(status, text) => {
+                return Err(format!("order refused: HTTP {status}: {text}"));
+            }
+            Reply::GaveUp(why) => return Err(format!("order not created: {why}")),
+        };
+        outcome.order_number = Some(number.clone());
+        let mut attempts = 0;
+        match self
+            .user_post(
+                &mut rng,
+                &plan.openid,
+                "/payment/create",
+                &json!({ "orderNumber": number }),
+                &mut attempts,
+                &mut outcome.unauthorized,
+            )
+            .await
+        {
+            Reply::Ok(_) => Ok(number),
+            Reply::Refused(status, text) => Err(format!("payment refused: HTTP {status}: {text}")),
+            Reply::GaveUp(why) => Err(format!("payment not created: {why}")),
+        }
+    }
+
+    /// The customer pays in the WeChat simulator; answers the notification copies scheduled.
+    pub async fn pay(&self, number: &str, options: Value) -> Result<u32, String> {
+        let mut last = String::new();
+        for _ in 0..20 {
+            match self
+                .http
+                .post(format!("{}/__sandbox/pay/{number}", self.wechat_url))
+                .json(&options)
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    if status == 200 {
+                        return Ok(
+                            u32::try_from(body["callbacks"].as_u64().unwrap_or(0)).unwrap_or(0)
+                        );
+                    }
+                    return Err(format!("pay answered HTTP {status}: {body}"));
+                }
+                Err(error) => last = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(format!("the WeChat simulator did not answer: {last}"))
+    }
+
+    /// Prepares and pays one planned order (main and burst phases).
+    pub async fn buy(&self, plan: Plan) -> Outcome {
+        let mut outcome = Outcome {
+            plan: plan.clone(),
+            order_number: None,
+            paid: false,
+            callbacks: 0,
+            error: None,
+            create_attempts: 0,
+            unauthorized: 0,
+        };
+        match self.prepare(&plan, &mut outcome).await {
+            Ok(number) => self.pay_prepared(&mut outcome, &number).await,
+            Err(error) => outcome.error = Some(error),
+        }
+        outcome
+    }
+
+    pub async fn pay_prepared(&self, outcome: &mut Outcome, number: &str) {
+        let options = json!({
+            "copies": outcome.plan.copies,
+            "delay_ms": outcome.plan.delay_ms,
+        });
+        match self.pay(number, options).await {
+            Ok(callbacks) => {
+                outcome.paid = true;
+                outcome.callbacks = callbacks;
+            }
+            Err(error) => outcome.error = Some(error),
+        }
+    }
+}
