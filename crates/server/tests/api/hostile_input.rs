@@ -154,3 +154,41 @@ async fn statistics_filters_are_checked() {
         assert_success_envelope(&reply, 200);
     }
 }
+
+/// Made-up methods and paths, sent by anyone without credentials, must not grow
+/// `/metrics`: labels come from a closed set.
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    let long = "Z".repeat(4000);
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        let _ = app
+            .client
+            .request(method, app.url(&format!("/no-such-path-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let method = reqwest::Method::from_bytes(long.as_bytes()).unwrap();
+    let _ = app.client.request(method, app.url("/health")).send().await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("MADEUP"),
+        "a made-up method became a label"
+    );
+    assert!(!metrics.contains("ZZZZ"), "a made-up method became a label");
+    assert!(
+        !metrics.contains("no-such-path"),
+        "a raw path became a label"
+    );
+    assert!(metrics.contains(r#"method="other""#), "{metrics}");
+}
