@@ -3,13 +3,14 @@
 
 use async_trait::async_trait;
 use elife_domain::ports::{
-    IncomingNotification, LoggedNotification, NotificationKind, NotificationOutcome,
-    NotificationRecord, Page, PageRequest, PaymentNotificationLog, RepositoryError,
+    DecidedNotification, IncomingNotification, LoggedNotification, NotificationKind,
+    NotificationOutcome, NotificationRecord, Page, PageRequest, PaymentNotificationLog,
+    RepositoryError,
 };
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
 };
 
 use crate::entities::payment_notifications as rows;
@@ -110,6 +111,10 @@ impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
         }
     }
 
+    async fn record_decided(&self, decided: &DecidedNotification) -> Result<(), RepositoryError> {
+        upsert_decided(&self.db, decided).await.map_err(map_db_err)
+    }
+
     async fn set_outcome(
         &self,
         id: i64,
@@ -151,6 +156,66 @@ impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
         }
         fetch_page(&self.db, query, &[rows::Column::Id], page, record_from_row).await
     }
+}
+
+/// Logs a decided callback in one statement (see `record_decided`): an insert that, on the
+/// dedup index, raises the first row's retry count instead and, unless the repeat is a
+/// duplicate, replaces its outcome. `ON CONFLICT .. DO UPDATE` on SQLite and PostgreSQL,
+/// `ON DUPLICATE KEY UPDATE` on MySQL; unlike a refused insert, it never aborts the
+/// surrounding transaction on PostgreSQL, so it can share the order's transaction. The
+/// existing row's columns are named with their table: PostgreSQL finds a bare name ambiguous
+/// next to `excluded`.
+pub(crate) async fn upsert_decided<C: ConnectionTrait>(
+    conn: &C,
+    decided: &DecidedNotification,
+) -> Result<(), DbErr> {
+    let notification = &decided.notification;
+    let at = to_db(notification.received_at);
+    let row = rows::ActiveModel {
+        id: NotSet,
+        channel: Set(notification.channel.clone()),
+        kind: Set(kind_to_db(notification.kind).to_owned()),
+        order_number: Set(notification.order_number.clone()),
+        transaction_id: Set(notification.transaction_id.clone()),
+        headers: Set(notification.headers.clone()),
+        raw_body: Set(notification.raw_body.clone()),
+        client_ip: Set(notification.client_ip.clone()),
+        outcome: Set(decided.outcome.as_str().to_owned()),
+        error_message: Set(decided.error_message.clone()),
+        processing_ms: Set(Some(decided.processing_ms)),
+        retry_count: Set(0),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    let mut on_conflict = OnConflict::columns([
+        rows::Column::Channel,
+        rows::Column::TransactionId,
+        rows::Column::Kind,
+    ]);
+    on_conflict
+        .value(
+            rows::Column::RetryCount,
+            Expr::col((rows::Entity, rows::Column::RetryCount)).add(1),
+        )
+        .value(rows::Column::UpdatedAt, Expr::value(at));
+    // A repeat that is a duplicate keeps the first decision (e.g. processed).
+    if decided.outcome != NotificationOutcome::Duplicate {
+        on_conflict
+            .value(rows::Column::Outcome, Expr::value(decided.outcome.as_str()))
+            .value(
+                rows::Column::ErrorMessage,
+                Expr::value(decided.error_message.clone()),
+            )
+            .value(
+                rows::Column::ProcessingMs,
+                Expr::value(decided.processing_ms),
+            );
+    }
+    rows::Entity::insert(row)
+        .on_conflict(on_conflict)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 fn kind_to_db(kind: NotificationKind) -> &'static str {

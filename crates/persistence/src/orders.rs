@@ -10,7 +10,8 @@ use elife_domain::order::{
     ProductSnapshot, RechargeKind, RechargeStatus, Transition,
 };
 use elife_domain::ports::{
-    CasOutcome, OrderFilter, OrderRepository, Page, PageRequest, RepositoryError, WorkQueue,
+    CasOutcome, DecidedNotification, OrderFilter, OrderRepository, Page, PageRequest,
+    RepositoryError, WorkQueue,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -22,6 +23,7 @@ use crate::connection::begin_write;
 use crate::entities::{order_events, orders};
 use crate::error::{corrupt, map_db_err};
 use crate::exchange_rates::rate_to_db;
+use crate::notifications::upsert_decided;
 use crate::paging::fetch_page;
 use crate::time::{from_db, to_db};
 
@@ -62,85 +64,15 @@ impl OrderRepository for SeaOrmOrderRepository {
     }
 
     async fn apply(&self, transition: &Transition) -> Result<CasOutcome, RepositoryError> {
-        let next = &transition.order;
-        // A transition always raises the version by one and names its own order; anything
-        // else would break the compare-and-set of the next writer.
-        if next.version != transition.expected_version.saturating_add(1)
-            || next.number != transition.event.order_number
-        {
-            return Err(RepositoryError::Corrupt(format!(
-                "malformed transition of order {}: version {} after expected {}",
-                next.number, next.version, transition.expected_version
-            )));
-        }
-        let (anomaly_reason, anomaly_details) = anomaly_columns(next.anomaly.as_ref());
-        let receipt = receipt_to_db(next.provider_receipt.as_ref())?;
+        self.apply_with(transition, None).await
+    }
 
-        let txn = begin_write(&self.db).await.map_err(map_db_err)?;
-        let mut update = orders::Entity::update_many()
-            .col_expr(
-                orders::Column::PaymentStatus,
-                Expr::value(next.payment_status.as_str()),
-            )
-            .col_expr(
-                orders::Column::RechargeStatus,
-                Expr::value(next.recharge_status.as_db()),
-            )
-            .col_expr(orders::Column::SeqId, Expr::value(next.seq_id.clone()))
-            .col_expr(
-                orders::Column::TransactionId,
-                Expr::value(next.transaction_id.clone()),
-            )
-            .col_expr(orders::Column::ProviderReceipt, Expr::value(receipt))
-            .col_expr(orders::Column::PaidAt, Expr::value(next.paid_at.map(to_db)))
-            .col_expr(
-                orders::Column::RechargeAt,
-                Expr::value(next.recharge_at.map(to_db)),
-            )
-            .col_expr(
-                orders::Column::RechargedAt,
-                Expr::value(next.recharged_at.map(to_db)),
-            )
-            .col_expr(
-                orders::Column::ClosedAt,
-                Expr::value(next.closed_at.map(to_db)),
-            )
-            .col_expr(orders::Column::Version, Expr::value(next.version))
-            .col_expr(orders::Column::AnomalyReason, Expr::value(anomaly_reason))
-            .col_expr(orders::Column::AnomalyDetails, Expr::value(anomaly_details))
-            .col_expr(
-                orders::Column::UpdatedAt,
-                Expr::value(to_db(transition.event.at)),
-            )
-            .filter(orders::Column::OrderNumber.eq(next.number.as_str()))
-            .filter(orders::Column::PaymentStatus.eq(transition.expected_state.payment.as_str()))
-            .filter(orders::Column::Version.eq(transition.expected_version));
-        update = match transition.expected_state.recharge.as_db() {
-            None => update.filter(orders::Column::RechargeStatus.is_null()),
-            Some(status) => update.filter(orders::Column::RechargeStatus.eq(status)),
-        };
-        let updated = update.exec(&txn).await.map_err(map_db_err)?;
-        match updated.rows_affected {
-            0 => {
-                txn.rollback().await.map_err(map_db_err)?;
-                Ok(CasOutcome::Lost)
-            }
-            1 => {
-                order_events::Entity::insert(event_row(&transition.event))
-                    .exec_without_returning(&txn)
-                    .await
-                    .map_err(map_db_err)?;
-                txn.commit().await.map_err(map_db_err)?;
-                Ok(CasOutcome::Won)
-            }
-            many => {
-                txn.rollback().await.map_err(map_db_err)?;
-                Err(RepositoryError::Corrupt(format!(
-                    "{many} rows carry order number {}",
-                    next.number
-                )))
-            }
-        }
+    async fn apply_notified(
+        &self,
+        transition: &Transition,
+        notification: &DecidedNotification,
+    ) -> Result<CasOutcome, RepositoryError> {
+        self.apply_with(transition, Some(notification)).await
     }
 
     async fn list_for_user(
@@ -224,6 +156,101 @@ impl OrderRepository for SeaOrmOrderRepository {
             .into_iter()
             .map(event_from_row)
             .collect()
+    }
+}
+
+impl SeaOrmOrderRepository {
+    /// The compare-and-set, its event and (for `apply_notified`) the callback's log row, in
+    /// one transaction: BEGIN, UPDATE, INSERT(s), COMMIT, with no read before the update.
+    async fn apply_with(
+        &self,
+        transition: &Transition,
+        notification: Option<&DecidedNotification>,
+    ) -> Result<CasOutcome, RepositoryError> {
+        let next = &transition.order;
+        // A transition always raises the version by one and names its own order; anything
+        // else would break the compare-and-set of the next writer.
+        if next.version != transition.expected_version.saturating_add(1)
+            || next.number != transition.event.order_number
+        {
+            return Err(RepositoryError::Corrupt(format!(
+                "malformed transition of order {}: version {} after expected {}",
+                next.number, next.version, transition.expected_version
+            )));
+        }
+        let (anomaly_reason, anomaly_details) = anomaly_columns(next.anomaly.as_ref());
+        let receipt = receipt_to_db(next.provider_receipt.as_ref())?;
+
+        let txn = begin_write(&self.db).await.map_err(map_db_err)?;
+        let mut update = orders::Entity::update_many()
+            .col_expr(
+                orders::Column::PaymentStatus,
+                Expr::value(next.payment_status.as_str()),
+            )
+            .col_expr(
+                orders::Column::RechargeStatus,
+                Expr::value(next.recharge_status.as_db()),
+            )
+            .col_expr(orders::Column::SeqId, Expr::value(next.seq_id.clone()))
+            .col_expr(
+                orders::Column::TransactionId,
+                Expr::value(next.transaction_id.clone()),
+            )
+            .col_expr(orders::Column::ProviderReceipt, Expr::value(receipt))
+            .col_expr(orders::Column::PaidAt, Expr::value(next.paid_at.map(to_db)))
+            .col_expr(
+                orders::Column::RechargeAt,
+                Expr::value(next.recharge_at.map(to_db)),
+            )
+            .col_expr(
+                orders::Column::RechargedAt,
+                Expr::value(next.recharged_at.map(to_db)),
+            )
+            .col_expr(
+                orders::Column::ClosedAt,
+                Expr::value(next.closed_at.map(to_db)),
+            )
+            .col_expr(orders::Column::Version, Expr::value(next.version))
+            .col_expr(orders::Column::AnomalyReason, Expr::value(anomaly_reason))
+            .col_expr(orders::Column::AnomalyDetails, Expr::value(anomaly_details))
+            .col_expr(
+                orders::Column::UpdatedAt,
+                Expr::value(to_db(transition.event.at)),
+            )
+            .filter(orders::Column::OrderNumber.eq(next.number.as_str()))
+            .filter(orders::Column::PaymentStatus.eq(transition.expected_state.payment.as_str()))
+            .filter(orders::Column::Version.eq(transition.expected_version));
+        update = match transition.expected_state.recharge.as_db() {
+            None => update.filter(orders::Column::RechargeStatus.is_null()),
+            Some(status) => update.filter(orders::Column::RechargeStatus.eq(status)),
+        };
+        let updated = update.exec(&txn).await.map_err(map_db_err)?;
+        match updated.rows_affected {
+            0 => {
+                txn.rollback().await.map_err(map_db_err)?;
+                Ok(CasOutcome::Lost)
+            }
+            1 => {
+                order_events::Entity::insert(event_row(&transition.event))
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(map_db_err)?;
+                if let Some(notification) = notification {
+                    upsert_decided(&txn, notification)
+                        .await
+                        .map_err(map_db_err)?;
+                }
+                txn.commit().await.map_err(map_db_err)?;
+                Ok(CasOutcome::Won)
+            }
+            many => {
+                txn.rollback().await.map_err(map_db_err)?;
+                Err(RepositoryError::Corrupt(format!(
+                    "{many} rows carry order number {}",
+                    next.number
+                )))
+            }
+        }
     }
 }
 

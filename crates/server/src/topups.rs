@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use elife_domain::order::OrderNumber;
-use elife_domain::services::{DispatchOutcome, RechargeService};
+use elife_domain::order::{Order, OrderNumber};
+use elife_domain::services::{DispatchOutcome, RechargeService, ServiceError};
 use tokio::sync::Semaphore;
 
 use crate::background::Background;
@@ -40,7 +40,17 @@ impl TopUps {
             tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
             return None;
         };
-        dispatch_and_count(&self.recharge, number).await
+        count(number, self.recharge.dispatch(number).await)
+    }
+
+    /// [`Self::dispatch`] of an order the caller just wrote (paid), without reading it back.
+    pub async fn dispatch_order(&self, order: Order) -> Option<DispatchOutcome> {
+        let number = order.number.clone();
+        let Ok(_permit) = self.permits.acquire().await else {
+            tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
+            return None;
+        };
+        count(&number, self.recharge.dispatch_order(order).await)
     }
 
     /// Dispatches after the request that paid the order has been answered.
@@ -48,6 +58,14 @@ impl TopUps {
         let top_ups = self.clone();
         self.background.spawn(async move {
             top_ups.dispatch(&number).await;
+        });
+    }
+
+    /// [`Self::start`] with the paid order as written, which saves reading it back.
+    pub fn start_order(&self, order: Order) {
+        let top_ups = self.clone();
+        self.background.spawn(async move {
+            top_ups.dispatch_order(order).await;
         });
     }
 
@@ -74,12 +92,12 @@ impl TopUps {
     }
 }
 
-/// Dispatches one order's top-up and counts the outcome.
-async fn dispatch_and_count(
-    recharge: &RechargeService,
+/// Counts the outcome of one order's dispatch.
+fn count(
     number: &OrderNumber,
+    dispatched: Result<DispatchOutcome, ServiceError>,
 ) -> Option<DispatchOutcome> {
-    match recharge.dispatch(number).await {
+    match dispatched {
         Ok(outcome) => {
             match &outcome {
                 DispatchOutcome::Submitted(status) => {

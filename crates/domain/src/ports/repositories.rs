@@ -132,6 +132,17 @@ pub trait OrderRepository: Send + Sync {
 
     /// The order's history, oldest first.
     async fn events(&self, number: &OrderNumber) -> Result<Vec<OrderEvent>, RepositoryError>;
+
+    /// [`OrderRepository::apply`] for a transition a callback decided: when the
+    /// compare-and-set is won, the callback is logged with its outcome (as
+    /// [`PaymentNotificationLog::record_decided`] does) in the same transaction, so the
+    /// order's change and the record of the callback that caused it are durable together or
+    /// not at all. When lost, nothing is written (the callback is not logged either).
+    async fn apply_notified(
+        &self,
+        transition: &Transition,
+        notification: &DecidedNotification,
+    ) -> Result<CasOutcome, RepositoryError>;
 }
 
 /// The identity WeChat Cloud Hosting injects into every mini-program call.
@@ -237,6 +248,15 @@ pub struct LoggedNotification {
     pub seen_before: bool,
 }
 
+/// A callback with the outcome decided for it, logged in one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecidedNotification {
+    pub notification: IncomingNotification,
+    pub outcome: NotificationOutcome,
+    pub error_message: Option<String>,
+    pub processing_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationRecord {
     pub id: i64,
@@ -261,6 +281,14 @@ pub trait PaymentNotificationLog: Send + Sync {
         &self,
         notification: &IncomingNotification,
     ) -> Result<LoggedNotification, RepositoryError>;
+
+    /// Records a callback with its outcome, in one statement, deduplicated on
+    /// (channel, transaction_id, kind) like [`Self::record`]: a callback seen for the first
+    /// time makes a new row; a repeat raises the retry count of the first row and replaces
+    /// its outcome, except that a `Duplicate` repeat keeps the first decision (e.g.
+    /// `processed`). The callback is acknowledged only once this (or
+    /// [`OrderRepository::apply_notified`]) succeeded.
+    async fn record_decided(&self, decided: &DecidedNotification) -> Result<(), RepositoryError>;
 
     async fn set_outcome(
         &self,

@@ -7,9 +7,9 @@ use chrono::{Duration, NaiveDate};
 
 use crate::order::{AnomalyKind, OpenId, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
-    AlertLevel, CasOutcome, ConfirmedPayment, GatewayError, IncomingNotification,
-    NotificationOutcome, PaymentParams, PaymentRequest, StatementEntry, StatementKind, TradeState,
-    WorkQueue,
+    AlertLevel, CasOutcome, ConfirmedPayment, DecidedNotification, GatewayError,
+    IncomingNotification, NotificationOutcome, PaymentParams, PaymentRequest, StatementEntry,
+    StatementKind, TradeState, WorkQueue,
 };
 
 use super::{MAX_RACE_RETRIES, OrderService, Ports, ServiceError, Work};
@@ -24,21 +24,23 @@ pub struct PaymentNotice {
 }
 
 /// How a confirmation was handled. Every variant is acknowledged to WeChat.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NotificationHandled {
     pub outcome: NotificationOutcome,
     pub order_number: Option<OrderNumber>,
-    /// The order became paid now: its top-up should be dispatched (after answering).
-    pub dispatch: bool,
+    /// The order became paid now: its top-up should be dispatched (after answering). This is
+    /// the order as written, for `RechargeService::dispatch_order`, which saves reading it
+    /// back.
+    pub dispatch: Option<Order>,
     pub reason: Option<String>,
 }
 
 impl NotificationHandled {
-    fn processed(number: OrderNumber) -> Self {
+    fn processed(paid: Order) -> Self {
         NotificationHandled {
             outcome: NotificationOutcome::Processed,
-            order_number: Some(number),
-            dispatch: true,
+            order_number: Some(paid.number.clone()),
+            dispatch: Some(paid),
             reason: None,
         }
     }
@@ -47,7 +49,7 @@ impl NotificationHandled {
         NotificationHandled {
             outcome: NotificationOutcome::Duplicate,
             order_number: Some(number),
-            dispatch: false,
+            dispatch: None,
             reason: None,
         }
     }
@@ -56,7 +58,7 @@ impl NotificationHandled {
         NotificationHandled {
             outcome: NotificationOutcome::Rejected,
             order_number: number,
-            dispatch: false,
+            dispatch: None,
             reason: Some(reason),
         }
     }
@@ -68,6 +70,28 @@ impl NotificationHandled {
 enum Source {
     Callback,
     Query,
+}
+
+/// The callback being handled, for its log row.
+#[derive(Debug, Clone, Copy)]
+struct Audit<'a> {
+    raw: &'a IncomingNotification,
+    started: Instant,
+}
+
+impl Audit<'_> {
+    fn decided(
+        &self,
+        outcome: NotificationOutcome,
+        message: Option<String>,
+    ) -> DecidedNotification {
+        DecidedNotification {
+            notification: self.raw.clone(),
+            outcome,
+            error_message: message,
+            processing_ms: i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -173,39 +197,56 @@ impl PaymentService {
 
     /// Handles a payment callback. `Ok` means: the outcome is durably recorded, answer
     /// success. `Err` means: answer an error so that WeChat retries.
+    ///
+    /// The callback is logged once, with its outcome, after deciding (no `received` row
+    /// first). A callback that marks the order paid is logged in the order's own
+    /// transaction (`apply_notified`): the payment and its record are durable together or
+    /// not at all. Any other outcome is logged on its own, and acknowledged only once that
+    /// succeeded. So a crash at any point either left nothing acknowledged, and WeChat's retry
+    /// decides again (a paid order then reads as a duplicate, an anomaly already flagged is
+    /// not flagged twice), or the payment and its record are both durable; a paid order is
+    /// never lost and an unrecorded callback never acknowledged.
     pub async fn handle_notification(
         &self,
         notice: &PaymentNotice,
     ) -> Result<NotificationHandled, ServiceError> {
-        let started = Instant::now();
-        let logged = self.ports.notifications.record(&notice.raw).await?;
+        let audit = Audit {
+            raw: &notice.raw,
+            started: Instant::now(),
+        };
         let result = self
             .accept_payment(
                 &notice.payment,
                 notice.path_order_number.as_deref(),
                 Source::Callback,
+                Some(audit),
             )
             .await;
-        let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let (outcome, message) = match &result {
-            Ok(handled) => (handled.outcome, handled.reason.clone()),
-            Err(error) => (NotificationOutcome::Error, Some(error.to_string())),
-        };
-        // A retry of a transaction already logged keeps the first decision (e.g. processed);
-        // its retry count was raised by `record`.
-        let keep_first = logged.seen_before && outcome == NotificationOutcome::Duplicate;
-        // The audit outcome is secondary: the payment itself is already durable (or not,
-        // and then the error makes WeChat retry).
-        if !keep_first
-            && let Err(error) = self
-                .ports
-                .notifications
-                .set_outcome(logged.id, outcome, message, elapsed)
-                .await
-        {
-            tracing::warn!(%error, id = logged.id, "could not record callback outcome");
+        match result {
+            // Only a won `apply_notified` processes a callback: it is logged already.
+            Ok(handled) if handled.outcome == NotificationOutcome::Processed => Ok(handled),
+            Ok(handled) => {
+                self.ports
+                    .notifications
+                    .record_decided(&audit.decided(handled.outcome, handled.reason.clone()))
+                    .await?;
+                Ok(handled)
+            }
+            Err(error) => {
+                // WeChat retries anyway: the log of this attempt is only for the audit.
+                if let Err(log_error) = self
+                    .ports
+                    .notifications
+                    .record_decided(
+                        &audit.decided(NotificationOutcome::Error, Some(error.to_string())),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %log_error, "could not log the failed callback");
+                }
+                Err(error)
+            }
         }
-        result
     }
 
     /// Logs a callback that could not even be parsed, and refuses it for good.
@@ -234,19 +275,25 @@ impl PaymentService {
         outcome: NotificationOutcome,
         reason: Option<String>,
     ) -> Result<(), ServiceError> {
-        let logged = self.ports.notifications.record(raw).await?;
         self.ports
             .notifications
-            .set_outcome(logged.id, outcome, reason, 0)
+            .record_decided(&DecidedNotification {
+                notification: raw.clone(),
+                outcome,
+                error_message: reason,
+                processing_ms: 0,
+            })
             .await?;
         Ok(())
     }
 
+    /// `audit`: the callback to log with the order's change when it marks the order paid.
     async fn accept_payment(
         &self,
         payment: &ConfirmedPayment,
         path_order_number: Option<&str>,
         source: Source,
+        audit: Option<Audit<'_>>,
     ) -> Result<NotificationHandled, ServiceError> {
         let Ok(number) = OrderNumber::parse(&payment.order_number) else {
             return Ok(NotificationHandled::rejected(
@@ -276,7 +323,7 @@ impl PaymentService {
                     .flag(&order, kind, &details)
                     .await?
                     .map(|()| NotificationHandled::rejected(Some(number.clone()), details)),
-                Ok(()) => self.record_payment(&order, payment, source).await?,
+                Ok(()) => self.record_payment(&order, payment, source, audit).await?,
             };
             if let Some(handled) = verdict {
                 return Ok(handled);
@@ -338,6 +385,7 @@ impl PaymentService {
         order: &Order,
         payment: &ConfirmedPayment,
         source: Source,
+        audit: Option<Audit<'_>>,
     ) -> Result<Option<NotificationHandled>, ServiceError> {
         let number = order.number.clone();
         match order.payment_status {
@@ -362,10 +410,20 @@ impl PaymentService {
                     ),
                 };
                 let transition = order.mark_paid(&payment.transaction_id, paid_at, &reason)?;
-                match self.ports.orders.apply(&transition).await? {
+                let outcome = match audit {
+                    Some(audit) => {
+                        let logged = audit.decided(NotificationOutcome::Processed, None);
+                        self.ports
+                            .orders
+                            .apply_notified(&transition, &logged)
+                            .await?
+                    }
+                    None => self.ports.orders.apply(&transition).await?,
+                };
+                match outcome {
                     CasOutcome::Won => {
                         tracing::info!(order = %number, transaction = %payment.transaction_id, "payment recorded");
-                        Ok(Some(NotificationHandled::processed(number)))
+                        Ok(Some(NotificationHandled::processed(transition.order)))
                     }
                     CasOutcome::Lost => Ok(None),
                 }
@@ -541,7 +599,9 @@ impl PaymentService {
         &self,
         payment: ConfirmedPayment,
     ) -> Result<Expiry, ServiceError> {
-        let handled = self.accept_payment(&payment, None, Source::Query).await?;
+        let handled = self
+            .accept_payment(&payment, None, Source::Query, None)
+            .await?;
         Ok(match handled.outcome {
             NotificationOutcome::Processed | NotificationOutcome::Duplicate => Expiry::FoundPaid,
             NotificationOutcome::Received
@@ -557,7 +617,8 @@ impl PaymentService {
     ) -> Result<Option<NotificationHandled>, ServiceError> {
         match self.ports.gateway.query_order(number).await? {
             TradeState::Paid(payment) => Ok(Some(
-                self.accept_payment(&payment, None, Source::Query).await?,
+                self.accept_payment(&payment, None, Source::Query, None)
+                    .await?,
             )),
             TradeState::NotPaid
             | TradeState::UserPaying
@@ -651,7 +712,9 @@ impl PaymentService {
             paid_at: None,
         };
         // The statement is WeChat's own record, trusted like the answer to our query.
-        let handled = self.accept_payment(&payment, None, Source::Query).await?;
+        let handled = self
+            .accept_payment(&payment, None, Source::Query, None)
+            .await?;
         Ok(match handled.outcome {
             NotificationOutcome::Processed => Reconciled::Recovered,
             NotificationOutcome::Duplicate => Reconciled::Matched,

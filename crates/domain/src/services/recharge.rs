@@ -52,6 +52,12 @@ pub struct UnclaimedPage {
     pub next: Option<OrderNumber>,
 }
 
+/// What a claim attempt came to: lost means the order was not as given (nothing was sent).
+enum Claimed {
+    Done(DispatchOutcome),
+    Lost,
+}
+
 pub struct RechargeService {
     ports: Ports,
 }
@@ -61,21 +67,49 @@ impl RechargeService {
         RechargeService { ports }
     }
 
-    /// Claims the order and sends its top-up once.
+    /// Claims the order and sends its top-up once (reads the order first: the job path).
     pub async fn dispatch(&self, number: &OrderNumber) -> Result<DispatchOutcome, ServiceError> {
-        let order = self
-            .ports
+        let order = self.read(number).await?;
+        match self.claim_and_send(order).await? {
+            Claimed::Done(outcome) => Ok(outcome),
+            Claimed::Lost => Ok(DispatchOutcome::AlreadyClaimed),
+        }
+    }
+
+    /// [`Self::dispatch`] for a caller that holds the order as it just wrote it (the
+    /// payment callback), without reading it back. The claim is a compare-and-set on the
+    /// version, so an order that changed meanwhile only loses the claim; then the order is
+    /// read once and the claim tried again, so that a concurrent change that claims nothing
+    /// (e.g. an anomaly flag) does not leave it unclaimed, while a claim won elsewhere still
+    /// makes this `AlreadyClaimed` or `NotDispatchable`, and the top-up is sent at most once.
+    pub async fn dispatch_order(&self, order: Order) -> Result<DispatchOutcome, ServiceError> {
+        let number = order.number.clone();
+        match self.claim_and_send(order).await? {
+            Claimed::Done(outcome) => Ok(outcome),
+            Claimed::Lost => self.dispatch(&number).await,
+        }
+    }
+
+    async fn read(&self, number: &OrderNumber) -> Result<Order, ServiceError> {
+        self.ports
             .orders
             .find(number)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))?;
+            .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))
+    }
+
+    /// Claims `order` as given and, if won, sends its top-up once and records the answer.
+    async fn claim_and_send(&self, order: Order) -> Result<Claimed, ServiceError> {
         let Ok(claim) = order.claim_recharge(self.ports.clock.now()) else {
-            return Ok(DispatchOutcome::NotDispatchable(order.recharge_status));
+            return Ok(Claimed::Done(DispatchOutcome::NotDispatchable(
+                order.recharge_status,
+            )));
         };
         match self.ports.orders.apply(&claim).await? {
             CasOutcome::Won => {}
-            CasOutcome::Lost => return Ok(DispatchOutcome::AlreadyClaimed),
+            CasOutcome::Lost => return Ok(Claimed::Lost),
         }
+        let number = &order.number;
         let claimed = claim.order;
         let request = TopUpRequest {
             journal_id: claimed.number.clone(),
@@ -103,7 +137,7 @@ impl RechargeService {
             // unknown and a person can use this to resolve it.
             tracing::error!(order = %number, ?result, %error, "top-up answer could not be stored");
         })?;
-        Ok(DispatchOutcome::Submitted(status))
+        Ok(Claimed::Done(DispatchOutcome::Submitted(status)))
     }
 
     /// Stores the provider's answer on the freshest order: a concurrent anomaly flag only

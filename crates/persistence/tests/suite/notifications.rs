@@ -2,11 +2,11 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use elife_domain::ports::{
-    IncomingNotification, NotificationKind, NotificationOutcome, PageRequest,
-    PaymentNotificationLog, RepositoryError,
+    CasOutcome, DecidedNotification, IncomingNotification, NotificationKind, NotificationOutcome,
+    NotificationRecord, OrderRepository, PageRequest, PaymentNotificationLog, RepositoryError,
 };
-use elife_domain::testing::{ORDER_NUMBER, t0};
-use elife_persistence::SeaOrmPaymentNotificationLog;
+use elife_domain::testing::{ORDER_NUMBER, t0, unpaid_order};
+use elife_persistence::{SeaOrmOrderRepository, SeaOrmPaymentNotificationLog};
 
 use crate::common::TestDb;
 
@@ -199,4 +199,206 @@ async fn the_outcome_of_an_unknown_notification_is_an_error() {
         .await
         .unwrap_err();
     assert!(matches!(error, RepositoryError::Corrupt(_)), "{error:?}");
+}
+
+fn decided(
+    transaction_id: Option<&str>,
+    outcome: NotificationOutcome,
+    message: Option<&str>,
+    processing_ms: i64,
+) -> DecidedNotification {
+    DecidedNotification {
+        notification: callback(transaction_id, NotificationKind::Payment),
+        outcome,
+        error_message: message.map(str::to_owned),
+        processing_ms,
+    }
+}
+
+async fn all(log: &SeaOrmPaymentNotificationLog) -> Vec<NotificationRecord> {
+    log.list(None, PageRequest { page: 1, limit: 50 })
+        .await
+        .unwrap()
+        .items
+}
+
+#[tokio::test]
+async fn a_decided_callback_is_logged_with_its_outcome_in_one_write() {
+    let test = TestDb::new().await;
+    let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
+    log.record_decided(&decided(
+        Some("4200"),
+        NotificationOutcome::Rejected,
+        Some("amount 600 != 625"),
+        4,
+    ))
+    .await
+    .unwrap();
+    let rows = all(&log).await;
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.outcome, NotificationOutcome::Rejected);
+    assert_eq!(row.error_message.as_deref(), Some("amount 600 != 625"));
+    assert_eq!(row.processing_ms, Some(4));
+    assert_eq!(row.retry_count, 0);
+    assert_eq!(row.created_at, t0());
+    assert_eq!(row.client_ip.as_deref(), Some("10.0.0.7"));
+}
+
+#[tokio::test]
+async fn a_decided_repeat_counts_a_retry_and_a_duplicate_keeps_the_first_decision() {
+    let test = TestDb::new().await;
+    let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
+    let first = decided(
+        Some("4200"),
+        NotificationOutcome::Error,
+        Some("WeChat unavailable"),
+        30,
+    );
+    log.record_decided(&first).await.unwrap();
+    // The retry is processed: the outcome is replaced.
+    log.record_decided(&decided(
+        Some("4200"),
+        NotificationOutcome::Processed,
+        None,
+        9,
+    ))
+    .await
+    .unwrap();
+    // Later deliveries are duplicates: counted, the decision kept.
+    for _ in 0..2 {
+        log.record_decided(&decided(
+            Some("4200"),
+            NotificationOutcome::Duplicate,
+            None,
+            1,
+        ))
+        .await
+        .unwrap();
+    }
+    let rows = all(&log).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].retry_count, 3);
+    assert_eq!(rows[0].outcome, NotificationOutcome::Processed);
+    assert_eq!(rows[0].error_message, None);
+    assert_eq!(rows[0].processing_ms, Some(9));
+    // Callbacks without a transaction id never collide.
+    for _ in 0..2 {
+        log.record_decided(&decided(
+            None,
+            NotificationOutcome::Rejected,
+            Some("bad"),
+            0,
+        ))
+        .await
+        .unwrap();
+    }
+    assert_eq!(all(&log).await.len(), 3);
+    // The old two-step log still recognises the row.
+    let again = log
+        .record(&callback(Some("4200"), NotificationKind::Payment))
+        .await
+        .unwrap();
+    assert!(again.seen_before);
+    assert_eq!(again.id, rows[0].id);
+}
+
+#[tokio::test]
+async fn concurrent_decided_deliveries_make_one_row() {
+    let test = TestDb::new().await;
+    let log = Arc::new(SeaOrmPaymentNotificationLog::new(test.db.clone()));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                log.record_decided(&decided(
+                    Some("4300"),
+                    NotificationOutcome::Duplicate,
+                    None,
+                    1,
+                ))
+                .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let rows = all(&log).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].retry_count, 9);
+}
+
+#[tokio::test]
+async fn a_won_payment_and_its_callback_are_written_in_one_transaction() {
+    let test = TestDb::new().await;
+    let orders = SeaOrmOrderRepository::new(test.db.clone());
+    let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
+    let order = unpaid_order();
+    orders.insert(&order).await.unwrap();
+    // An earlier delivery of the same callback failed and was logged as an error: the row
+    // exists, and taking it over must not abort the order's transaction (PostgreSQL).
+    log.record_decided(&decided(
+        Some("4200"),
+        NotificationOutcome::Error,
+        Some("WeChat unavailable"),
+        30,
+    ))
+    .await
+    .unwrap();
+    let paid = order.mark_paid("4200", t0(), "paid: callback").unwrap();
+
+    let outcome = orders
+        .apply_notified(
+            &paid,
+            &decided(Some("4200"), NotificationOutcome::Processed, None, 7),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CasOutcome::Won);
+    let stored = orders.find(&order.number).await.unwrap().unwrap();
+    assert_eq!(stored, paid.order);
+    assert_eq!(orders.events(&order.number).await.unwrap().len(), 1);
+    let rows = all(&log).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].outcome, NotificationOutcome::Processed);
+    assert_eq!(rows[0].retry_count, 1);
+    assert_eq!(rows[0].processing_ms, Some(7));
+
+    // The same transition again loses: neither the order nor the log is written.
+    let outcome = orders
+        .apply_notified(
+            &paid,
+            &decided(Some("4200"), NotificationOutcome::Processed, None, 8),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CasOutcome::Lost);
+    assert_eq!(orders.events(&order.number).await.unwrap().len(), 1);
+    let rows = all(&log).await;
+    assert_eq!(rows[0].retry_count, 1);
+    assert_eq!(rows[0].processing_ms, Some(7));
+
+    // A fresh callback with another transaction makes its own row with the order's change.
+    let flag = stored.flag_anomaly(
+        elife_domain::order::AnomalyKind::DuplicatePayment,
+        "paid twice",
+        t0(),
+    );
+    assert_eq!(
+        orders
+            .apply_notified(
+                &flag,
+                &decided(
+                    Some("4201"),
+                    NotificationOutcome::Rejected,
+                    Some("twice"),
+                    2
+                ),
+            )
+            .await
+            .unwrap(),
+        CasOutcome::Won
+    );
+    assert_eq!(all(&log).await.len(), 2);
 }

@@ -18,9 +18,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, Transition};
 use crate::ports::{
-    Alert, AlertLevel, CasOutcome, MockAlerts, MockClock, MockExchangeRateRepository,
-    MockIdGenerator, MockOrderRepository, MockPaymentGateway, MockPaymentNotificationLog,
-    MockRefundRepository, MockTopUpProvider, MockUserRepository, RepositoryError,
+    Alert, AlertLevel, CasOutcome, DecidedNotification, MockAlerts, MockClock,
+    MockExchangeRateRepository, MockIdGenerator, MockOrderRepository, MockPaymentGateway,
+    MockPaymentNotificationLog, MockRefundRepository, MockTopUpProvider, MockUserRepository,
+    RepositoryError,
 };
 use crate::testing::t0;
 
@@ -74,6 +75,9 @@ pub(super) struct Mocks {
     pub provider: MockTopUpProvider,
     pub ids: MockIdGenerator,
     pub alerts: MockAlerts,
+    /// Callbacks logged with their outcome: by `record_decided` (once [`Mocks::logs`] set it
+    /// up) and by a won `apply_notified`.
+    pub logged: Calls<DecidedNotification>,
 }
 
 impl Mocks {
@@ -111,22 +115,43 @@ impl Mocks {
             .returning(move |number| Ok(Some(order.clone()).filter(|o| &o.number == number)));
     }
 
-    /// `apply` answers these outcomes, one per call, exactly that often; the transitions
-    /// it was given are returned.
+    /// `apply` and `apply_notified` together answer these outcomes, one per call, exactly
+    /// that often (checked when the ports are dropped); the transitions they were given are
+    /// returned. A won `apply_notified` also logs its callback in [`Mocks::logged`].
     pub fn applies(&mut self, outcomes: &[CasOutcome]) -> Calls<Transition> {
         let log = Calls::default();
-        let sink = log.clone();
-        let queue = Mutex::new(VecDeque::from(outcomes.to_vec()));
-        self.orders
-            .expect_apply()
-            .times(outcomes.len())
-            .returning(move |transition| {
-                sink.lock().unwrap().push(transition.clone());
-                Ok(queue
+        let queue = Arc::new(Mutex::new(VecDeque::from(outcomes.to_vec())));
+        let check = Arc::new(CallCount {
+            log: log.clone(),
+            expected: outcomes.len(),
+        });
+        let answer = {
+            let (log, queue) = (log.clone(), queue.clone());
+            move |transition: &Transition| {
+                log.lock().unwrap().push(transition.clone());
+                queue
                     .lock()
                     .unwrap()
                     .pop_front()
-                    .unwrap_or(CasOutcome::Lost))
+                    .unwrap_or(CasOutcome::Lost)
+            }
+        };
+        let plain = answer.clone();
+        let held = check.clone();
+        self.orders.expect_apply().returning(move |transition| {
+            let _keep = &held;
+            Ok(plain(transition))
+        });
+        let logged = self.logged.clone();
+        self.orders
+            .expect_apply_notified()
+            .returning(move |transition, notification| {
+                let _keep = &check;
+                let outcome = answer(transition);
+                if outcome == CasOutcome::Won {
+                    logged.lock().unwrap().push(notification.clone());
+                }
+                Ok(outcome)
             });
         log
     }
@@ -134,6 +159,19 @@ impl Mocks {
     /// Nothing may be written to the order.
     pub fn applies_nothing(&mut self) {
         self.orders.expect_apply().never();
+        self.orders.expect_apply_notified().never();
+    }
+
+    /// `record_decided` accepts every callback and keeps it in [`Mocks::logged`].
+    pub fn logs(&mut self) -> Calls<DecidedNotification> {
+        let sink = self.logged.clone();
+        self.notifications
+            .expect_record_decided()
+            .returning(move |decided| {
+                sink.lock().unwrap().push(decided.clone());
+                Ok(())
+            });
+        self.logged.clone()
     }
 
     /// Every alert is accepted and kept.
@@ -145,6 +183,25 @@ impl Mocks {
 
     pub fn no_alerts(&mut self) {
         self.alerts.expect_send().never();
+    }
+}
+
+/// Fails the test if `apply`/`apply_notified` were not called as often as expected.
+struct CallCount {
+    log: Calls<Transition>,
+    expected: usize,
+}
+
+impl Drop for CallCount {
+    fn drop(&mut self) {
+        let made = self.log.lock().map(|log| log.len()).unwrap_or_default();
+        if !std::thread::panicking() {
+            assert_eq!(
+                made, self.expected,
+                "expected {} order write(s), got {made}",
+                self.expected
+            );
+        }
     }
 }
 

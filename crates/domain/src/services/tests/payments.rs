@@ -4,7 +4,7 @@ use super::*;
 use crate::money::Fen;
 use crate::order::{AnomalyKind, OpenId, OrderNumber, PaymentStatus, RechargeStatus};
 use crate::ports::{
-    ConfirmedPayment, GatewayError, IncomingNotification, LoggedNotification, NotificationKind,
+    ConfirmedPayment, DecidedNotification, GatewayError, IncomingNotification, NotificationKind,
     NotificationOutcome, PaymentParams, PaymentRequest, TradeState,
 };
 use crate::services::{NotificationHandled, PaymentNotice, PaymentService, ServiceError};
@@ -46,26 +46,12 @@ fn notice(payment: ConfirmedPayment) -> PaymentNotice {
     }
 }
 
-type Outcomes = Calls<(i64, NotificationOutcome, Option<String>)>;
+type Outcomes = Calls<DecidedNotification>;
 
-/// The audit log accepts the callback as row 7 and keeps the outcomes set on it.
+/// The audit log accepts every callback; the callbacks logged (on their own or with the
+/// order's change) are returned.
 fn audit_log(mocks: &mut Mocks) -> Outcomes {
-    mocks.notifications.expect_record().times(1).returning(|_| {
-        Ok(LoggedNotification {
-            id: 7,
-            seen_before: false,
-        })
-    });
-    let outcomes = Outcomes::default();
-    let sink = outcomes.clone();
-    mocks
-        .notifications
-        .expect_set_outcome()
-        .returning(move |id, outcome, message, _| {
-            sink.lock().unwrap().push((id, outcome, message));
-            Ok(())
-        });
-    outcomes
+    mocks.logs()
 }
 
 /// WeChat's order query confirms the callback's payment, `times` times.
@@ -81,8 +67,8 @@ fn wechat_confirms(mocks: &mut Mocks, times: usize) {
 fn only_outcome(outcomes: &Outcomes) -> NotificationOutcome {
     let recorded = calls(outcomes);
     assert_eq!(recorded.len(), 1, "{recorded:?}");
-    assert_eq!(recorded[0].0, 7);
-    recorded[0].1
+    assert_eq!(recorded[0].notification.channel, "cloud");
+    recorded[0].outcome
 }
 
 async fn handle(mocks: Mocks, notice: PaymentNotice) -> Result<NotificationHandled, ServiceError> {
@@ -118,7 +104,7 @@ async fn a_valid_callback_marks_the_order_paid_and_asks_for_dispatch() {
 
     assert_eq!(handled.outcome, NotificationOutcome::Processed);
     assert_eq!(handled.order_number, Some(unpaid_order().number));
-    assert!(handled.dispatch);
+    assert!(handled.dispatch.is_some());
     let write = only_write(&writes);
     assert_eq!(write.expected_version, 0);
     assert_eq!(write.expected_state, unpaid_order().state());
@@ -186,7 +172,7 @@ async fn a_callback_wechat_does_not_confirm_is_an_anomaly_and_never_pays() {
             NotificationOutcome::Rejected,
             "{wechat_says:?}"
         );
-        assert!(!handled.dispatch);
+        assert!(handled.dispatch.is_none());
         let write = only_write(&writes);
         assert_flagged(&write, &unpaid_order(), AnomalyKind::UnconfirmedPayment);
         assert_eq!(write.order.payment_status, PaymentStatus::Unpaid);
@@ -233,7 +219,10 @@ async fn the_same_transaction_again_is_a_duplicate_and_writes_nothing() {
             "{}",
             order.state()
         );
-        assert!(!handled.dispatch, "a duplicate must not dispatch again");
+        assert!(
+            handled.dispatch.is_none(),
+            "a duplicate must not dispatch again"
+        );
         assert_eq!(only_outcome(&outcomes), NotificationOutcome::Duplicate);
     }
 }
@@ -249,7 +238,7 @@ async fn a_second_transaction_for_a_paid_order_is_a_duplicate_payment_anomaly() 
     let handled = handle(mocks, notice(payment("4200000999"))).await.unwrap();
 
     assert_eq!(handled.outcome, NotificationOutcome::Rejected);
-    assert!(!handled.dispatch);
+    assert!(handled.dispatch.is_none());
     assert!(handled.reason.unwrap().contains("4200000999"));
     let write = only_write(&writes);
     assert_flagged(&write, &paid_order(), AnomalyKind::DuplicatePayment);
@@ -294,7 +283,7 @@ async fn a_wrong_amount_is_an_anomaly_and_never_pays() {
         let handled = handle(mocks, notice(forged)).await.unwrap();
 
         assert_eq!(handled.outcome, NotificationOutcome::Rejected);
-        assert!(!handled.dispatch);
+        assert!(handled.dispatch.is_none());
         let write = only_write(&writes);
         assert_flagged(&write, &unpaid_order(), AnomalyKind::AmountMismatch);
         assert_eq!(write.order.payment_status, PaymentStatus::Unpaid);
@@ -364,7 +353,7 @@ async fn a_payment_after_close_is_recorded_not_accepted() {
     let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
 
     assert_eq!(handled.outcome, NotificationOutcome::Rejected);
-    assert!(!handled.dispatch);
+    assert!(handled.dispatch.is_none());
     let write = only_write(&writes);
     assert_flagged(&write, &closed_order(), AnomalyKind::PaymentAfterClose);
     assert_eq!(write.order.payment_status, PaymentStatus::Closed);
@@ -417,7 +406,7 @@ async fn a_lost_race_rereads_and_sees_the_same_payment_as_a_duplicate() {
     let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
 
     assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
-    assert!(!handled.dispatch, "only the winner dispatches");
+    assert!(handled.dispatch.is_none(), "only the winner dispatches");
     assert_eq!(calls(&writes).len(), 1);
 }
 
@@ -474,19 +463,46 @@ async fn an_order_that_keeps_changing_is_an_error_so_that_wechat_retries() {
 
 #[tokio::test]
 async fn nothing_is_acknowledged_when_the_callback_cannot_be_logged() {
+    // A decision that changes no order (here a duplicate) is acknowledged only once logged.
     let mut mocks = Mocks::default();
     mocks
         .notifications
-        .expect_record()
+        .expect_record_decided()
+        .times(1)
         .returning(|_| Err(storage_down()));
-    mocks.notifications.expect_set_outcome().never();
-    mocks.orders.expect_find().never();
+    mocks.finds(vec![Some(paid_order())]);
     mocks.applies_nothing();
 
     let error = handle(mocks, notice(payment(TRANSACTION)))
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+
+    // A rejection: the anomaly is durable, the log is not, so WeChat retries; the retry
+    // finds the same anomaly already recorded and does not write or alert it again.
+    let mut mocks = Mocks::default();
+    mocks
+        .notifications
+        .expect_record_decided()
+        .times(1)
+        .returning(|_| Err(storage_down()));
+    mocks.finds(vec![Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.alerts();
+    let error = handle(mocks, notice(payment("4200000999")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    let flagged = only_write(&writes).order;
+
+    let mut mocks = Mocks::default();
+    let outcomes = mocks.logs();
+    mocks.finds(vec![Some(flagged)]);
+    mocks.applies_nothing();
+    mocks.no_alerts();
+    let handled = handle(mocks, notice(payment("4200000999"))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    assert_eq!(calls(&outcomes).len(), 1);
 }
 
 #[tokio::test]
@@ -511,18 +527,19 @@ async fn storage_errors_while_paying_are_errors_and_logged_as_such() {
     wechat_confirms(&mut mocks, 1);
     mocks
         .orders
-        .expect_apply()
+        .expect_apply_notified()
         .times(1)
-        .returning(|_| Err(storage_down()));
+        .returning(|_, _| Err(storage_down()));
     let error = handle(mocks, notice(payment(TRANSACTION)))
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
     let recorded = calls(&outcomes);
-    assert_eq!(recorded[0].1, NotificationOutcome::Error);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].outcome, NotificationOutcome::Error);
     assert!(
         recorded[0]
-            .2
+            .error_message
             .as_deref()
             .unwrap()
             .contains("connection refused")
@@ -530,25 +547,84 @@ async fn storage_errors_while_paying_are_errors_and_logged_as_such() {
 }
 
 #[tokio::test]
-async fn a_failure_to_store_the_audit_outcome_does_not_undo_the_payment() {
+async fn a_paying_callback_is_logged_with_its_outcome_in_the_orders_transaction() {
     let mut mocks = Mocks::default();
-    mocks.notifications.expect_record().returning(|_| {
-        Ok(LoggedNotification {
-            id: 7,
-            seen_before: true,
-        })
-    });
-    mocks
-        .notifications
-        .expect_set_outcome()
-        .times(1)
-        .returning(|_, _, _, _| Err(storage_down()));
+    // No separate log write: the order's transaction carries it.
+    mocks.notifications.expect_record_decided().never();
     mocks.finds(vec![Some(unpaid_order())]);
-    mocks.applies(&[CasOutcome::Won]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.orders.expect_apply().never();
+    mocks.no_alerts();
     wechat_confirms(&mut mocks, 1);
 
     let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+
     assert_eq!(handled.outcome, NotificationOutcome::Processed);
+    let write = only_write(&writes);
+    // The order to dispatch is the one written: the top-up need not read it back.
+    assert_eq!(handled.dispatch, Some(write.order.clone()));
+    assert_eq!(write.order.version, 1);
+}
+
+#[tokio::test]
+async fn a_crash_before_the_orders_transaction_commits_acknowledges_nothing_and_the_retry_pays_once()
+ {
+    // The transaction of payment and log fails (as a crash before its commit would leave
+    // it: neither written). The callback is not acknowledged.
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    wechat_confirms(&mut mocks, 1);
+    mocks
+        .orders
+        .expect_apply_notified()
+        .times(1)
+        .returning(|_, _| Err(storage_down()));
+    let error = handle(mocks, notice(payment(TRANSACTION)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Unavailable(_)), "{error:?}");
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Error);
+
+    // WeChat's retry finds the order still unpaid, pays it and logs it, once.
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order())]);
+    wechat_confirms(&mut mocks, 1);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
+    assert_eq!(
+        only_write(&writes).order.payment_status,
+        PaymentStatus::Paid
+    );
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Processed);
+
+    // A crash after that commit, before the answer: the retry reads the order paid by this
+    // transaction, a duplicate; nothing is written to the order, the top-up is not asked
+    // for again, and the log keeps `processed` (the repository does not overwrite it).
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(only_write(&writes).order)]);
+    mocks.applies_nothing();
+    mocks.no_alerts();
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
+    assert!(handled.dispatch.is_none());
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Duplicate);
+}
+
+#[tokio::test]
+async fn a_lost_race_logs_nothing_with_the_order_and_the_duplicate_once() {
+    let mut mocks = Mocks::default();
+    let outcomes = audit_log(&mut mocks);
+    mocks.finds(vec![Some(unpaid_order()), Some(paid_order())]);
+    let writes = mocks.applies(&[CasOutcome::Lost]);
+    wechat_confirms(&mut mocks, 1);
+    let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
+    assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
+    assert_eq!(calls(&writes).len(), 1);
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Duplicate);
 }
 
 #[tokio::test]
@@ -564,19 +640,17 @@ async fn a_malformed_callback_is_logged_as_rejected() {
         .unwrap();
 
     let recorded = calls(&outcomes);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].outcome, NotificationOutcome::Rejected);
     assert_eq!(
-        recorded,
-        vec![(
-            7,
-            NotificationOutcome::Rejected,
-            Some("body is not JSON".to_owned())
-        )]
+        recorded[0].error_message.as_deref(),
+        Some("body is not JSON")
     );
 
     let mut mocks = Mocks::default();
     mocks
         .notifications
-        .expect_record()
+        .expect_record_decided()
         .returning(|_| Err(storage_down()));
     let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
         .reject_malformed(&raw, "body is not JSON")
@@ -744,7 +818,7 @@ async fn a_payment_found_by_query_is_trusted_without_attach() {
         .unwrap();
 
     assert_eq!(handled.outcome, NotificationOutcome::Processed);
-    assert!(handled.dispatch);
+    assert!(handled.dispatch.is_some());
     let write = only_write(&writes);
     assert_eq!(write.order.payment_status, PaymentStatus::Paid);
     assert!(
@@ -820,16 +894,10 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
 }
 
 #[tokio::test]
-async fn a_retried_callback_keeps_the_first_decision_in_the_audit_log() {
+async fn a_retried_callback_is_logged_as_a_duplicate_in_one_write() {
+    // The repository raises the retry count of the first row and keeps its `processed`.
     let mut mocks = Mocks::default();
-    mocks.notifications.expect_record().times(1).returning(|_| {
-        Ok(LoggedNotification {
-            id: 7,
-            seen_before: true,
-        })
-    });
-    // The row already says `processed`: a duplicate must not overwrite it.
-    mocks.notifications.expect_set_outcome().never();
+    let outcomes = audit_log(&mut mocks);
     let mut paid = unpaid_order()
         .mark_paid(TRANSACTION, now(), "callback")
         .unwrap()
@@ -840,7 +908,8 @@ async fn a_retried_callback_keeps_the_first_decision_in_the_audit_log() {
 
     let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
     assert_eq!(handled.outcome, NotificationOutcome::Duplicate);
-    assert!(!handled.dispatch);
+    assert!(handled.dispatch.is_none());
+    assert_eq!(only_outcome(&outcomes), NotificationOutcome::Duplicate);
 }
 
 #[tokio::test]
@@ -856,8 +925,8 @@ async fn a_refund_notice_is_only_logged() {
         .await
         .unwrap();
 
-    assert_eq!(
-        calls(&outcomes),
-        vec![(7, NotificationOutcome::Processed, None)]
-    );
+    let recorded = calls(&outcomes);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].outcome, NotificationOutcome::Processed);
+    assert_eq!(recorded[0].error_message, None);
 }

@@ -58,6 +58,68 @@ fn claimed() -> Order {
 // --- dispatch ------------------------------------------------------------------------
 
 #[tokio::test]
+async fn dispatching_the_order_just_paid_claims_it_without_reading_it_back() {
+    let mut mocks = Mocks::default();
+    mocks.orders.expect_find().never();
+    let writes = mocks.applies(&[CasOutcome::Won, CasOutcome::Won]);
+    let requests = top_up_answers(&mut mocks, Ok(succeeded()));
+    mocks.no_alerts();
+
+    let outcome = service(mocks).dispatch_order(paid_order()).await.unwrap();
+
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Success));
+    let written = calls(&writes);
+    assert_eq!(written[0].expected_version, paid_order().version);
+    assert_eq!(written[0].order.recharge_status, RechargeStatus::Submitting);
+    assert_eq!(calls(&requests).len(), 1);
+}
+
+#[tokio::test]
+async fn dispatching_a_stale_order_reads_it_once_and_still_claims_it_once() {
+    // An anomaly flag moved the version after the callback wrote the order: the claim on
+    // the held order loses, the fresh order is claimed, the top-up sent once.
+    let mut mocks = Mocks::default();
+    let flagged = paid_order()
+        .flag_anomaly(AnomalyKind::DuplicatePayment, "again", now())
+        .order;
+    mocks.finds(vec![Some(flagged.clone())]);
+    let writes = mocks.applies(&[CasOutcome::Lost, CasOutcome::Won, CasOutcome::Won]);
+    let requests = top_up_answers(&mut mocks, Ok(succeeded()));
+    mocks.no_alerts();
+
+    let outcome = service(mocks).dispatch_order(paid_order()).await.unwrap();
+
+    assert_eq!(outcome, DispatchOutcome::Submitted(RechargeStatus::Success));
+    let written = calls(&writes);
+    assert_eq!(written[0].expected_version, paid_order().version);
+    assert_eq!(written[1].expected_version, flagged.version);
+    assert_eq!(written[1].order.recharge_status, RechargeStatus::Submitting);
+    assert_eq!(calls(&requests).len(), 1);
+}
+
+#[tokio::test]
+async fn dispatching_an_order_claimed_elsewhere_meanwhile_sends_nothing() {
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(submitting_order())]);
+    mocks.applies(&[CasOutcome::Lost]);
+    mocks.provider.expect_top_up().never();
+
+    let outcome = service(mocks).dispatch_order(paid_order()).await.unwrap();
+    assert_eq!(
+        outcome,
+        DispatchOutcome::NotDispatchable(RechargeStatus::Submitting)
+    );
+
+    // Lost twice (the fresh order changed again): left for the job, nothing sent.
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(paid_order())]);
+    mocks.applies(&[CasOutcome::Lost, CasOutcome::Lost]);
+    mocks.provider.expect_top_up().never();
+    let outcome = service(mocks).dispatch_order(paid_order()).await.unwrap();
+    assert_eq!(outcome, DispatchOutcome::AlreadyClaimed);
+}
+
+#[tokio::test]
 async fn dispatch_claims_then_sends_once_and_records_success() {
     let mut mocks = Mocks::default();
     mocks.finds(vec![Some(paid_order())]);

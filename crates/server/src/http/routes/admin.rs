@@ -344,10 +344,9 @@ pub async fn sync_payment(
     let number = order_number(&path)?;
     let handled = state.payments.sync_with_gateway(&number).await?;
     if let Some(handled) = handled
-        && handled.dispatch
-        && let Some(number) = handled.order_number
+        && let Some(paid) = handled.dispatch
     {
-        super::callback::start_recharge(&state, number);
+        super::callback::start_recharge(&state, paid);
     }
     let order = stored_order(&state, &number).await?;
     Ok(envelope::created(AdminOrderView::from(&order)))

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use elife_domain::order::OrderNumber;
+use elife_domain::order::Order;
 use elife_domain::ports::{IncomingNotification, NotificationKind};
 use elife_domain::services::{NotificationHandled, PaymentNotice};
 use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
@@ -199,12 +199,11 @@ async fn handle(
             count(handled.outcome.as_str());
             tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "payment callback handled");
             if let NotificationHandled {
-                dispatch: true,
-                order_number: Some(number),
+                dispatch: Some(paid),
                 ..
             } = handled
             {
-                start_recharge(&state, number);
+                start_recharge(&state, paid);
             }
             ack()
         }
@@ -255,6 +254,7 @@ async fn record_rejection(state: &State, raw: &IncomingNotification, reason: &st
 }
 
 /// Starts the top-up after the answer; the jobs pick it up if this instance dies first.
-pub fn start_recharge(state: &State, number: OrderNumber) {
-    state.top_ups.start(number);
+/// The paid order is passed as written, so the top-up does not read it back.
+pub fn start_recharge(state: &State, paid: Order) {
+    state.top_ups.start_order(paid);
 }
