@@ -12,6 +12,9 @@ use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
+use crate::machine::ProcessUsage;
+use crate::shop;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error(
@@ -73,15 +76,30 @@ pub fn free_port() -> Result<u16, ClusterError> {
 }
 
 fn log_file(path: &Path) -> Result<(Stdio, Stdio), ClusterError> {
+    let opened = || io(format!("opening {}", path.display()));
     let file = File::options()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(io(format!("opening {}", path.display())))?;
-    let copy = file
-        .try_clone()
-        .map_err(io(format!("opening {}", path.display())))?;
+        .map_err(opened())?;
+    let copy = file.try_clone().map_err(opened())?;
     Ok((Stdio::from(file), Stdio::from(copy)))
+}
+
+/// Spawns `command` with no input and its output to `log` (see [`log_file`]); killed
+/// when dropped.
+fn spawn_logged(
+    mut command: Command,
+    (stdout, stderr): (Stdio, Stdio),
+    what: &str,
+) -> Result<Child, ClusterError> {
+    command
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(io(what))
 }
 
 /// Polls `url` until it answers 2xx, at most `limit`; the time it took.
@@ -100,6 +118,23 @@ pub async fn wait_until_ok(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     None
+}
+
+/// [`wait_until_ok`], or `NotReady` naming `what` and its `log`.
+async fn wait_ready(
+    client: &reqwest::Client,
+    url: &str,
+    limit: Duration,
+    what: String,
+    log: &Path,
+) -> Result<Duration, ClusterError> {
+    wait_until_ok(client, url, limit)
+        .await
+        .ok_or_else(|| ClusterError::NotReady {
+            what,
+            waited: limit,
+            log: log.display().to_string(),
+        })
 }
 
 fn signal_child(child: &Child, signal: Signal) {
@@ -127,8 +162,9 @@ impl Simulators {
     ) -> Result<Simulators, ClusterError> {
         let unitel_port = free_port()?;
         let wechat_port = free_port()?;
-        let (stdout, stderr) = log_file(log)?;
-        let child = Command::new(binary.path())
+        let log_files = log_file(log)?;
+        let mut command = Command::new(binary.path());
+        command
             .arg("sandbox")
             .arg("--unitel-port")
             .arg(unitel_port.to_string())
@@ -137,13 +173,8 @@ impl Simulators {
             .arg("--callback-base-url")
             .arg(callback_base_urls.join(","))
             .env("LOG_LEVEL", "warn")
-            .env("LOG_DIR", "")
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(io("starting elife sandbox"))?;
+            .env("LOG_DIR", "");
+        let child = spawn_logged(command, log_files, "starting elife sandbox")?;
         let simulators = Simulators {
             child,
             unitel_url: format!("http://127.0.0.1:{unitel_port}"),
@@ -152,16 +183,10 @@ impl Simulators {
         let client = reqwest::Client::new();
         let limit = Duration::from_secs(20);
         for url in [
-            format!("{}/__sandbox/faults", simulators.unitel_url),
-            format!("{}/__sandbox/wechat/config", simulators.wechat_url),
+            shop::unitel_faults_url(&simulators.unitel_url),
+            shop::wechat_config_url(&simulators.wechat_url),
         ] {
-            if wait_until_ok(&client, &url, limit).await.is_none() {
-                return Err(ClusterError::NotReady {
-                    what: "elife sandbox".to_owned(),
-                    waited: limit,
-                    log: log.display().to_string(),
-                });
-            }
+            wait_ready(&client, &url, limit, "elife sandbox".to_owned(), log).await?;
         }
         Ok(simulators)
     }
@@ -173,6 +198,11 @@ impl Simulators {
 
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// Memory and CPU used so far, from `/proc`.
+    pub fn usage(&self) -> Option<ProcessUsage> {
+        ProcessUsage::of(self.pid()?)
     }
 
     pub async fn stop(mut self) {
@@ -263,26 +293,16 @@ impl ServerProcess {
 
     /// Starts the process and waits for its first healthy answer; the time that took.
     pub async fn start(&mut self, limit: Duration) -> Result<Duration, ClusterError> {
-        let (stdout, stderr) = log_file(&self.log)?;
+        let log_files = log_file(&self.log)?;
+        let mut command = Command::new(self.binary.path());
+        command.envs(self.env.iter().map(|(name, value)| (name, value)));
         let started = Instant::now();
-        let child = Command::new(self.binary.path())
-            .envs(self.env.iter().map(|(name, value)| (name, value)))
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(io("starting elife"))?;
+        let child = spawn_logged(command, log_files, "starting elife")?;
         self.child = Some(child);
         let health = format!("{}/health", self.base_url());
-        match wait_until_ok(&self.client, &health, limit).await {
-            Some(_) => Ok(started.elapsed()),
-            None => Err(ClusterError::NotReady {
-                what: format!("elife on port {}", self.port),
-                waited: limit,
-                log: self.log.display().to_string(),
-            }),
-        }
+        let what = format!("elife on port {}", self.port);
+        wait_ready(&self.client, &health, limit, what, &self.log).await?;
+        Ok(started.elapsed())
     }
 
     /// SIGKILL: no shutdown code runs, as in a crash or an OOM kill.
@@ -312,47 +332,5 @@ impl ServerProcess {
     /// Memory and CPU used so far, from `/proc`.
     pub fn usage(&self) -> Option<ProcessUsage> {
         ProcessUsage::of(self.pid()?)
-    }
-}
-
-/// What a process has used, read from `/proc/<pid>`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcessUsage {
-    /// Peak resident set (`VmHWM`), KiB.
-    pub peak_rss_kib: u64,
-    /// Current resident set (`VmRSS`), KiB.
-    pub rss_kib: u64,
-    /// User + system CPU time.
-    pub cpu: Duration,
-}
-
-impl ProcessUsage {
-    pub fn of(pid: u32) -> Option<ProcessUsage> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kib| kib.parse::<u64>().ok())
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command name (which may hold spaces, so split after ')').
-        let after_name = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-        let ticks: u64 =
-            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-            .ok()
-            .flatten()
-            .and_then(|ticks| u64::try_from(ticks).ok())
-            .filter(|ticks| *ticks > 0)
-            .unwrap_or(100);
-        Some(ProcessUsage {
-            peak_rss_kib: field("VmHWM:")?,
-            rss_kib: field("VmRSS:")?,
-            cpu: Duration::from_millis(ticks * 1000 / per_second),
-        })
     }
 }

@@ -9,3 +9,6 @@ pub mod bench;
 pub mod chaos;
 pub mod cluster;
 pub mod database;
+pub mod machine;
+pub mod markdown;
+pub mod shop;

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::shop;
+
 /// A Smart Talk number of the Unitel simulator (last digit 3..5): `ST3000` is on its list.
 pub const VOICE_NUMBER: &str = "88112233";
 pub const PRODUCT_CODE: &str = "ST3000";
@@ -57,40 +59,34 @@ impl Api {
     }
 
     fn as_user(&self, request: reqwest::RequestBuilder, openid: &str) -> reqwest::RequestBuilder {
-        request
-            .header("X-WX-SOURCE", "wx_devtools")
-            .header("X-WX-OPENID", openid)
+        shop::as_customer(request, "wx_devtools", openid)
     }
 
     /// `POST /orders` for a 3000 MNT voice card; the order number.
     pub async fn create_order(&self, openid: &str) -> Result<String, String> {
+        let url = format!("{}{}", self.base, shop::CREATE_ORDER);
         let request = self
-            .as_user(self.client.post(format!("{}/orders", self.base)), openid)
-            .json(&json!({
-                "phoneNumber": VOICE_NUMBER,
-                "productOperator": "Unitel",
-                "rechargeType": "voice",
-                "productCode": PRODUCT_CODE,
-            }));
+            .as_user(self.client.post(url), openid)
+            .json(&shop::order_request(
+                VOICE_NUMBER,
+                "voice",
+                Some(PRODUCT_CODE),
+            ));
         let response = request
             .send()
             .await
             .map_err(|error| format!("POST /orders: {error}"))?;
         let body = read(response, "POST /orders").await?;
-        body["data"]["orderNumber"]
-            .as_str()
-            .map(str::to_owned)
+        shop::created_order_number(&body)
             .ok_or_else(|| format!("POST /orders: no order number in {body}"))
     }
 
     /// `POST /payment/create`: the order now exists in the WeChat simulator.
     pub async fn create_payment(&self, openid: &str, number: &str) -> Result<(), String> {
+        let url = format!("{}{}", self.base, shop::CREATE_PAYMENT);
         let request = self
-            .as_user(
-                self.client.post(format!("{}/payment/create", self.base)),
-                openid,
-            )
-            .json(&json!({ "orderNumber": number }));
+            .as_user(self.client.post(url), openid)
+            .json(&shop::payment_request(number));
         let response = request
             .send()
             .await
@@ -103,7 +99,7 @@ impl Api {
     pub async fn pay_without_callback(&self, number: &str) -> Result<(String, i64), String> {
         let response = self
             .client
-            .post(format!("{}/__sandbox/pay/{number}", self.wechat))
+            .post(shop::sandbox_pay_url(&self.wechat, number))
             .json(&json!({ "no_callback": true }))
             .send()
             .await

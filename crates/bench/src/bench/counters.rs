@@ -1,11 +1,11 @@
-//! The database's own counters (statements, transactions, fsyncs) and the machine's CPU,
-//! read before and after a phase.
+//! The database's own counters (statements, transactions, fsyncs), read before and after a
+//! phase.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
+use super::report::Report;
 use crate::database::Engine;
 
 /// Counter name → value at one moment.
@@ -194,41 +194,45 @@ pub fn per_order(engine: Engine, delta: &Counters, orders: u64, own_reads: i64) 
     }
 }
 
-/// Busy and total CPU time of the whole machine, from `/proc/stat`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MachineCpu {
-    pub busy: Duration,
-    pub total: Duration,
-}
-
-impl MachineCpu {
-    pub fn read() -> Option<MachineCpu> {
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let line = stat.lines().find(|line| line.starts_with("cpu "))?;
-        let ticks: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|field| field.parse().ok())
-            .collect();
-        let total: u64 = ticks.iter().take(8).sum();
-        // idle and iowait are not busy.
-        let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
-        let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-            .ok()
-            .flatten()
-            .and_then(|ticks| u64::try_from(ticks).ok())
-            .filter(|ticks| *ticks > 0)
-            .unwrap_or(100);
-        Some(MachineCpu {
-            busy: Duration::from_millis((total - idle) * 1000 / per_second),
-            total: Duration::from_millis(total * 1000 / per_second),
-        })
-    }
-
-    pub fn since(&self, before: &MachineCpu) -> MachineCpu {
-        MachineCpu {
-            busy: self.busy.saturating_sub(before.busy),
-            total: self.total.saturating_sub(before.total),
+/// The per-order row of a phase from the counters before and after it (and a note with
+/// the details); "not available" without counters.
+pub fn report_per_order(
+    report: &mut Report,
+    engine: Engine,
+    what: &str,
+    before: Option<Counters>,
+    after: Option<Counters>,
+    orders: u64,
+    own_reads: i64,
+) {
+    match (before, after) {
+        (Some(before), Some(after)) => {
+            let figures = per_order(engine, &after.since(&before), orders, own_reads);
+            let value = match engine {
+                Engine::MySql => format!(
+                    "{:.2} transactions (Handler_commit), {:.2} statements ({:.2} SELECT, {:.2} INSERT, {:.2} UPDATE), {:.2} fsyncs",
+                    figures.transactions,
+                    figures.statements,
+                    figures.selects,
+                    figures.inserts,
+                    figures.updates,
+                    figures.fsyncs.unwrap_or(f64::NAN)
+                ),
+                Engine::Postgres => format!(
+                    "{:.2} transactions (xact_commit), {:.2} rows inserted, {:.2} rows updated, {:.2} WAL syncs",
+                    figures.transactions,
+                    figures.inserts,
+                    figures.updates,
+                    figures.fsyncs.unwrap_or(f64::NAN)
+                ),
+                Engine::Sqlite => String::new(),
+            };
+            report.measure(format!("{what}: per order, database counters"), value);
+            report.note(format!("{what}, database counters: {}", figures.detail));
         }
+        _ => report.measure(
+            format!("{what}: per order, database counters"),
+            "not available (SQLite has no server counters)",
+        ),
     }
 }

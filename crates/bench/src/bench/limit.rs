@@ -17,150 +17,21 @@
 //!
 //! 10 statements (2 SELECT, 4 UPDATE, 4 INSERT); 3 explicit transactions, 6 commits in all.
 
+mod clone;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DurationRound, NaiveDateTime, TimeDelta, Utc};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait, Value,
 };
 
+pub use clone::clone_orders;
+
 use super::load::{LoadResult, closed_loop};
+use super::sql::statement;
 use crate::database::Engine;
-
-/// The server's pool size (`PoolSettings::default().max_connections` in elife-persistence).
-pub const SERVER_POOL_SIZE: u32 = 10;
-
-/// `?` placeholders and `"` quotes written once, turned into the engine's.
-pub fn sql(engine: Engine, text: &str) -> String {
-    match engine {
-        Engine::Sqlite => text.to_owned(),
-        Engine::MySql => text.replace('"', "`"),
-        Engine::Postgres => {
-            let mut out = String::with_capacity(text.len() + 16);
-            let mut n = 0;
-            for c in text.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-    }
-}
-
-pub fn statement(engine: Engine, text: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(engine.backend(), sql(engine, text), values)
-}
-
-/// A pool like the server's: same size; on SQLite the same pragmas (WAL,
-/// `synchronous=NORMAL`, busy timeout) and `BEGIN IMMEDIATE` transactions.
-pub async fn connect_like_server(
-    url: &str,
-    engine: Engine,
-    max_connections: u32,
-) -> Result<DatabaseConnection, String> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .max_connections(max_connections)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
-    if engine == Engine::Sqlite {
-        options.map_sqlx_sqlite_opts(|opts| {
-            opts.busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-        });
-    }
-    Database::connect(options)
-        .await
-        .map_err(|error| format!("connecting for the database limit: {error}"))
-}
-
-const ORDER_COLUMNS: &[&str] = &[
-    "openid",
-    "phone_number",
-    "product_operator",
-    "product_recharge_type",
-    "product_name",
-    "product_eng_name",
-    "product_code",
-    "product_unit",
-    "product_data",
-    "product_days",
-    "product_price_tg",
-    "product_price_fen",
-    "exchange_rate",
-    "payment_status",
-    "recharge_status",
-    "seq_id",
-    "transaction_id",
-    "provider_receipt",
-    "created_at",
-    "updated_at",
-    "paid_at",
-    "recharge_at",
-    "recharged_at",
-    "closed_at",
-    "version",
-    "anomaly_reason",
-    "anomaly_details",
-];
-
-/// An order number of the server's shape (28 characters) that no server would make.
-pub fn limit_order_number(index: usize) -> String {
-    let millis = Utc::now().timestamp_millis();
-    format!("ORD{millis:013}LIM{index:09}")
-}
-
-/// Copies the unpaid order `template` into `count` new unpaid orders (not timed).
-pub async fn clone_orders(
-    db: &DatabaseConnection,
-    engine: Engine,
-    template: &str,
-    count: usize,
-    concurrency: usize,
-) -> Result<Vec<String>, String> {
-    let numbers: Vec<String> = (0..count).map(limit_order_number).collect();
-    let columns = ORDER_COLUMNS
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let text = Arc::new(format!(
-        "INSERT INTO \"orders\" (\"order_number\", {columns}) SELECT ?, {columns} FROM \"orders\" WHERE \"order_number\" = ?"
-    ));
-    let template = template.to_owned();
-    let db = db.clone();
-    let result = closed_loop(numbers.clone(), concurrency, move |numbers, index| {
-        let db = db.clone();
-        let text = Arc::clone(&text);
-        let template = template.clone();
-        async move {
-            db.execute_raw(statement(
-                engine,
-                &text,
-                vec![numbers[index].clone().into(), template.into()],
-            ))
-            .await
-            .map(|_| ())
-            .map_err(|error| format!("cloning an order: {error}"))
-        }
-    })
-    .await;
-    if result.errors > 0 {
-        return Err(result.first_error.unwrap_or_default());
-    }
-    Ok(numbers)
-}
 
 fn now() -> NaiveDateTime {
     let naive = Utc::now().naive_utc();

@@ -6,9 +6,16 @@
 
 pub mod api;
 pub mod counters;
+pub mod error;
 pub mod limit;
 pub mod load;
+pub mod options;
+mod orders;
 pub mod report;
 pub mod run;
+mod scenarios;
+pub mod sql;
 
-pub use run::{Options, Scenario, run};
+pub use error::BenchError;
+pub use options::{Options, Scenario};
+pub use run::run;

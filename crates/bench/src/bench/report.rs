@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::load::LoadResult;
+use crate::markdown;
+
 /// One line of the table.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -49,6 +52,24 @@ impl Report {
         self.notes.push(note.into());
     }
 
+    /// The rate and latency rows of a load, and its first error.
+    pub fn load_rows(&mut self, what: &str, result: &LoadResult) {
+        self.measure(
+            format!("{what}: rate"),
+            format!(
+                "{}/s ({} ok, {} errors, {:.1} s)",
+                rate(result.rate()),
+                result.ok,
+                result.errors,
+                result.elapsed.as_secs_f64()
+            ),
+        );
+        self.measure(format!("{what}: latency"), result.summary());
+        if let Some(error) = &result.first_error {
+            self.note(format!("{what}: first error: {error}"));
+        }
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "### {}\n", self.title);
@@ -58,22 +79,14 @@ impl Report {
         if !self.context.is_empty() {
             out.push('\n');
         }
-        out.push_str("| metric | value | target | |\n|---|---|---|---|\n");
-        for row in &self.rows {
-            let verdict = match row.met {
-                Some(true) => "met",
-                Some(false) => "**missed**",
-                None => "",
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                row.metric.replace('|', "\\|"),
-                row.value.replace('|', "\\|"),
-                row.target.replace('|', "\\|"),
-                verdict
-            );
-        }
+        out.push_str(&markdown::verdict_table(
+            ["metric", "value", "target"],
+            ["met", "**missed**"],
+            self.rows
+                .iter()
+                .map(|row| [row.metric.as_str(), row.value.as_str(), row.target.as_str()]),
+            self.rows.iter().map(|row| row.met),
+        ));
         if !self.notes.is_empty() {
             out.push('\n');
             for note in &self.notes {

@@ -4,181 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-use serde_json::Value;
+use crate::markdown;
 
+use super::drain::Drain;
+use super::ledgers::Ledgers;
+use super::orders::{OrderRow, is_paid_status};
 use super::workload::{Outcome, Phase};
-
-/// One row of the orders table, as the audit reads it.
-#[derive(Debug, Clone)]
-pub struct OrderRow {
-    pub number: String,
-    pub payment_status: String,
-    pub recharge_status: Option<String>,
-    pub anomaly_reason: Option<String>,
-    pub anomaly_details: Option<String>,
-}
-
-pub async fn read_orders(
-    db: &DatabaseConnection,
-    backend: DbBackend,
-) -> Result<Vec<OrderRow>, sea_orm::DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT order_number, payment_status, recharge_status, anomaly_reason, anomaly_details FROM orders",
-        ))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(OrderRow {
-                number: row.try_get("", "order_number")?,
-                payment_status: row.try_get("", "payment_status")?,
-                recharge_status: row.try_get("", "recharge_status")?,
-                anomaly_reason: row.try_get("", "anomaly_reason")?,
-                anomaly_details: row.try_get("", "anomaly_details")?,
-            })
-        })
-        .collect()
-}
-
-/// The reason of the last event that made each order's top-up `unknown`.
-pub async fn unknown_reasons(
-    db: &DatabaseConnection,
-    backend: DbBackend,
-) -> Result<HashMap<String, String>, sea_orm::DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT order_number, reason FROM order_events WHERE to_recharge = 'unknown' ORDER BY id",
-        ))
-        .await?;
-    let mut reasons = HashMap::new();
-    for row in rows {
-        let number: String = row.try_get("", "order_number")?;
-        let reason: String = row.try_get("", "reason")?;
-        reasons.insert(number, reason);
-    }
-    Ok(reasons)
-}
-
-/// Paid orders whose top-up has not finished: `(pending, submitting or confirming)`.
-pub async fn in_flight(
-    db: &DatabaseConnection,
-    backend: DbBackend,
-) -> Result<(i64, i64), sea_orm::DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT \
-               COUNT(CASE WHEN recharge_status = 'pending' THEN 1 END) AS pending, \
-               COUNT(CASE WHEN recharge_status IN ('submitting', 'confirming') THEN 1 END) AS busy \
-             FROM orders WHERE payment_status = 'paid'",
-        ))
-        .await?;
-    let Some(row) = row else {
-        return Ok((0, 0));
-    };
-    Ok((row.try_get("", "pending")?, row.try_get("", "busy")?))
-}
-
-/// `payment_status` values that mean "the money was received".
-pub fn is_paid_status(status: &str) -> bool {
-    matches!(status, "paid" | "refunding" | "refunded" | "refund_failed")
-}
-
-/// What the simulators' ledgers say.
-pub struct Ledgers {
-    pub wechat: Value,
-    pub unitel: Value,
-}
-
-impl Ledgers {
-    pub async fn fetch(
-        http: &reqwest::Client,
-        wechat_url: &str,
-        unitel_url: &str,
-    ) -> Result<Ledgers, String> {
-        let get = |url: String| async move {
-            http.get(&url)
-                .send()
-                .await
-                .map_err(|error| format!("{url}: {error}"))?
-                .json::<Value>()
-                .await
-                .map_err(|error| format!("{url}: {error}"))
-        };
-        Ok(Ledgers {
-            wechat: get(format!("{wechat_url}/__sandbox/wechat/ledger")).await?,
-            unitel: get(format!("{unitel_url}/__sandbox/ledger")).await?,
-        })
-    }
-
-    /// WeChat's trade state per order number.
-    pub fn wechat_states(&self) -> HashMap<String, String> {
-        self.wechat["orders"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|order| {
-                Some((
-                    order["out_trade_no"].as_str()?.to_owned(),
-                    order["state"].as_str()?.to_owned(),
-                ))
-            })
-            .collect()
-    }
-
-    /// Top-ups applied per journal id (our order number).
-    pub fn top_ups(&self) -> HashMap<String, usize> {
-        self.unitel["by_journal_id"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(journal, entries)| {
-                (
-                    journal.clone(),
-                    entries.as_array().map(Vec::len).unwrap_or(0),
-                )
-            })
-            .collect()
-    }
-
-    /// Delivery attempts per `(order, copy)`: `(attempts, answered with an error at least
-    /// once, acknowledged in the end)`.
-    pub fn deliveries(&self) -> HashMap<(String, u64), (u64, bool, bool)> {
-        let mut copies: HashMap<(String, u64), (u64, bool, bool)> = HashMap::new();
-        for attempt in self.wechat["callbacks"].as_array().into_iter().flatten() {
-            let key = (
-                attempt["out_trade_no"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                attempt["copy"].as_u64().unwrap_or(0),
-            );
-            let entry = copies.entry(key).or_default();
-            entry.0 += 1;
-            if attempt["acknowledged"].as_bool() == Some(true) {
-                entry.2 = true;
-            } else {
-                entry.1 = true;
-            }
-        }
-        copies
-    }
-
-    /// Callback attempts that went to a URL list unsplit (a simulator without multi-URL
-    /// support would post to "http://a,http://b/payment/callback").
-    pub fn unsplit_callback_urls(&self) -> bool {
-        self.wechat["callbacks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|attempt| attempt["url"].as_str().is_some_and(|url| url.contains(',')))
-    }
-}
 
 /// One line of the audit table.
 #[derive(Debug, Clone)]
@@ -191,7 +23,7 @@ pub struct Check {
 }
 
 impl Check {
-    fn zero(what: &str, count: usize) -> Check {
+    pub(super) fn zero(what: &str, count: usize) -> Check {
         Check {
             what: what.to_owned(),
             value: count.to_string(),
@@ -200,7 +32,7 @@ impl Check {
         }
     }
 
-    fn info(what: &str, value: impl ToString) -> Check {
+    pub(super) fn info(what: &str, value: impl ToString) -> Check {
         Check {
             what: what.to_owned(),
             value: value.to_string(),
@@ -217,17 +49,6 @@ pub struct Audit {
     pub unknown: Vec<(String, usize, String)>,
     /// Orders that broke a rule, with what (at most a few listed).
     pub violations: Vec<String>,
-}
-
-/// The drain: from the end of the last fault until no paid order is `pending`.
-#[derive(Debug, Clone, Copy)]
-pub struct Drain {
-    pub pending_drained: Option<Duration>,
-    pub settled: Option<Duration>,
-    pub bound: Duration,
-    pub waited: Duration,
-    pub pending_left: i64,
-    pub busy_left: i64,
 }
 
 pub struct AuditInput<'a> {
@@ -519,38 +340,7 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
         abandoned.len(),
     ));
 
-    // Drain.
-    let drain = input.drain;
-    let seconds = |duration: Duration| format!("{:.1} s", duration.as_secs_f64());
-    checks.push(Check {
-        what: "drain time: last fault ended → no paid order `pending`".to_owned(),
-        value: match drain.pending_drained {
-            Some(time) => seconds(time),
-            None => format!(
-                "not drained after {} ({} pending)",
-                seconds(drain.waited),
-                drain.pending_left
-            ),
-        },
-        expected: format!("≤ {}", seconds(drain.bound)),
-        ok: Some(
-            drain
-                .pending_drained
-                .is_some_and(|time| time <= drain.bound),
-        ),
-    });
-    checks.push(Check::info(
-        "settle time: last fault ended → no paid order pending, submitting or confirming",
-        match drain.settled {
-            Some(time) => seconds(time),
-            None => format!(
-                "not settled after {} ({} pending, {} submitting/confirming)",
-                seconds(drain.waited),
-                drain.pending_left,
-                drain.busy_left
-            ),
-        },
-    ));
+    checks.extend(input.drain.checks());
 
     violations.truncate(50);
     Audit {
@@ -567,19 +357,19 @@ impl Audit {
 
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        out.push_str("| check | value | expected | |\n|---|---|---|---|\n");
-        for check in &self.checks {
-            let mark = match check.ok {
-                Some(true) => "ok",
-                Some(false) => "**FAIL**",
-                None => "",
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {mark} |",
-                check.what, check.value, check.expected
-            );
-        }
+        // No check's text holds a `|`: the table's escaping changes nothing here.
+        out.push_str(&markdown::verdict_table(
+            ["check", "value", "expected"],
+            ["ok", "**FAIL**"],
+            self.checks.iter().map(|check| {
+                [
+                    check.what.as_str(),
+                    check.value.as_str(),
+                    check.expected.as_str(),
+                ]
+            }),
+            self.checks.iter().map(|check| check.ok),
+        ));
         if !self.unknown.is_empty() {
             out.push_str("\nOrders left `unknown` (top-ups in the Unitel ledger; why):\n\n");
             for (number, count, why) in self.unknown.iter().take(40) {

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::database::Engine;
+use crate::machine;
 
-use super::Sizes;
 use super::audit::Audit;
+use super::options::Sizes;
 
 /// What was run, for the report.
 pub struct Run {
@@ -94,12 +95,6 @@ pub fn key(run: &Run) -> String {
     )
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(std::num::NonZero::get)
-        .unwrap_or(1)
-}
-
 pub fn section(run: &Run, audit: &Audit) -> String {
     let mut out = String::new();
     let verdict = if audit.passed() { "PASSED" } else { "FAILED" };
@@ -114,7 +109,7 @@ pub fn section(run: &Run, audit: &Audit) -> String {
         out,
         "- date: {}; machine: {} cores; build: {}; took {:.0} s",
         run.started_at.format("%Y-%m-%d %H:%M %Z"),
-        cores(),
+        machine::cores(),
         if cfg!(debug_assertions) {
             "debug"
         } else {

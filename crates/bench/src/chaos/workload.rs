@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::time::Instant;
+
+use crate::shop;
 
 /// What is bought: one product per kind, each on its own number so that no order depends
 /// on another (a postpaid bill stays owed, rate limits are per user).
@@ -138,6 +141,21 @@ pub struct Outcome {
     pub unauthorized: u32,
 }
 
+impl Outcome {
+    /// Nothing done yet.
+    pub fn new(plan: Plan) -> Outcome {
+        Outcome {
+            plan,
+            order_number: None,
+            paid: false,
+            callbacks: 0,
+            error: None,
+            create_attempts: 0,
+            unauthorized: 0,
+        }
+    }
+}
+
 /// The HTTP side: the instances, and the WeChat simulator's payer.
 #[derive(Clone)]
 pub struct Api {
@@ -172,11 +190,8 @@ impl Api {
         while started.elapsed() < self.patience {
             *attempts += 1;
             let instance = &self.instances[rng.random_range(0..self.instances.len())];
-            let sent = self
-                .http
-                .post(format!("{instance}{path}"))
-                .header("X-WX-SOURCE", "wx_chaos")
-                .header("X-WX-OPENID", openid)
+            let request = self.http.post(format!("{instance}{path}"));
+            let sent = shop::as_customer(request, "wx_chaos", openid)
                 .json(body)
                 .send()
                 .await;
@@ -212,20 +227,13 @@ impl Api {
     /// Creates the order and its payment; `Err` when the customer gave up.
     pub async fn prepare(&self, plan: &Plan, outcome: &mut Outcome) -> Result<String, String> {
         let mut rng = StdRng::seed_from_u64(plan.route_seed);
-        let mut body = json!({
-            "phoneNumber": plan.phone,
-            "productOperator": "Unitel",
-            "rechargeType": plan.kind.name(),
-        });
-        if let Some(code) = plan.kind.product_code() {
-            body["productCode"] = json!(code);
-        }
+        let body = shop::order_request(&plan.phone, plan.kind.name(), plan.kind.product_code());
         let mut attempts = 0;
         let created = self
             .user_post(
                 &mut rng,
                 &plan.openid,
-                "/orders",
+                shop::CREATE_ORDER,
                 &body,
                 &mut attempts,
                 &mut outcome.unauthorized,
@@ -233,9 +241,7 @@ impl Api {
             .await;
         outcome.create_attempts = attempts;
         let number = match created {
-            Reply::Ok(value) => value["data"]["orderNumber"]
-                .as_str()
-                .map(str::to_owned)
+            Reply::Ok(value) => shop::created_order_number(&value)
                 .ok_or_else(|| format!("no orderNumber in {value}"))?,
             Reply::Refused(status, text) => {
                 return Err(format!("order refused: HTTP {status}: {text}"));
@@ -248,8 +254,8 @@ impl Api {
             .user_post(
                 &mut rng,
                 &plan.openid,
-                "/payment/create",
-                &json!({ "orderNumber": number }),
+                shop::CREATE_PAYMENT,
+                &shop::payment_request(&number),
                 &mut attempts,
                 &mut outcome.unauthorized,
             )
@@ -261,13 +267,39 @@ impl Api {
         }
     }
 
+    /// Prepares one planned order: its outcome so far and, unless the customer gave up,
+    /// its number, ready to be paid.
+    pub async fn prepare_outcome(&self, plan: Plan) -> (Outcome, Option<String>) {
+        let mut outcome = Outcome::new(plan.clone());
+        match self.prepare(&plan, &mut outcome).await {
+            Ok(number) => (outcome, Some(number)),
+            Err(error) => {
+                outcome.error = Some(error);
+                (outcome, None)
+            }
+        }
+    }
+
+    /// [`Api::prepare_outcome`] for every plan, `concurrency` at a time.
+    pub async fn prepare_all(
+        &self,
+        plans: Vec<Plan>,
+        concurrency: usize,
+    ) -> Vec<(Outcome, Option<String>)> {
+        futures::stream::iter(plans)
+            .map(|plan| self.prepare_outcome(plan))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await
+    }
+
     /// The customer pays in the WeChat simulator; answers the notification copies scheduled.
     pub async fn pay(&self, number: &str, options: Value) -> Result<u32, String> {
         let mut last = String::new();
         for _ in 0..20 {
             match self
                 .http
-                .post(format!("{}/__sandbox/pay/{number}", self.wechat_url))
+                .post(shop::sandbox_pay_url(&self.wechat_url, number))
                 .json(&options)
                 .send()
                 .await
@@ -289,20 +321,11 @@ impl Api {
         Err(format!("the WeChat simulator did not answer: {last}"))
     }
 
-    /// Prepares and pays one planned order (main and burst phases).
+    /// Prepares and pays one planned order (main phase).
     pub async fn buy(&self, plan: Plan) -> Outcome {
-        let mut outcome = Outcome {
-            plan: plan.clone(),
-            order_number: None,
-            paid: false,
-            callbacks: 0,
-            error: None,
-            create_attempts: 0,
-            unauthorized: 0,
-        };
-        match self.prepare(&plan, &mut outcome).await {
-            Ok(number) => self.pay_prepared(&mut outcome, &number).await,
-            Err(error) => outcome.error = Some(error),
+        let (mut outcome, number) = self.prepare_outcome(plan).await;
+        if let Some(number) = number {
+            self.pay_prepared(&mut outcome, &number).await;
         }
         outcome
     }
