@@ -59,8 +59,9 @@ impl Counters {
                 }
             }
             Engine::Postgres => {
-                // Statistics are sent by each backend when it goes idle, at most once a
-                // second: a fresh snapshot, not the one cached in this session.
+                // Only what backends have flushed (when idle, at most once a second, 10 s
+                // later after lock contention; at exit): see `Run::settled_counters`. A
+                // fresh snapshot, not the one cached in this session.
                 let _ = connection
                     .execute_raw(Statement::from_string(
                         backend,
@@ -121,6 +122,19 @@ impl Counters {
                 })
                 .collect(),
         }
+    }
+
+    /// Whether the database's own work counters (not server-wide ones such as WAL, nor the
+    /// reader's own statements) are the same in both readings.
+    pub fn same_work(&self, other: &Counters) -> bool {
+        const WORK: &[&str] = &[
+            "xact_commit",
+            "xact_rollback",
+            "tup_inserted",
+            "tup_updated",
+        ];
+        WORK.iter()
+            .all(|name| self.values.get(*name) == other.values.get(*name))
     }
 
     pub fn get(&self, name: &str) -> i64 {

@@ -2,29 +2,33 @@
 //! one paid and topped-up order, sent straight to the database from Rust at the same
 //! concurrency and on a pool of the same size, without HTTP, JSON or the simulators.
 //!
-//! Per order, as `elife-persistence` issues them (`notifications.rs`, `orders.rs`) for
-//! `PaymentService::handle_notification` then `RechargeService::dispatch`:
+//! Per order, as `elife-persistence` issues them (`orders.rs` `find` and `apply_with`,
+//! `notifications.rs` `upsert_decided`) for `PaymentService::handle_notification` then
+//! `RechargeService::dispatch_order` (the claim starts from the order as the callback
+//! wrote it, without reading it back):
 //!
 //! | # | what | statements | transaction |
 //! |---|---|---|---|
-//! | 1 | log the callback | INSERT payment_notifications | autocommit |
-//! | 2 | read the order | SELECT orders | autocommit |
-//! | 3 | mark paid (compare-and-set) | UPDATE orders + INSERT order_events | BEGIN … COMMIT |
-//! | 4 | the callback's outcome | UPDATE payment_notifications | autocommit |
-//! | 5 | read the order (dispatch) | SELECT orders | autocommit |
-//! | 6 | claim the top-up | UPDATE orders + INSERT order_events | BEGIN … COMMIT |
-//! | 7 | record the top-up's success | UPDATE orders + INSERT order_events | BEGIN … COMMIT |
+//! | 1 | read the order | SELECT orders | autocommit |
+//! | – | confirm the payment with WeChat | (HTTP, not replayed) | – |
+//! | 2 | mark paid (compare-and-set) and log the callback as processed | UPDATE orders + INSERT order_events + INSERT payment_notifications … ON CONFLICT DO UPDATE (MariaDB: ON DUPLICATE KEY UPDATE) | BEGIN … COMMIT |
+//! | 3 | claim the top-up | UPDATE orders + INSERT order_events | BEGIN … COMMIT |
+//! | 4 | record the top-up's success | UPDATE orders + INSERT order_events | BEGIN … COMMIT |
 //!
-//! 10 statements (2 SELECT, 4 UPDATE, 4 INSERT); 3 explicit transactions, 6 commits in all.
+//! 8 statements (1 SELECT, 3 UPDATE, 4 INSERT); 3 explicit transactions and 1 autocommit
+//! SELECT, 4 commits in all (PostgreSQL's `xact_commit` counts the SELECT too).
+//! Statement shapes follow sea-orm's: every column named with its table in SELECT and WHERE,
+//! `LIMIT` bound, every mutable column set by the compare-and-set.
 
 mod clone;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DurationRound, NaiveDateTime, TimeDelta, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait, Value,
 };
 
 pub use clone::clone_orders;
@@ -54,14 +58,61 @@ struct Columns {
     version: i32,
 }
 
+/// The SQL texts, built once (`?` and `"`, turned into the engine's by `statement`).
+struct Texts {
+    select_order: String,
+    update_order_null: String,
+    update_order_eq: String,
+    insert_event: &'static str,
+    upsert_notification: String,
+}
+
+impl Texts {
+    fn new(engine: Engine) -> Texts {
+        let columns = std::iter::once("order_number")
+            .chain(clone::ORDER_COLUMNS.iter().copied())
+            .map(|c| format!("\"orders\".\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let update = "UPDATE \"orders\" SET \"payment_status\" = ?, \"recharge_status\" = ?, \"seq_id\" = ?, \"transaction_id\" = ?, \"provider_receipt\" = ?, \"paid_at\" = ?, \"recharge_at\" = ?, \"recharged_at\" = ?, \"closed_at\" = ?, \"version\" = ?, \"anomaly_reason\" = ?, \"anomaly_details\" = ?, \"updated_at\" = ? WHERE \"orders\".\"order_number\" = ? AND \"orders\".\"payment_status\" = ? AND \"orders\".\"version\" = ? AND \"orders\".\"recharge_status\"";
+        let insert = "INSERT INTO \"payment_notifications\" (\"channel\", \"kind\", \"order_number\", \"transaction_id\", \"headers\", \"raw_body\", \"client_ip\", \"outcome\", \"error_message\", \"processing_ms\", \"retry_count\", \"created_at\", \"updated_at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let conflict = match engine {
+            Engine::MySql => "ON DUPLICATE KEY UPDATE",
+            Engine::Postgres | Engine::Sqlite => {
+                "ON CONFLICT (\"channel\", \"transaction_id\", \"kind\") DO UPDATE SET"
+            }
+        };
+        Texts {
+            select_order: format!(
+                "SELECT {columns} FROM \"orders\" WHERE \"orders\".\"order_number\" = ? LIMIT ?"
+            ),
+            update_order_null: format!("{update} IS NULL"),
+            update_order_eq: format!("{update} = ?"),
+            insert_event: "INSERT INTO \"order_events\" (\"order_number\", \"from_payment\", \"from_recharge\", \"to_payment\", \"to_recharge\", \"actor\", \"reason\", \"at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            upsert_notification: format!(
+                "{insert} {conflict} \"retry_count\" = \"payment_notifications\".\"retry_count\" + ?, \"updated_at\" = ?, \"outcome\" = ?, \"error_message\" = ?, \"processing_ms\" = ?"
+            ),
+        }
+    }
+}
+
+/// The callback being handled, logged as processed in the order's transaction.
+struct Callback<'a> {
+    transaction: &'a str,
+    body: &'a str,
+    received_at: NaiveDateTime,
+    started: Instant,
+}
+
 struct Limit {
     engine: Engine,
     db: DatabaseConnection,
     headers: serde_json::Value,
+    texts: Texts,
 }
 
 impl Limit {
-    async fn begin(&self) -> Result<sea_orm::DatabaseTransaction, String> {
+    async fn begin(&self) -> Result<DatabaseTransaction, String> {
         self.db
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -71,13 +122,14 @@ impl Limit {
             .map_err(|error| format!("BEGIN: {error}"))
     }
 
+    /// `find`: the whole row by its number, autocommit.
     async fn read_version(&self, number: &str) -> Result<i32, String> {
         let row = self
             .db
             .query_one_raw(statement(
                 self.engine,
-                "SELECT * FROM \"orders\" WHERE \"order_number\" = ? LIMIT 1",
-                vec![number.to_owned().into()],
+                &self.texts.select_order,
+                vec![number.to_owned().into(), 1i64.into()],
             ))
             .await
             .map_err(|error| format!("SELECT orders: {error}"))?
@@ -86,89 +138,62 @@ impl Limit {
             .map_err(|error| format!("reading the version: {error}"))
     }
 
-    async fn log_notification(
+    /// `upsert_decided` of a processed callback, inside the order's transaction.
+    async fn log_processed(
         &self,
+        txn: &DatabaseTransaction,
         number: &str,
-        transaction: &str,
-        body: &str,
-    ) -> Result<i64, String> {
-        let at = now();
+        callback: &Callback<'_>,
+    ) -> Result<(), String> {
+        let at = callback.received_at;
+        let processing_ms = i64::try_from(callback.started.elapsed().as_millis()).unwrap_or(0);
         let values: Vec<Value> = vec![
             "wechat_cloud".into(),
             "payment".into(),
             Some(number.to_owned()).into(),
-            Some(transaction.to_owned()).into(),
+            Some(callback.transaction.to_owned()).into(),
             self.headers.clone().into(),
-            body.to_owned().into(),
+            callback.body.to_owned().into(),
             Some("127.0.0.1".to_owned()).into(),
-            "received".into(),
+            "processed".into(),
             Option::<String>::None.into(),
-            Option::<i64>::None.into(),
+            Some(processing_ms).into(),
             0i32.into(),
             at.into(),
             at.into(),
+            // ON CONFLICT: retry_count + 1, updated_at, outcome, error_message, processing_ms
+            1i32.into(),
+            at.into(),
+            "processed".into(),
+            Option::<String>::None.into(),
+            processing_ms.into(),
         ];
-        let text = "INSERT INTO \"payment_notifications\" (\"channel\", \"kind\", \"order_number\", \"transaction_id\", \"headers\", \"raw_body\", \"client_ip\", \"outcome\", \"error_message\", \"processing_ms\", \"retry_count\", \"created_at\", \"updated_at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        match self.engine {
-            Engine::Postgres => {
-                let row = self
-                    .db
-                    .query_one_raw(statement(
-                        self.engine,
-                        &format!("{text} RETURNING \"id\""),
-                        values,
-                    ))
-                    .await
-                    .map_err(|error| format!("INSERT payment_notifications: {error}"))?
-                    .ok_or("INSERT … RETURNING answered no row")?;
-                row.try_get::<i64>("", "id")
-                    .map_err(|error| format!("reading the id: {error}"))
-            }
-            Engine::MySql | Engine::Sqlite => {
-                let result = self
-                    .db
-                    .execute_raw(statement(self.engine, text, values))
-                    .await
-                    .map_err(|error| format!("INSERT payment_notifications: {error}"))?;
-                i64::try_from(result.last_insert_id()).map_err(|error| error.to_string())
-            }
-        }
+        txn.execute_raw(statement(
+            self.engine,
+            &self.texts.upsert_notification,
+            values,
+        ))
+        .await
+        .map(|_| ())
+        .map_err(|error| format!("INSERT payment_notifications: {error}"))
     }
 
-    async fn set_outcome(&self, id: i64, processing_ms: i64) -> Result<(), String> {
-        self.db
-            .execute_raw(statement(
-                self.engine,
-                "UPDATE \"payment_notifications\" SET \"outcome\" = ?, \"error_message\" = ?, \"processing_ms\" = ? WHERE \"payment_notifications\".\"id\" = ?",
-                vec![
-                    "processed".into(),
-                    Option::<String>::None.into(),
-                    processing_ms.into(),
-                    id.into(),
-                ],
-            ))
-            .await
-            .map(|_| ())
-            .map_err(|error| format!("UPDATE payment_notifications: {error}"))
-    }
-
-    /// One transition: the compare-and-set UPDATE and its history row, in one transaction.
+    /// One transition (`apply_with`): the compare-and-set UPDATE, its history row and, for
+    /// the paying callback, the callback's log row, in one transaction.
     async fn transition(
         &self,
         number: &str,
         before: &Columns,
         after: &Columns,
         reason: String,
+        callback: Option<&Callback<'_>>,
     ) -> Result<(), String> {
         let at = now();
         let txn = self.begin().await?;
-        let recharge_filter = match before.recharge_status {
-            None => "\"recharge_status\" IS NULL",
-            Some(_) => "\"recharge_status\" = ?",
+        let text = match before.recharge_status {
+            None => &self.texts.update_order_null,
+            Some(_) => &self.texts.update_order_eq,
         };
-        let text = format!(
-            "UPDATE \"orders\" SET \"payment_status\" = ?, \"recharge_status\" = ?, \"seq_id\" = ?, \"transaction_id\" = ?, \"provider_receipt\" = ?, \"paid_at\" = ?, \"recharge_at\" = ?, \"recharged_at\" = ?, \"closed_at\" = ?, \"version\" = ?, \"anomaly_reason\" = ?, \"anomaly_details\" = ?, \"updated_at\" = ? WHERE \"orders\".\"order_number\" = ? AND \"orders\".\"payment_status\" = ? AND \"orders\".\"version\" = ? AND {recharge_filter}"
-        );
         let mut values: Vec<Value> = vec![
             after.payment_status.into(),
             after.recharge_status.map(str::to_owned).into(),
@@ -191,7 +216,7 @@ impl Limit {
             values.push(status.into());
         }
         let updated = txn
-            .execute_raw(statement(self.engine, &text, values))
+            .execute_raw(statement(self.engine, text, values))
             .await
             .map_err(|error| format!("UPDATE orders: {error}"))?;
         if updated.rows_affected() != 1 {
@@ -203,7 +228,7 @@ impl Limit {
         }
         txn.execute_raw(statement(
             self.engine,
-            "INSERT INTO \"order_events\" (\"order_number\", \"from_payment\", \"from_recharge\", \"to_payment\", \"to_recharge\", \"actor\", \"reason\", \"at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.texts.insert_event,
             vec![
                 number.to_owned().into(),
                 before.payment_status.into(),
@@ -217,6 +242,9 @@ impl Limit {
         ))
         .await
         .map_err(|error| format!("INSERT order_events: {error}"))?;
+        if let Some(callback) = callback {
+            self.log_processed(&txn, number, callback).await?;
+        }
         txn.commit()
             .await
             .map_err(|error| format!("COMMIT: {error}"))
@@ -224,11 +252,16 @@ impl Limit {
 
     /// Everything the server writes and reads for one paid and topped-up order.
     async fn one_order(&self, number: &str, index: usize) -> Result<(), String> {
-        let started = std::time::Instant::now();
         let transaction = format!("42000000{index:020}");
         let body = super::api::callback_body(number, &transaction, 625);
-        // handle_notification
-        let id = self.log_notification(number, &transaction, &body).await?;
+        let callback = Callback {
+            transaction: &transaction,
+            body: &body,
+            received_at: now(),
+            started: Instant::now(),
+        };
+        // handle_notification: read the order, (confirm with WeChat), mark it paid and log
+        // the callback in one transaction.
         let version = self.read_version(number).await?;
         let unpaid = Columns {
             payment_status: "unpaid",
@@ -254,24 +287,22 @@ impl Limit {
             &unpaid,
             &paid,
             format!("paid: WeChat callback, transaction {transaction}"),
+            Some(&callback),
         )
         .await?;
-        let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.set_outcome(id, elapsed).await?;
-        // RechargeService::dispatch
-        let version = self.read_version(number).await?;
-        let pending = Columns { version, ..paid };
+        // RechargeService::dispatch_order: claim the order as just written (no read back).
         let submitting = Columns {
             recharge_status: Some("submitting"),
             recharge_at: Some(now()),
-            version: version + 1,
-            ..pending.clone()
+            version: paid.version + 1,
+            ..paid.clone()
         };
         self.transition(
             number,
-            &pending,
+            &paid,
             &submitting,
             "claimed for submission".to_owned(),
+            None,
         )
         .await?;
         let seq = format!("SIM{index:012}");
@@ -293,13 +324,14 @@ impl Limit {
             &submitting,
             &success,
             format!("topped up: seq {seq}"),
+            None,
         )
         .await
     }
 }
 
 /// Runs the per-order statements for every order in `numbers` at `concurrency`; each
-/// latency is one whole order (all seven steps).
+/// latency is one whole order (all four steps).
 pub async fn run(
     db: DatabaseConnection,
     engine: Engine,
@@ -314,6 +346,7 @@ pub async fn run(
         engine,
         db,
         headers,
+        texts: Texts::new(engine),
     });
     closed_loop(numbers, concurrency, move |numbers, index| {
         let limit = Arc::clone(&limit);

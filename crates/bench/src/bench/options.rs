@@ -10,7 +10,8 @@ pub enum Scenario {
     MyOrders,
     /// Payment callbacks at the maximum rate (closed loop), each order paid and topped up.
     Callback,
-    /// The same statements straight to the database at the same concurrency.
+    /// The server's per-order statements (1 autocommit SELECT, then 3 transactions: 8
+    /// statements) straight to the database at the same concurrency.
     Limit,
     /// Payment callbacks at a fixed rate (open loop), half the callback peak by default.
     Paced,

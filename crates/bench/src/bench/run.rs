@@ -23,8 +23,13 @@ pub(super) const USERS: usize = 1000;
 /// How long the benchmark waits for every order of a phase to be topped up.
 pub(super) const SETTLE_LIMIT: Duration = Duration::from_secs(180);
 
-/// PostgreSQL backends send their statistics at most once a second when idle.
-pub(super) const STATS_FLUSH: Duration = Duration::from_millis(1600);
+/// PostgreSQL backends send their statistics at most once a second when idle (10 s later
+/// when the shared entry was locked), and when they exit: readings this far apart that
+/// agree are taken as settled.
+pub(super) const STATS_FLUSH: Duration = Duration::from_millis(1100);
+
+/// How long [`Run::settled_counters`] waits for PostgreSQL's counters to stop moving.
+const STATS_SETTLE_LIMIT: Duration = Duration::from_secs(15);
 
 pub(super) fn say(message: impl AsRef<str>) {
     eprintln!("[elife-bench] {}", message.as_ref());
@@ -193,6 +198,39 @@ impl Run {
     pub(super) async fn counters(&self) -> Option<Counters> {
         let connection = self.counters_db.as_ref()?;
         Counters::read(connection, self.engine, &self.database_name).await
+    }
+
+    /// The counters once PostgreSQL's backends have flushed what they did: two readings
+    /// [`STATS_FLUSH`] apart that agree (at most [`STATS_SETTLE_LIMIT`]). Only reliable
+    /// once the backends that did the work have exited or stayed idle: callers close them
+    /// first. MariaDB's counters are live (and a reading moves `Questions`): read once.
+    pub(super) async fn settled_counters(&self) -> Option<Counters> {
+        let mut last = self.counters().await?;
+        if self.engine != Engine::Postgres {
+            return Some(last);
+        }
+        let deadline = std::time::Instant::now() + STATS_SETTLE_LIMIT;
+        loop {
+            tokio::time::sleep(STATS_FLUSH).await;
+            let next = self.counters().await?;
+            if next.same_work(&last) {
+                return Some(next);
+            }
+            if std::time::Instant::now() >= deadline {
+                say("PostgreSQL counters still moving; read them anyway");
+                return Some(next);
+            }
+            last = next;
+        }
+    }
+
+    /// Closes the benchmark's own connections to the benchmark database and opens new ones,
+    /// so that PostgreSQL's backends of the old ones exit and flush their statistics.
+    pub(super) async fn reconnect(&mut self) -> Result<(), BenchError> {
+        let fresh = sql::connect_like_server(&self.database_url, self.engine, 2).await?;
+        let old = std::mem::replace(&mut self.db, fresh);
+        let _ = old.close().await;
+        Ok(())
     }
 
     pub(super) async fn restart(&mut self) -> Result<Duration, BenchError> {

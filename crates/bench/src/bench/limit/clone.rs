@@ -10,7 +10,7 @@ use crate::bench::load::closed_loop;
 use crate::bench::sql::statement;
 use crate::database::Engine;
 
-const ORDER_COLUMNS: &[&str] = &[
+pub(super) const ORDER_COLUMNS: &[&str] = &[
     "openid",
     "phone_number",
     "product_operator",

@@ -3,6 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::bench::counters::Counters;
+use crate::database::Engine;
+
 use crate::bench::counters::report_per_order;
 use crate::bench::error::BenchError;
 use crate::bench::load::{closed_loop, per_second};
@@ -21,7 +24,7 @@ impl Run {
         ));
         tokio::time::sleep(STATS_FLUSH).await;
         let idle_rss = self.server.usage().map(|u| u.rss_kib).unwrap_or_default();
-        let counters_before = self.counters().await;
+        let counters_before = self.settled_counters().await;
         let before_success = self.count_success().await?;
         let server_before = self.server.usage().unwrap_or_default();
         let sim_before = self.simulators.usage().unwrap_or_default();
@@ -44,8 +47,7 @@ impl Run {
         let machine = MachineCpu::read()
             .unwrap_or_default()
             .since(&machine_before);
-        tokio::time::sleep(STATS_FLUSH).await;
-        let counters_after = self.counters().await;
+        let counters_after = self.counters_after_callbacks().await?;
         let topped_up = u64::try_from(done - before_success).unwrap_or(0);
 
         self.report
@@ -107,5 +109,22 @@ impl Run {
             polls,
         );
         Ok(())
+    }
+}
+
+impl Run {
+    /// The counters after the phase. PostgreSQL's only hold what backends flushed (when
+    /// idle, or 10 s later after contention): its server and this benchmark's own
+    /// connections are closed first, so that every backend of the phase exits and flushes,
+    /// then the server is started again for the next phase.
+    async fn counters_after_callbacks(&mut self) -> Result<Option<Counters>, BenchError> {
+        if self.engine != Engine::Postgres {
+            return Ok(self.counters().await);
+        }
+        self.server.terminate(Duration::from_secs(10)).await;
+        self.reconnect().await?;
+        let counters = self.settled_counters().await;
+        self.server.start(Duration::from_secs(60)).await?;
+        Ok(counters)
     }
 }
