@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
@@ -67,6 +68,10 @@ pub enum ConnectError {
 /// because every pooled connection to `:memory:` would see its own empty database.
 /// MySQL/PostgreSQL: connection failures are retried `max_retries` times with backoff, since
 /// the server may start before its database.
+/// PostgreSQL on the loopback interface without an explicit `sslmode` connects without TLS:
+/// sqlx's default (`prefer`) negotiates TLS, whose handshake stalls ~90 ms per connection
+/// on Nagle + delayed ACK, and start-up opens up to three connections one after another.
+/// TLS protects nothing between two processes of one host; `sslmode=...` in the URL wins.
 pub async fn connect(
     url: &str,
     settings: &PoolSettings,
@@ -111,8 +116,45 @@ pub async fn connect(
             // A local file does not come and go: no retries.
             open(options, 0, settings.retry_delay).await
         }
+        DbBackend::Postgres => {
+            if is_loopback(url) && !has_query_param(url, "sslmode") {
+                options.map_sqlx_postgres_opts(|opts| opts.ssl_mode(PgSslMode::Disable));
+            }
+            open(options, settings.max_retries, settings.retry_delay).await
+        }
         _ => open(options, settings.max_retries, settings.retry_delay).await,
     }
+}
+
+/// The URL's host is this machine (`localhost`, `127.x.y.z` or `[::1]`).
+fn is_loopback(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(bracketed) = host_port.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn has_query_param(url: &str, name: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            pair.split('=')
+                .next()
+                .unwrap_or_default()
+                .eq_ignore_ascii_case(name)
+        })
+    })
 }
 
 async fn open(
@@ -222,6 +264,36 @@ mod tests {
         assert_eq!(backend_of("postgres://p@h/db"), Some(DbBackend::Postgres));
         assert_eq!(backend_of("postgresql://p@h/db"), Some(DbBackend::Postgres));
         assert_eq!(backend_of("redis://h"), None);
+    }
+
+    #[test]
+    fn recognises_loopback_hosts() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432",
+            "postgres://u:p@localhost/db",
+            "postgresql://[::1]:5432/db?application_name=x",
+            "postgres://127.1.2.3",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "postgres://u:p@db.example.com:5432/db",
+            "postgres://u:p@10.0.0.5/db",
+            "postgres:///db?host=/var/run/postgresql",
+            "not a url",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+        assert!(has_query_param(
+            "postgres://h/db?a=1&sslmode=require",
+            "sslmode"
+        ));
+        assert!(has_query_param(
+            "postgres://h/db?SSLMODE=require",
+            "sslmode"
+        ));
+        assert!(!has_query_param("postgres://h/db?a=sslmode", "sslmode"));
+        assert!(!has_query_param("postgres://h/sslmode", "sslmode"));
     }
 
     #[test]

@@ -334,6 +334,7 @@ impl Application {
                     http::configure(cfg, body_limit, swagger)
                 })
         })
+        .workers(settings.http_workers)
         .shutdown_timeout(30)
         // Signals are ours: top-ups must stop claiming the moment one arrives.
         .disable_signals()

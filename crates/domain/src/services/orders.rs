@@ -1,9 +1,14 @@
 //! Creating orders and reading them back for their owner.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
 use crate::money::ExchangeRate;
 use crate::msisdn::{Msisdn, Operator};
 use crate::order::{OpenId, Order, OrderNumber, ProductSnapshot, RechargeKind};
-use crate::ports::{OrderFilter, Page, PageRequest};
+use crate::ports::{OrderFilter, Page, PageRequest, PriceList};
 
 use super::{Ports, ServiceError};
 
@@ -19,16 +24,32 @@ pub struct CreateOrder {
 
 pub struct OrderService {
     ports: Ports,
+    prices: PriceListCache,
 }
 
 impl OrderService {
+    /// How long a number's price list is reused for new orders.
+    pub const PRICE_LIST_TTL: Duration = Duration::seconds(60);
+    /// How many numbers' price lists are kept at most.
+    pub const PRICE_LIST_CAPACITY: usize = 1024;
+
     pub fn new(ports: Ports) -> Self {
-        OrderService { ports }
+        Self::with_price_cache(ports, Self::PRICE_LIST_TTL, Self::PRICE_LIST_CAPACITY)
     }
 
-    /// Validates the number and the product against the provider's live price list for
-    /// that number (postpaid: the unpaid bill), snapshots the price at the active rate and
-    /// stores an unpaid order.
+    /// Keeps each number's price list for `ttl` (by the `Clock` port), for at most
+    /// `capacity` numbers; a zero `ttl` or `capacity` asks the provider every time.
+    pub fn with_price_cache(ports: Ports, ttl: Duration, capacity: usize) -> Self {
+        OrderService {
+            ports,
+            prices: PriceListCache::new(ttl, capacity),
+        }
+    }
+
+    /// Validates the number and the product against the provider's price list for that
+    /// number (fetched at most [`Self::PRICE_LIST_TTL`] ago; postpaid: the live unpaid
+    /// bill), snapshots the price at the active rate and stores an unpaid order. The
+    /// snapshot is what is charged and what the top-up sends, so both always agree.
     pub async fn create_order(&self, command: CreateOrder) -> Result<Order, ServiceError> {
         let msisdn = Msisdn::parse(&command.phone_number)?;
         let operator: Operator = command.operator.parse()?;
@@ -85,7 +106,7 @@ impl OrderService {
         kind: RechargeKind,
         code: &str,
     ) -> Result<ProductSnapshot, ServiceError> {
-        let prices = self.ports.provider.price_list(msisdn).await?;
+        let prices = self.price_list(msisdn).await?;
         let product = prices.find(kind, code).ok_or_else(|| {
             ServiceError::Validation(format!(
                 "product {code} is not a {kind} product offered for {msisdn}"
@@ -107,6 +128,19 @@ impl OrderService {
             data: product.data.clone(),
             days: product.days,
         })
+    }
+
+    /// The number's price list: the cached one while fresh, else the provider's (which is
+    /// then cached). Failures are not cached.
+    async fn price_list(&self, msisdn: &Msisdn) -> Result<Arc<PriceList>, ServiceError> {
+        let now = self.ports.clock.now();
+        if let Some(prices) = self.prices.get(msisdn, now) {
+            return Ok(prices);
+        }
+        let prices = Arc::new(self.ports.provider.price_list(msisdn).await?);
+        self.prices
+            .put(msisdn, Arc::clone(&prices), self.ports.clock.now());
+        Ok(prices)
     }
 
     async fn postpaid_bill(
@@ -176,5 +210,67 @@ impl OrderService {
             .orders
             .list_for_user(openid, filter, page)
             .await?)
+    }
+}
+
+/// A price list and when it was fetched.
+type CachedPriceList = (DateTime<Utc>, Arc<PriceList>);
+
+/// Price lists per number, fresh for `ttl`, at most `capacity` numbers. Concurrent misses
+/// for one number may each ask the provider; the last answer is kept.
+struct PriceListCache {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<Msisdn, CachedPriceList>>,
+}
+
+impl PriceListCache {
+    fn new(ttl: Duration, capacity: usize) -> Self {
+        PriceListCache {
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.capacity > 0 && self.ttl > Duration::zero()
+    }
+
+    /// Fresh: fetched at most `ttl` ago and not in the future (a clock set back).
+    fn is_fresh(&self, fetched_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        fetched_at <= now && now - fetched_at < self.ttl
+    }
+
+    fn get(&self, msisdn: &Msisdn, now: DateTime<Utc>) -> Option<Arc<PriceList>> {
+        if !self.enabled() {
+            return None;
+        }
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(msisdn)
+            .filter(|(fetched_at, _)| self.is_fresh(*fetched_at, now))
+            .map(|(_, prices)| Arc::clone(prices))
+    }
+
+    fn put(&self, msisdn: &Msisdn, prices: Arc<PriceList>, now: DateTime<Utc>) {
+        if !self.enabled() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity && !entries.contains_key(msisdn) {
+            entries.retain(|_, (fetched_at, _)| self.is_fresh(*fetched_at, now));
+            if entries.len() >= self.capacity {
+                // Still full of fresh lists: make room by dropping the oldest.
+                let oldest = entries
+                    .iter()
+                    .min_by_key(|(_, (fetched_at, _))| *fetched_at)
+                    .map(|(number, _)| number.clone());
+                if let Some(oldest) = oldest {
+                    entries.remove(&oldest);
+                }
+            }
+        }
+        entries.insert(msisdn.clone(), (now, prices));
     }
 }

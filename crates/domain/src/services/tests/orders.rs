@@ -82,6 +82,170 @@ fn happy_mocks_storing(answer: Result<(), RepositoryError>) -> (Mocks, Calls<Ord
     (mocks, inserted)
 }
 
+/// A clock the test moves.
+#[derive(Clone)]
+struct MovableClock(Arc<Mutex<chrono::DateTime<chrono::Utc>>>);
+
+impl MovableClock {
+    fn at(time: chrono::DateTime<chrono::Utc>) -> Self {
+        MovableClock(Arc::new(Mutex::new(time)))
+    }
+
+    fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl crate::ports::Clock for MovableClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Mocks for repeated voice orders: the price list answers `answers` in turn, each call
+/// logged; rates, ids and inserts always succeed.
+fn repeated_orders(
+    answers: Vec<Result<crate::ports::PriceList, ProviderError>>,
+) -> (Mocks, Calls<String>) {
+    let mut mocks = Mocks::default();
+    let asked = Calls::default();
+    let sink = asked.clone();
+    let queue = Mutex::new(std::collections::VecDeque::from(answers));
+    mocks.provider.expect_price_list().returning(move |msisdn| {
+        sink.lock().unwrap().push(msisdn.as_str().to_owned());
+        queue
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("no more price-list answers expected")
+    });
+    mocks
+        .rates
+        .expect_active()
+        .returning(|_| Ok(Some(rate_480())));
+    mocks
+        .ids
+        .expect_order_number()
+        .returning(|_| order_number(7));
+    mocks.orders.expect_insert().returning(|_| Ok(()));
+    (mocks, asked)
+}
+
+fn service_with_clock(mocks: Mocks, clock: &MovableClock, capacity: usize) -> OrderService {
+    let mut ports = mocks.ports();
+    ports.clock = Arc::new(clock.clone());
+    OrderService::with_price_cache(ports, OrderService::PRICE_LIST_TTL, capacity)
+}
+
+#[tokio::test]
+async fn a_second_order_within_the_ttl_reuses_the_price_list() {
+    let (mocks, asked) = repeated_orders(vec![Ok(price_list())]);
+    let clock = MovableClock::at(now());
+    let service = service_with_clock(mocks, &clock, 16);
+
+    let first = service.create_order(voice()).await.unwrap();
+    clock.advance(OrderService::PRICE_LIST_TTL - chrono::Duration::seconds(1));
+    let second = service
+        .create_order(command(MSISDN, "data", Some("DATA10GB")))
+        .await
+        .unwrap();
+
+    assert_eq!(calls(&asked), vec![MSISDN.to_owned()]);
+    // Each order is priced from the same list it was validated against.
+    assert_eq!(first.product.price, Mnt::new(3000));
+    assert_eq!(first.price_fen, Fen::new(625));
+    assert_eq!(second.product.price, Mnt::new(10_000));
+    assert_eq!(second.price_fen, Fen::new(2083));
+}
+
+#[tokio::test]
+async fn after_the_ttl_the_price_list_is_fetched_again_and_its_new_price_charged() {
+    let mut dearer = price_list();
+    dearer.products[0].price = Mnt::new(4800);
+    let (mocks, asked) = repeated_orders(vec![Ok(price_list()), Ok(dearer)]);
+    let clock = MovableClock::at(now());
+    let service = service_with_clock(mocks, &clock, 16);
+
+    let first = service.create_order(voice()).await.unwrap();
+    clock.advance(OrderService::PRICE_LIST_TTL);
+    let second = service.create_order(voice()).await.unwrap();
+    // Fresh again: no third call.
+    let third = service.create_order(voice()).await.unwrap();
+
+    assert_eq!(calls(&asked).len(), 2);
+    assert_eq!(first.product.price, Mnt::new(3000));
+    assert_eq!(second.product.price, Mnt::new(4800));
+    assert_eq!(second.price_fen, Fen::new(1000));
+    assert_eq!(third.product.price, Mnt::new(4800));
+}
+
+#[tokio::test]
+async fn a_failed_price_list_is_not_cached() {
+    let (mocks, asked) = repeated_orders(vec![
+        Err(ProviderError::Unavailable("timeout".to_owned())),
+        Err(ProviderError::Rejected {
+            code: "404".to_owned(),
+            message: "subscriber not found".to_owned(),
+        }),
+        Ok(price_list()),
+    ]);
+    let clock = MovableClock::at(now());
+    let service = service_with_clock(mocks, &clock, 16);
+
+    let error = service.create_order(voice()).await.unwrap_err();
+    assert!(matches!(error, ServiceError::Upstream(_)), "{error:?}");
+    let error = service.create_order(voice()).await.unwrap_err();
+    assert!(matches!(error, ServiceError::Validation(_)), "{error:?}");
+    service.create_order(voice()).await.unwrap();
+    service.create_order(voice()).await.unwrap();
+
+    assert_eq!(calls(&asked).len(), 3);
+}
+
+#[tokio::test]
+async fn price_lists_are_kept_per_number_and_bounded() {
+    let others = ["88112234", "88112235"];
+    let (mocks, asked) = repeated_orders((0..4).map(|_| Ok(price_list())).collect());
+    let clock = MovableClock::at(now());
+    let service = service_with_clock(mocks, &clock, 2);
+
+    service.create_order(voice()).await.unwrap();
+    clock.advance(chrono::Duration::seconds(1));
+    // Another number is not served from the first one's list.
+    service
+        .create_order(command(others[0], "voice", Some("SY3000")))
+        .await
+        .unwrap();
+    service.create_order(voice()).await.unwrap();
+    assert_eq!(calls(&asked).len(), 2);
+
+    // A third number evicts the oldest (MSISDN's), which is then fetched again.
+    clock.advance(chrono::Duration::seconds(1));
+    service
+        .create_order(command(others[1], "voice", Some("SY3000")))
+        .await
+        .unwrap();
+    service.create_order(voice()).await.unwrap();
+    assert_eq!(
+        calls(&asked),
+        vec![
+            MSISDN.to_owned(),
+            others[0].to_owned(),
+            others[1].to_owned(),
+            MSISDN.to_owned(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_zero_ttl_asks_the_provider_every_time() {
+    let (mocks, asked) = repeated_orders(vec![Ok(price_list()), Ok(price_list())]);
+    let service = OrderService::with_price_cache(mocks.ports(), chrono::Duration::zero(), 16);
+    service.create_order(voice()).await.unwrap();
+    service.create_order(voice()).await.unwrap();
+    assert_eq!(calls(&asked).len(), 2);
+}
+
 async fn create(mocks: Mocks, command: CreateOrder) -> Result<Order, ServiceError> {
     OrderService::new(mocks.ports()).create_order(command).await
 }
