@@ -28,6 +28,21 @@ pub fn prometheus() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Folds histogram samples into their summaries every few seconds on the current runtime:
+/// the exporter keeps every raw sample until it renders or runs upkeep, so without this a
+/// server nobody scrapes would grow by every request it serves.
+pub fn spawn_upkeep() {
+    if let Some(handle) = prometheus() {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
+}
+
 /// The `method` label: the standard methods by name, anything else `other`.
 pub fn method_label(method: &actix_web::http::Method) -> &'static str {
     use actix_web::http::Method;

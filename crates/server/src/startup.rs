@@ -313,7 +313,7 @@ impl Application {
         );
 
         // Install the recorder before the first request is counted.
-        let _ = metrics_names::prometheus();
+        metrics_names::spawn_upkeep();
         let body_limit = settings.body_limit_bytes;
         let swagger = settings.swagger_enabled;
         let origins = settings.cors_allowed_origins.clone();

@@ -40,7 +40,8 @@ impl TopUps {
             tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
             return None;
         };
-        count(number, self.recharge.dispatch(number).await)
+        // Boxed: see `dispatch_order`.
+        count(number, Box::pin(self.recharge.dispatch(number)).await)
     }
 
     /// [`Self::dispatch`] of an order the caller just wrote (paid), without reading it back.
@@ -50,7 +51,11 @@ impl TopUps {
             tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
             return None;
         };
-        count(&number, self.recharge.dispatch_order(order).await)
+        // The dispatch future (SeaORM/sqlx queries, the Unitel call) is many KiB; boxed, it
+        // is allocated only once the permit is held. Unboxed, it would be part of every
+        // spawned task from the start, so each callback waiting for a permit during a
+        // burst would hold that much memory instead of little more than its `Order`.
+        count(&number, Box::pin(self.recharge.dispatch_order(order)).await)
     }
 
     /// Dispatches after the request that paid the order has been answered.
@@ -62,10 +67,20 @@ impl TopUps {
     }
 
     /// [`Self::start`] with the paid order as written, which saves reading it back.
+    ///
+    /// During a burst of callbacks most of these tasks wait for a permit, so the task is
+    /// kept small while it waits: the order is boxed and the dispatch future allocated
+    /// only once the permit is held (see [`Self::dispatch_order`]).
     pub fn start_order(&self, order: Order) {
         let top_ups = self.clone();
+        let order = Box::new(order);
         self.background.spawn(async move {
-            top_ups.dispatch_order(order).await;
+            let Ok(_permit) = top_ups.permits.acquire().await else {
+                tracing::info!(order = %order.number, "shutting down: top-up left unclaimed for the recharge job");
+                return;
+            };
+            let number = order.number.clone();
+            count(&number, Box::pin(top_ups.recharge.dispatch_order(*order)).await);
         });
     }
 
