@@ -517,6 +517,18 @@ impl Jobs {
         Ok(())
     }
 
+    /// Gives up every lease this instance holds, so that a successor (a restart, another
+    /// instance) runs the jobs at once instead of waiting for the leases to expire; a crash
+    /// cannot do this, and its leases simply expire.
+    pub async fn release_leases(&self) {
+        let inner = &self.inner;
+        for job in Job::ALL {
+            if let Err(error) = inner.leases.release(job.name(), &inner.holder).await {
+                tracing::warn!(job = job.name(), %error, "lease not released; it will expire");
+            }
+        }
+    }
+
     /// Runs every job on its schedule until `shutdown` turns true; in-flight runs finish.
     pub fn spawn(&self, shutdown: watch::Receiver<bool>) -> JoinSet<()> {
         let mut set = JoinSet::new();

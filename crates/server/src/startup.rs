@@ -435,6 +435,7 @@ impl Application {
                 tracing::warn!("jobs still running after 30 s; stopping anyway");
             }
         }
+        jobs.release_leases().await;
         if !background.drain(Duration::from_secs(60)).await {
             tracing::error!(
                 in_flight = background.in_flight(),

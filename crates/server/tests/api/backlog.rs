@@ -121,3 +121,19 @@ async fn stopping_claims_nothing_new_and_lets_claimed_top_ups_finish() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stopped_instance_hands_its_job_leases_over_at_once() {
+    let first = spawn_app().await;
+    let second = spawn_second_instance(&first).await;
+    first.run_job(Job::Recharge).await;
+    assert!(
+        !second.jobs.run_once(Job::Recharge).await.expect("job runs"),
+        "the lease is held by the first instance"
+    );
+    first.stop().await;
+    assert!(
+        second.jobs.run_once(Job::Recharge).await.expect("job runs"),
+        "a stopped instance's lease must not have to expire first"
+    );
+}
