@@ -420,28 +420,43 @@ impl Application {
         );
         top_ups.stop_claiming();
         let _ = stop_jobs.send(true);
-        let served = match served {
-            Some(served) => served,
-            // The server future runs actix's command loop: it must be polled while the
-            // stop is awaited.
-            None => tokio::join!(handle.stop(true), server).1,
-        };
-        if let Some(jobs) = running_jobs.as_mut() {
-            let finish = async { while jobs.join_next().await.is_some() {} };
-            if tokio::time::timeout(Duration::from_secs(30), finish)
-                .await
-                .is_err()
-            {
-                tracing::warn!("jobs still running after 30 s; stopping anyway");
+        // Jobs and claimed top-ups finish while the HTTP workers are still alive (paused:
+        // no new connections): pooled database connections opened on a worker's runtime die
+        // with it, and a top-up's answer must still be stored after the HTTP server is gone.
+        let finish_work = async {
+            if let Some(jobs) = running_jobs.as_mut() {
+                let finish = async { while jobs.join_next().await.is_some() {} };
+                if tokio::time::timeout(Duration::from_secs(30), finish)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("jobs still running after 30 s; stopping anyway");
+                }
             }
-        }
-        jobs.release_leases().await;
-        if !background.drain(Duration::from_secs(60)).await {
-            tracing::error!(
-                in_flight = background.in_flight(),
-                "top-ups still running at shutdown; the recharge job will mark stale claims unknown"
-            );
-        }
+            if !background.drain(Duration::from_secs(60)).await {
+                tracing::error!(
+                    in_flight = background.in_flight(),
+                    "top-ups still running at shutdown; the recharge job will mark stale claims unknown"
+                );
+            }
+            jobs.release_leases().await;
+        };
+        let served = match served {
+            Some(served) => {
+                finish_work.await;
+                served
+            }
+            // The server future runs actix's command loop: it must be polled while the
+            // pause and the stop are awaited.
+            None => {
+                let wind_down = async {
+                    handle.pause().await;
+                    finish_work.await;
+                    handle.stop(true).await;
+                };
+                tokio::join!(wind_down, server).1
+            }
+        };
         drop(sandbox);
         served
     }
