@@ -19,7 +19,6 @@ use crate::metrics_names;
 pub struct TopUps {
     recharge: Arc<RechargeService>,
     permits: Arc<Semaphore>,
-    capacity: usize,
     background: Background,
 }
 
@@ -28,7 +27,6 @@ impl TopUps {
         TopUps {
             recharge,
             permits: Arc::new(Semaphore::new(capacity)),
-            capacity,
             background,
         }
     }
@@ -40,37 +38,16 @@ impl TopUps {
             tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
             return None;
         };
-        // Boxed: see `dispatch_order`.
+        // Boxed: see `start_order`.
         count(number, Box::pin(self.recharge.dispatch(number)).await)
     }
 
-    /// [`Self::dispatch`] of an order the caller just wrote (paid), without reading it back.
-    pub async fn dispatch_order(&self, order: Order) -> Option<DispatchOutcome> {
-        let number = order.number.clone();
-        let Ok(_permit) = self.permits.acquire().await else {
-            tracing::info!(order = %number, "shutting down: top-up left unclaimed for the recharge job");
-            return None;
-        };
-        // The dispatch future (SeaORM/sqlx queries, the Unitel call) is many KiB; boxed, it
-        // is allocated only once the permit is held. Unboxed, it would be part of every
-        // spawned task from the start, so each callback waiting for a permit during a
-        // burst would hold that much memory instead of little more than its `Order`.
-        count(&number, Box::pin(self.recharge.dispatch_order(order)).await)
-    }
-
-    /// Dispatches after the request that paid the order has been answered.
-    pub fn start(&self, number: OrderNumber) {
-        let top_ups = self.clone();
-        self.background.spawn(async move {
-            top_ups.dispatch(&number).await;
-        });
-    }
-
-    /// [`Self::start`] with the paid order as written, which saves reading it back.
+    /// Dispatches after the request that paid the order has been answered, with the paid
+    /// order as written, which saves reading it back.
     ///
     /// During a burst of callbacks most of these tasks wait for a permit, so the task is
-    /// kept small while it waits: the order is boxed and the dispatch future allocated
-    /// only once the permit is held (see [`Self::dispatch_order`]).
+    /// kept small while it waits: the order is boxed, and the dispatch future (SeaORM/sqlx
+    /// queries, the Unitel call: many KiB) is allocated only once the permit is held.
     pub fn start_order(&self, order: Order) {
         let top_ups = self.clone();
         let order = Box::new(order);
@@ -89,21 +66,10 @@ impl TopUps {
         self.permits.close();
     }
 
-    /// Claimed or about to claim right now.
-    pub fn in_flight(&self) -> usize {
-        self.capacity
-            .saturating_sub(self.permits.available_permits())
-    }
-
     /// Waits until no top-up is in flight or waiting for a permit, at most `limit`; true
     /// when everything finished.
     pub async fn settled(&self, limit: std::time::Duration) -> bool {
         self.background.drain(limit).await
-    }
-
-    /// The bound (`TOPUP_CONCURRENCY`).
-    pub fn capacity(&self) -> usize {
-        self.capacity
     }
 }
 
