@@ -109,7 +109,8 @@ impl OrderService {
         let prices = self.price_list(msisdn).await?;
         let product = prices.find(kind, code).ok_or_else(|| {
             ServiceError::Validation(format!(
-                "product {code} is not a {kind} product offered for {msisdn}"
+                "product {code} is not a {kind} product offered for {}",
+                msisdn.masked()
             ))
         })?;
         if product.price.value() <= 0 {
@@ -151,7 +152,8 @@ impl OrderService {
         let bill = self.ports.provider.postpaid_bill(msisdn).await?;
         if bill.total_unpaid.value() <= 0 {
             return Err(ServiceError::Validation(format!(
-                "nothing is owed on {msisdn}: the postpaid bill is paid"
+                "nothing is owed on {}: the postpaid bill is paid",
+                msisdn.masked()
             )));
         }
         let period = bill.invoice_date.clone().unwrap_or_default();
