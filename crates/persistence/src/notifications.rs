@@ -77,23 +77,7 @@ impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
         &self,
         notification: &IncomingNotification,
     ) -> Result<LoggedNotification, RepositoryError> {
-        let at = to_db(notification.received_at);
-        let row = rows::ActiveModel {
-            id: NotSet,
-            channel: Set(notification.channel.clone()),
-            kind: Set(kind_to_db(notification.kind).to_owned()),
-            order_number: Set(notification.order_number.clone()),
-            transaction_id: Set(notification.transaction_id.clone()),
-            headers: Set(notification.headers.clone()),
-            raw_body: Set(notification.raw_body.clone()),
-            client_ip: Set(notification.client_ip.clone()),
-            outcome: Set(NotificationOutcome::Received.as_str().to_owned()),
-            error_message: Set(None),
-            processing_ms: Set(None),
-            retry_count: Set(0),
-            created_at: Set(at),
-            updated_at: Set(at),
-        };
+        let row = new_row(notification, NotificationOutcome::Received, None, None);
         // Insert first and let the unique index decide: portable, and race-free where a
         // "select then insert" is not. Outside a transaction, so PostgreSQL has nothing to
         // abort when the insert is refused.
@@ -171,22 +155,12 @@ pub(crate) async fn upsert_decided<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     let notification = &decided.notification;
     let at = to_db(notification.received_at);
-    let row = rows::ActiveModel {
-        id: NotSet,
-        channel: Set(notification.channel.clone()),
-        kind: Set(kind_to_db(notification.kind).to_owned()),
-        order_number: Set(notification.order_number.clone()),
-        transaction_id: Set(notification.transaction_id.clone()),
-        headers: Set(notification.headers.clone()),
-        raw_body: Set(notification.raw_body.clone()),
-        client_ip: Set(notification.client_ip.clone()),
-        outcome: Set(decided.outcome.as_str().to_owned()),
-        error_message: Set(decided.error_message.clone()),
-        processing_ms: Set(Some(decided.processing_ms)),
-        retry_count: Set(0),
-        created_at: Set(at),
-        updated_at: Set(at),
-    };
+    let row = new_row(
+        notification,
+        decided.outcome,
+        decided.error_message.clone(),
+        Some(decided.processing_ms),
+    );
     let mut on_conflict = OnConflict::columns([
         rows::Column::Channel,
         rows::Column::TransactionId,
@@ -260,4 +234,30 @@ fn record_from_row(row: rows::Model) -> Result<NotificationRecord, RepositoryErr
         raw_body: row.raw_body,
         created_at: from_db(row.created_at),
     })
+}
+
+/// A first row of the log for `notification`, with its outcome so far.
+fn new_row(
+    notification: &IncomingNotification,
+    outcome: NotificationOutcome,
+    error_message: Option<String>,
+    processing_ms: Option<i64>,
+) -> rows::ActiveModel {
+    let at = to_db(notification.received_at);
+    rows::ActiveModel {
+        id: NotSet,
+        channel: Set(notification.channel.clone()),
+        kind: Set(kind_to_db(notification.kind).to_owned()),
+        order_number: Set(notification.order_number.clone()),
+        transaction_id: Set(notification.transaction_id.clone()),
+        headers: Set(notification.headers.clone()),
+        raw_body: Set(notification.raw_body.clone()),
+        client_ip: Set(notification.client_ip.clone()),
+        outcome: Set(outcome.as_str().to_owned()),
+        error_message: Set(error_message),
+        processing_ms: Set(processing_ms),
+        retry_count: Set(0),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
 }
