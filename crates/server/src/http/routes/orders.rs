@@ -39,6 +39,7 @@ pub struct CreateOrderBody {
         (status = 201, description = "the new unpaid order", body = Envelope<OrderView>),
         (status = 400, description = "invalid input, unknown product, nothing owed", body = ErrorEnvelope),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 503, description = "storage unavailable while identifying the caller or storing: retry", body = ErrorEnvelope),
         (status = 429, description = "more than 10 orders a minute", body = ErrorEnvelope),
         (status = 502, description = "Unitel unavailable", body = ErrorEnvelope),
     )
@@ -129,6 +130,7 @@ pub fn order_filter(
         (status = 200, description = "the caller's orders, newest first", body = Envelope<OrderList>),
         (status = 400, description = "invalid filter", body = ErrorEnvelope),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 503, description = "storage unavailable while identifying the caller or storing: retry", body = ErrorEnvelope),
     )
 )]
 #[get("/orders/my")]
@@ -163,6 +165,7 @@ pub async fn my_orders(
     responses(
         (status = 200, description = "the order and its owner", body = Envelope<OrderDetailView>),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 503, description = "storage unavailable while identifying the caller or storing: retry", body = ErrorEnvelope),
         (status = 404, description = "no such order of the caller's", body = ErrorEnvelope),
     )
 )]

@@ -25,6 +25,7 @@ pub struct CreatePaymentBody {
         (status = 201, description = "parameters for wx.requestPayment", body = Envelope<PaymentParamsView>),
         (status = 400, description = "invalid input", body = ErrorEnvelope),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),
+        (status = 503, description = "storage unavailable while identifying the caller or storing: retry", body = ErrorEnvelope),
         (status = 404, description = "no such order of the caller's", body = ErrorEnvelope),
         (status = 409, description = "the order is not awaiting payment", body = ErrorEnvelope),
         (status = 429, description = "more than 20 payments a minute", body = ErrorEnvelope),
