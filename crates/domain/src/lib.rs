@@ -3,6 +3,7 @@
 //!
 //! Pure: no I/O and no framework. Adapters implement [`ports`].
 
+pub mod accounts;
 pub mod money;
 pub mod msisdn;
 pub mod order;

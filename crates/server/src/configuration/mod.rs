@@ -11,6 +11,9 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use elife_domain::msisdn::OperatorPrefixes;
 
+mod variables;
+pub use variables::VARIABLES;
+
 /// A setting that is missing, malformed, or not allowed here; names the variable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -147,169 +150,6 @@ fn default_http_workers() -> usize {
         .max(1)
 }
 
-/// Every variable the server reads, with its default and meaning (for `.env.example`
-/// and `--help`).
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("ELIFE_ENV", "development", "development | production"),
-    ("HOST", "127.0.0.1", "address to listen on"),
-    ("PORT", "3000", "port to listen on"),
-    (
-        "DATABASE_URL",
-        "sqlite://elife.db?mode=rwc",
-        "sqlite://, mysql:// or postgres:// URL",
-    ),
-    ("DB_MAX_RETRIES", "5", "connection attempts at start-up"),
-    (
-        "DB_RETRY_DELAY",
-        "3000",
-        "milliseconds between connection attempts",
-    ),
-    (
-        "LOG_LEVEL",
-        "info",
-        "tracing filter, e.g. info or elife=debug",
-    ),
-    (
-        "LOG_DIR",
-        "logs",
-        "directory of the daily-rotated combined.log; empty: stdout only",
-    ),
-    (
-        "CORS_ALLOWED_ORIGINS",
-        "",
-        "comma-separated origins; empty: same-origin only",
-    ),
-    (
-        "ORDER_EXPIRE_MINUTES",
-        "30",
-        "minutes an order may be paid (WeChat's time_expire too); unpaid orders are closed after this",
-    ),
-    (
-        "STALE_SUBMISSION_MINUTES",
-        "10",
-        "an unanswered top-up claim older than this becomes unknown",
-    ),
-    (
-        "TOPUP_CONCURRENCY",
-        "16",
-        "top-ups one instance has in flight at once; a crash leaves at most this many unknown",
-    ),
-    (
-        "RECHARGE_INTERVAL_SECONDS",
-        "10",
-        "how often the recharge job drains paid, stale and confirming top-ups (also at start-up)",
-    ),
-    (
-        "STUCK_ALERT_MINUTES",
-        "30",
-        "paid top-ups or refunds still in flight after this are alerted",
-    ),
-    (
-        "AUTO_REFUND",
-        "false",
-        "refund definitively failed top-ups automatically",
-    ),
-    (
-        "ALERT_WEBHOOK_URL",
-        "",
-        "WeCom robot webhook for alerts; empty: log only",
-    ),
-    (
-        "ADMIN_TOKEN",
-        "",
-        "bearer token of the admin endpoints; empty: admin disabled",
-    ),
-    (
-        "MOCK_IDENTITY_ENABLED",
-        "false",
-        "honour X-Mock-Openid (never in production)",
-    ),
-    (
-        "OPERATOR_PREFIXES",
-        "Unitel:80,86,88,89;Mobicom:85,94,95,99;Skytel:90,91,96;G-Mobile:93,97,98;Ondo:60",
-        "number ranges per operator",
-    ),
-    (
-        "SANDBOX",
-        "auto",
-        "auto | on | off: use the in-process simulators",
-    ),
-    (
-        "JOBS_ENABLED",
-        "true",
-        "run the scheduled jobs in this instance",
-    ),
-    (
-        "REPORT_TIMEZONE",
-        "Asia/Shanghai",
-        "timezone of the daily report at 02:00",
-    ),
-    (
-        "SWAGGER_ENABLED",
-        "true outside production",
-        "serve Swagger UI at /api",
-    ),
-    (
-        "CALLBACK_TIMEOUT_MS",
-        "4000",
-        "bound on handling one payment callback",
-    ),
-    ("BODY_LIMIT_BYTES", "65536", "largest accepted JSON body"),
-    (
-        "HTTP_WORKERS",
-        "half the cores, at least 1",
-        "HTTP worker threads (each its own single-threaded runtime)",
-    ),
-    (
-        "TOKIO_WORKER_THREADS",
-        "1",
-        "threads of the runtime that runs jobs and top-ups (read by tokio)",
-    ),
-    ("RATE_LIMIT_ORDERS", "10", "orders per minute per user"),
-    (
-        "RATE_LIMIT_PAYMENTS",
-        "20",
-        "payment creations per minute per user",
-    ),
-    (
-        "WECHAT_PAY_API_URL",
-        "http://api.weixin.qq.com/_/pay",
-        "Cloud Hosting pay API",
-    ),
-    (
-        "WECHAT_ENV_ID",
-        "",
-        "Cloud Hosting environment id (CBR_ENV_ID also read)",
-    ),
-    (
-        "WECHAT_MCH_ID",
-        "",
-        "merchant number bound in the Cloud Hosting console",
-    ),
-    (
-        "WECHAT_PAYMENT_CALLBACK_SERVICE",
-        "elife",
-        "Cloud Hosting service receiving callbacks",
-    ),
-    (
-        "WECHAT_PAYMENT_CALLBACK_PATH",
-        "/payment/callback",
-        "path of the payment callback",
-    ),
-    ("WECHAT_TIMEOUT", "10000", "milliseconds per pay API call"),
-    (
-        "UNITEL_API_URL",
-        "https://api.unitel.mn/api/v1",
-        "Unitel API base",
-    ),
-    ("UNITEL_USERNAME", "", "Unitel basic-auth user"),
-    ("UNITEL_PASSWORD", "", "Unitel basic-auth password"),
-    (
-        "UNITEL_TIMEOUT",
-        "30000",
-        "milliseconds per Unitel call; a top-up's whole deadline, token included",
-    ),
-];
 
 impl Settings {
     /// Reads `.env` if present, then the process environment.
@@ -580,11 +420,11 @@ impl Settings {
     }
 }
 
-fn invalid(name: &'static str, reason: String) -> ConfigError {
+pub(crate) fn invalid(name: &'static str, reason: String) -> ConfigError {
     ConfigError::Invalid { name, reason }
 }
 
-fn parse_or<T: FromStr>(
+pub(crate) fn parse_or<T: FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: T,
@@ -600,7 +440,7 @@ where
     }
 }
 
-fn parse_bool(
+pub(crate) fn parse_bool(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: bool,
@@ -617,161 +457,4 @@ fn parse_bool(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Settings::from_lookup(|name| map.get(name).cloned())
-    }
-
-    const REAL: &[(&str, &str)] = &[
-        ("ELIFE_ENV", "production"),
-        ("UNITEL_USERNAME", "u"),
-        ("UNITEL_PASSWORD", "p"),
-        ("WECHAT_ENV_ID", "prod-1"),
-        ("WECHAT_MCH_ID", "1712734762"),
-    ];
-
-    #[test]
-    fn no_configuration_means_development_with_sqlite_and_the_sandbox() {
-        let settings = settings(&[]).unwrap();
-        assert_eq!(settings.environment, Environment::Development);
-        assert_eq!(settings.port, 3000);
-        assert_eq!(settings.host, "127.0.0.1");
-        assert_eq!(settings.database.url, "sqlite://elife.db?mode=rwc");
-        assert_eq!(settings.jobs.order_expire_minutes, 30);
-        assert!(!settings.jobs.auto_refund);
-        assert!(settings.uses_sandbox());
-        assert!(settings.swagger_enabled);
-    }
-
-    #[test]
-    fn production_with_credentials_starts_without_the_sandbox() {
-        let settings = settings(REAL).unwrap();
-        assert!(!settings.uses_sandbox());
-        assert!(!settings.swagger_enabled);
-    }
-
-    #[test]
-    fn production_refuses_the_sandbox_and_names_the_setting() {
-        let mut pairs = REAL.to_vec();
-        pairs.push(("SANDBOX", "on"));
-        let error = settings(&pairs).unwrap_err().to_string();
-        assert!(error.contains("SANDBOX"), "{error}");
-    }
-
-    #[test]
-    fn production_refuses_missing_credentials() {
-        let pairs: Vec<_> = REAL
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "WECHAT_MCH_ID")
-            .collect();
-        let error = settings(&pairs).unwrap_err().to_string();
-        assert!(error.contains("WECHAT_MCH_ID"), "{error}");
-    }
-
-    #[test]
-    fn the_callback_path_must_be_one_the_server_routes() {
-        for routed in ["/payment/callback", "/payment/callback/ORD"] {
-            assert!(
-                settings(&[("WECHAT_PAYMENT_CALLBACK_PATH", routed)]).is_ok(),
-                "{routed}"
-            );
-        }
-        for unrouted in [
-            "payment/callback",
-            "/callback",
-            "/payment/callback/a/b",
-            "/payment/callback/",
-        ] {
-            let error = settings(&[("WECHAT_PAYMENT_CALLBACK_PATH", unrouted)])
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains("WECHAT_PAYMENT_CALLBACK_PATH"), "{error}");
-        }
-    }
-
-    #[test]
-    fn production_refuses_the_mock_identity() {
-        let mut pairs = REAL.to_vec();
-        pairs.push(("MOCK_IDENTITY_ENABLED", "true"));
-        let error = settings(&pairs).unwrap_err().to_string();
-        assert!(error.contains("MOCK_IDENTITY_ENABLED"), "{error}");
-    }
-
-    #[test]
-    fn the_env_example_documents_every_variable() {
-        let example = include_str!("../../../.env.example");
-        for (name, _, _) in VARIABLES {
-            assert!(
-                example.contains(&format!("{name}=")),
-                "{name} missing from .env.example"
-            );
-        }
-    }
-
-    #[test]
-    fn the_staleness_bound_is_compared_with_the_exact_unitel_timeout() {
-        let short = settings(&[
-            ("UNITEL_TIMEOUT", "5000"),
-            ("STALE_SUBMISSION_MINUTES", "1"),
-        ])
-        .unwrap();
-        assert_eq!(short.jobs.stale_submission_minutes, 1);
-        for timeout in ["60000", "61000"] {
-            let error = settings(&[
-                ("UNITEL_TIMEOUT", timeout),
-                ("STALE_SUBMISSION_MINUTES", "1"),
-            ])
-            .unwrap_err()
-            .to_string();
-            assert!(error.starts_with("STALE_SUBMISSION_MINUTES"), "{error}");
-            assert!(error.contains(&format!("{timeout} ms")), "{error}");
-        }
-    }
-
-    #[test]
-    fn top_ups_in_flight_and_the_recharge_interval_are_bounded() {
-        let defaults = settings(&[]).unwrap();
-        assert_eq!(defaults.jobs.topup_concurrency, 16);
-        assert_eq!(defaults.jobs.recharge_interval, Duration::from_secs(10));
-        let set = settings(&[
-            ("TOPUP_CONCURRENCY", "4"),
-            ("RECHARGE_INTERVAL_SECONDS", "2"),
-        ])
-        .unwrap();
-        assert_eq!(set.jobs.topup_concurrency, 4);
-        assert_eq!(set.jobs.recharge_interval, Duration::from_secs(2));
-        for (name, value) in [
-            ("TOPUP_CONCURRENCY", "0"),
-            ("TOPUP_CONCURRENCY", "100000"),
-            ("RECHARGE_INTERVAL_SECONDS", "0"),
-            ("RECHARGE_INTERVAL_SECONDS", "601"),
-        ] {
-            let error = settings(&[(name, value)]).unwrap_err().to_string();
-            assert!(error.starts_with(name), "{name}={value}: {error}");
-        }
-    }
-
-    #[test]
-    fn malformed_values_name_their_variable() {
-        for (name, value) in [
-            ("PORT", "eighty"),
-            ("AUTO_REFUND", "maybe"),
-            ("ELIFE_ENV", "staging"),
-            ("SANDBOX", "sometimes"),
-            ("REPORT_TIMEZONE", "Mars/Olympus"),
-            ("OPERATOR_PREFIXES", "Unitel:8x"),
-            ("STALE_SUBMISSION_MINUTES", "0"),
-            ("STUCK_ALERT_MINUTES", "0"),
-        ] {
-            let error = settings(&[(name, value)]).unwrap_err().to_string();
-            assert!(error.starts_with(name), "{name}: {error}");
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,2 @@
+//! Credential adapters: they implement the accounts context's ports for signed access
+//! tokens and password hashing. No I/O.
