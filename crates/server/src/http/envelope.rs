@@ -70,6 +70,8 @@ pub struct ErrorEnvelope {
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds for `Retry-After` (429 and 503).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -77,7 +79,14 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after_secs: None,
         }
+    }
+
+    /// Tells the caller when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -117,11 +126,21 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let mut response =
             HttpResponse::build(self.status).json(body(self.status, &self.message, ""));
+        if let Some(seconds) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
             .extensions_mut()
             .insert(PendingError(self.message.clone()));
         response
     }
+}
+
+/// The error envelope as JSON text (for answers written below actix-web).
+pub fn error_json(status: StatusCode, message: &str, path: &str) -> String {
+    serde_json::to_string(&body(status, message, path)).unwrap_or_default()
 }
 
 fn body(status: StatusCode, message: &str, path: &str) -> ErrorEnvelope {
@@ -191,7 +210,6 @@ pub async fn add_error_path(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        let json = serde_json::to_string(&body(status, &message, &path)).unwrap_or_default();
-        BoxBody::new(json)
+        BoxBody::new(error_json(status, &message, &path))
     }))
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::routes;
@@ -32,31 +32,75 @@ use super::routes;
         routes::admin::resolve,
         routes::admin::refund,
         routes::admin::sync_payment,
-        routes::admin::set_exchange_rate,
-        routes::admin::notifications,
-        routes::admin::notification_stats,
+        routes::admin_exchange_rate::set_exchange_rate,
+        routes::admin_notifications::notifications,
+        routes::admin_notifications::notification_stats,
+        routes::audit::list_audit,
+        routes::admin_auth::login,
+        routes::admin_auth::refresh,
+        routes::admin_auth::logout,
+        routes::admin_accounts::list_admins,
+        routes::admin_accounts::create_admin,
+        routes::admin_accounts::update_admin,
+        routes::admin_accounts::reset_password,
     ),
     components(schemas(super::envelope::ErrorEnvelope)),
-    modifiers(&AdminToken),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "public", description = "no identity needed"),
         (name = "unitel", description = "Unitel price list and postpaid bill"),
         (name = "orders", description = "the mini-program user's orders (X-WX-SOURCE + X-WX-OPENID)"),
         (name = "payment", description = "WeChat Pay: payment parameters and the callback"),
         (name = "statistics", description = "admin figures (Bearer ADMIN_TOKEN)"),
-        (name = "admin", description = "admin operations (Bearer ADMIN_TOKEN)"),
+        (name = "admin", description = "admin operations (Bearer admin access token, or the ADMIN_TOKEN break-glass credential); each route needs a permission of the caller's role"),
+        (name = "admin-auth", description = "admin login, token refresh and logout"),
+        (name = "admin-accounts", description = "admin accounts and roles (super admins)"),
     )
 )]
 pub struct ApiDoc;
 
-struct AdminToken;
+/// How callers prove who they are: shoppers through Cloud Hosting's injected headers or
+/// a bearer access token from `/auth/wechat/login`; admins with a bearer admin access token
+/// from `/admin/auth/login`, or the `ADMIN_TOKEN` break-glass credential.
+struct SecuritySchemes;
 
-impl Modify for AdminToken {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        let jwt = |description: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(description))
+                    .build(),
+            )
+        };
+        components.add_security_scheme(
+            "cloud_hosting",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-WX-OPENID",
+                "Injected by WeChat Cloud Hosting into mini-program calls, with X-WX-SOURCE",
+            ))),
+        );
+        components.add_security_scheme(
+            "shopper_bearer",
+            jwt("Shopper access token from POST /auth/wechat/login (2 h)"),
+        );
+        components.add_security_scheme(
+            "admin_bearer",
+            jwt("Admin access token from POST /admin/auth/login (short-lived)"),
+        );
         components.add_security_scheme(
             "admin_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "ADMIN_TOKEN break-glass credential: acts as the super admin `break-glass`",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

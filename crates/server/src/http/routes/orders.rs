@@ -50,11 +50,6 @@ pub async fn create_order(
     user: CurrentUser,
     body: web::Json<CreateOrderBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.order_limiter.allow(user.openid.as_str()) {
-        return Err(ApiError::too_many_requests(
-            "ThrottlerException: Too Many Requests (10 orders per minute)",
-        ));
-    }
     let body = body.into_inner();
     let mut problems = Problems::new();
     let phone_number = problems.required("phoneNumber", &body.phone_number);
@@ -69,7 +64,7 @@ pub async fn create_order(
         problems.into_value(phone_number.zip(operator).zip(recharge_type))?;
     let order = state
         .orders
-        .create_order(CreateOrder {
+        .prepare_order(CreateOrder {
             openid: user.openid,
             phone_number,
             operator,
@@ -77,6 +72,9 @@ pub async fn create_order(
             product_code: body.product_code,
         })
         .await?;
+    // Counted only now: a refused order does not use up the caller's quota.
+    state.limits.orders.check(order.openid.as_str())?;
+    let order = state.orders.place_order(order).await?;
     metrics::counter!(metrics_names::ORDERS_CREATED, "kind" => order.product.kind.as_str())
         .increment(1);
     Ok(envelope::created(OrderView::from(&order)))
@@ -120,6 +118,7 @@ pub fn order_filter(
         created_before: day_end(problems, "endDate", end_date),
         anomaly: None,
         only_anomalies: false,
+        msisdn: None,
     }
 }
 

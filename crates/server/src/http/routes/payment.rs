@@ -38,12 +38,8 @@ pub async fn create_payment(
     user: CurrentUser,
     body: web::Json<CreatePaymentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.payment_limiter.allow(user.openid.as_str()) {
-        return Err(ApiError::too_many_requests(
-            "ThrottlerException: Too Many Requests (20 payments per minute)",
-        ));
-    }
     let number = required_field("orderNumber", &body.order_number)?;
+    state.limits.payments.check(user.openid.as_str())?;
     let params = state
         .payments
         .create_payment(&user.openid, &number, &user.client_ip)
