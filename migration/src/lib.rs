@@ -16,6 +16,10 @@ mod adopt_prisma;
 mod columns;
 mod m20251101_000001_create_schema;
 mod m20251101_000002_seed_exchange_rate;
+mod m20261130_000001_accounts_sessions;
+mod m20261130_000002_admin_audit;
+mod m20261130_000003_encrypt_phone_numbers;
+mod personal_data;
 
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
 
@@ -36,6 +40,7 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("orders", "idx_orders_created"),
     ("orders", "idx_orders_payment_created"),
     ("orders", "idx_orders_payment_updated"),
+    ("orders", m20261130_000003_encrypt_phone_numbers::PHONE_INDEX),
     ("users", "idx_users_unionid"),
     ("exchange_rates", "idx_exchange_rates_pair"),
     ("payment_notifications", "idx_payment_notifications_dedup"),
@@ -43,6 +48,16 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("payment_notifications", "idx_payment_notifications_order"),
     ("refunds", "idx_refunds_order"),
     ("order_events", "idx_order_events_order"),
+    ("sessions", "idx_sessions_subject"),
+    ("sessions", "idx_sessions_expires"),
+    ("refresh_tokens", "idx_refresh_tokens_hash"),
+    ("refresh_tokens", "idx_refresh_tokens_session"),
+    ("refresh_tokens", "idx_refresh_tokens_expires"),
+    ("admin_users", "idx_admin_users_username"),
+    ("audit_log", "idx_audit_log_at"),
+    ("audit_log", "idx_audit_log_actor"),
+    ("audit_log", "idx_audit_log_action"),
+    ("audit_log", "idx_audit_log_target"),
 ];
 
 /// The application tables, in creation order.
@@ -54,6 +69,10 @@ pub const TABLES: &[&str] = &[
     "payment_notifications",
     "refunds",
     "job_leases",
+    "sessions",
+    "refresh_tokens",
+    "admin_users",
+    "audit_log",
 ];
 
 pub struct Migrator;
@@ -64,6 +83,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20251101_000001_create_schema::Migration),
             Box::new(m20251101_000002_seed_exchange_rate::Migration),
+            Box::new(m20261130_000001_accounts_sessions::Migration),
+            Box::new(m20261130_000002_admin_audit::Migration),
+            Box::new(m20261130_000003_encrypt_phone_numbers::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod money;
 pub mod msisdn;
 pub mod order;
 pub mod ports;
+pub mod privacy;
 pub mod services;
 
 #[cfg(any(test, feature = "mocks"))]

@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::privacy;
+
+/// The numbers these errors carry are already masked (`8811****`): the messages reach logs
+/// and 400 answers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MsisdnError {
     #[error("phone number must be 8 digits, got {0:?}")]
@@ -13,6 +17,7 @@ pub enum MsisdnError {
     UnknownOperator(String),
     #[error("phone number {number} belongs to {actual}, not {requested}")]
     WrongOperator {
+        /// Masked.
         number: String,
         requested: Operator,
         actual: Operator,
@@ -24,7 +29,10 @@ pub enum MsisdnError {
 }
 
 /// An 8-digit Mongolian subscriber number, without country code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Display` and serde give the full number (the mini-program sees its own number);
+/// `Debug` and [`Msisdn::masked`] give `8811****`, so that no log line carries it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Msisdn(String);
 
@@ -36,7 +44,7 @@ impl Msisdn {
         if trimmed.len() == Self::LENGTH && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Msisdn(trimmed.to_owned()))
         } else {
-            Err(MsisdnError::Malformed(raw.to_owned()))
+            Err(MsisdnError::Malformed(privacy::mask_phone(raw)))
         }
     }
 
@@ -44,9 +52,16 @@ impl Msisdn {
         &self.0
     }
 
-    /// For logs: `8811****`.
+    /// For logs and messages: `8811****`.
     pub fn masked(&self) -> String {
-        format!("{}****", &self.0[..4])
+        privacy::mask_phone(&self.0)
+    }
+}
+
+/// Masked: `Msisdn("8811****")`.
+impl fmt::Debug for Msisdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Msisdn").field(&self.masked()).finish()
     }
 }
 
@@ -178,11 +193,11 @@ impl OperatorPrefixes {
         match self.detect(number) {
             Some(actual) if actual == requested => Ok(()),
             Some(actual) => Err(MsisdnError::WrongOperator {
-                number: number.to_string(),
+                number: number.masked(),
                 requested,
                 actual,
             }),
-            None => Err(MsisdnError::UnknownOperator(number.to_string())),
+            None => Err(MsisdnError::UnknownOperator(number.masked())),
         }
     }
 }
@@ -253,6 +268,30 @@ mod tests {
 
     #[test]
     fn masks_for_logs() {
-        assert_eq!(Msisdn::parse("88112233").unwrap().masked(), "8811****");
+        let number = Msisdn::parse("88112233").unwrap();
+        assert_eq!(number.masked(), "8811****");
+        assert_eq!(format!("{number:?}"), "Msisdn(\"8811****\")");
+        // The wire format is the full number.
+        assert_eq!(number.to_string(), "88112233");
+        assert_eq!(serde_json::to_string(&number).unwrap(), "\"88112233\"");
+    }
+
+    #[test]
+    fn errors_carry_masked_numbers() {
+        let prefixes = OperatorPrefixes::default();
+        for error in [
+            Msisdn::parse("881122334").unwrap_err(),
+            prefixes
+                .ensure(&Msisdn::parse("99112233").unwrap(), Operator::Unitel)
+                .unwrap_err(),
+            prefixes
+                .ensure(&Msisdn::parse("11112233").unwrap(), Operator::Unitel)
+                .unwrap_err(),
+        ] {
+            for printed in [error.to_string(), format!("{error:?}")] {
+                assert!(!printed.contains("1122"), "{printed}");
+                assert!(printed.contains("**"), "{printed}");
+            }
+        }
     }
 }

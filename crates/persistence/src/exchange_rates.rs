@@ -2,15 +2,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use elife_domain::accounts::audit::AuditEntry;
 use elife_domain::money::ExchangeRate;
 use elife_domain::ports::{ExchangeRateRepository, RepositoryError, StoredRate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 
+use crate::audit::insert_entry;
+use crate::connection::begin_write;
 use crate::entities::exact_rate::RATE_SCALE;
 use crate::entities::{ExactRate, exchange_rates};
 use crate::error::{corrupt, map_db_err};
@@ -42,23 +46,6 @@ impl SeaOrmExchangeRateRepository {
         SeaOrmExchangeRateRepository { db }
     }
 
-    async fn update(
-        &self,
-        pair: &str,
-        rate: ExactRate,
-        now: chrono::NaiveDateTime,
-    ) -> Result<u64, RepositoryError> {
-        exchange_rates::Entity::update_many()
-            .col_expr(exchange_rates::Column::Rate, Expr::value(rate))
-            .col_expr(exchange_rates::Column::IsActive, Expr::value(true))
-            .col_expr(exchange_rates::Column::UpdatedAt, Expr::value(now))
-            .filter(exchange_rates::Column::Currency.eq(pair))
-            .exec(&self.db)
-            .await
-            .map(|result| result.rows_affected)
-            .map_err(map_db_err)
-    }
-
     async fn find(&self, pair: &str) -> Result<Option<exchange_rates::Model>, RepositoryError> {
         exchange_rates::Entity::find()
             .filter(exchange_rates::Column::Currency.eq(pair))
@@ -66,6 +53,22 @@ impl SeaOrmExchangeRateRepository {
             .await
             .map_err(map_db_err)
     }
+}
+
+async fn update_rate<C: ConnectionTrait>(
+    db: &C,
+    pair: &str,
+    rate: ExactRate,
+    now: chrono::NaiveDateTime,
+) -> Result<u64, DbErr> {
+    exchange_rates::Entity::update_many()
+        .col_expr(exchange_rates::Column::Rate, Expr::value(rate))
+        .col_expr(exchange_rates::Column::IsActive, Expr::value(true))
+        .col_expr(exchange_rates::Column::UpdatedAt, Expr::value(now))
+        .filter(exchange_rates::Column::Currency.eq(pair))
+        .exec(db)
+        .await
+        .map(|result| result.rows_affected)
 }
 
 #[async_trait]
@@ -86,12 +89,16 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
         pair: &str,
         rate: ExchangeRate,
         now: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> Result<StoredRate, RepositoryError> {
         let stored = rate_to_db(rate)?;
         let now = to_db(now);
+        let txn = begin_write(&self.db).await.map_err(map_db_err)?;
         // MySQL counts an update that changes nothing as 0 rows, so a miss is not proof that
-        // the pair is missing: the insert's unique violation settles it.
-        if self.update(pair, stored, now).await? == 0 {
+        // the pair is missing: the insert's unique violation settles it (inside a savepoint,
+        // so that PostgreSQL's aborted statement does not abort the whole transaction).
+        if update_rate(&txn, pair, stored, now).await.map_err(map_db_err)? == 0 {
+            let savepoint = txn.begin().await.map_err(map_db_err)?;
             let inserted = exchange_rates::Entity::insert(exchange_rates::ActiveModel {
                 id: NotSet,
                 currency: Set(pair.to_owned()),
@@ -100,17 +107,24 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
                 created_at: Set(now),
                 updated_at: Set(now),
             })
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&savepoint)
             .await
             .map_err(map_db_err);
             match inserted {
-                Ok(_) => {}
+                Ok(_) => savepoint.commit().await.map_err(map_db_err)?,
                 Err(RepositoryError::Duplicate(_)) => {
-                    self.update(pair, stored, now).await?;
+                    savepoint.rollback().await.map_err(map_db_err)?;
+                    update_rate(&txn, pair, stored, now)
+                        .await
+                        .map_err(map_db_err)?;
                 }
                 Err(other) => return Err(other),
             }
         }
+        if let Some(entry) = &audit {
+            insert_entry(&txn, entry).await.map_err(map_db_err)?;
+        }
+        txn.commit().await.map_err(map_db_err)?;
         let row = self
             .find(pair)
             .await?

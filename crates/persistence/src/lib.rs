@@ -4,13 +4,15 @@
 //! ```ignore
 //! let db = elife_persistence::connect(&url, &PoolSettings::default()).await?;
 //! elife_persistence::migrate_up(&db).await?;
-//! let orders = SeaOrmOrderRepository::new(db.clone());
+//! let orders = SeaOrmOrderRepository::new(db.clone(), Keyring::from_lookup(lookup, production)?);
 //! ```
 //!
 //! Every order change is one conditional `UPDATE` on (number, statuses, version) whose
 //! rows-affected decides the winner, committed with its `order_events` row. Nothing relies
 //! on `SELECT ... FOR UPDATE`, which SQLite ignores.
 
+mod admins;
+mod audit;
 mod connection;
 pub mod entities;
 mod error;
@@ -19,21 +21,28 @@ mod job_leases;
 mod notifications;
 mod orders;
 mod paging;
+mod phone_numbers;
 mod refunds;
+mod sessions;
 mod statistics;
 mod time;
 mod users;
 
+pub use admins::SeaOrmAdminRepository;
+pub use audit::SeaOrmAuditLog;
 pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;
 pub use job_leases::SeaOrmJobLeases;
 pub use notifications::SeaOrmPaymentNotificationLog;
 pub use orders::SeaOrmOrderRepository;
+pub use phone_numbers::{PhoneKeyRotation, RotationReport};
 pub use refunds::SeaOrmRefundRepository;
+pub use sessions::SeaOrmSessionRepository;
 pub use statistics::{SeaOrmStatisticsRepository, china_day_start};
 pub use time::truncated as truncate_timestamp;
 pub use users::SeaOrmUserRepository;
 
 pub use migration::{Migrator, MigratorTrait};
+pub use elife_personal_data::Keyring;
 pub use sea_orm::{DatabaseConnection, DbBackend};

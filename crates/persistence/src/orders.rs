@@ -1,10 +1,12 @@
 //! The order repository: inserts, reads, the compare-and-set of every transition with its
 //! history row, the customer and admin lists, and the work queues of the scheduled jobs.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use elife_domain::money::{ExchangeRate, Fen, Mnt};
-use elife_domain::msisdn::{Msisdn, Operator};
+use elife_domain::msisdn::Operator;
 use elife_domain::order::{
     Actor, Anomaly, AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, OrderState, PaymentStatus,
     ProductSnapshot, RechargeKind, RechargeStatus, Transition,
@@ -13,35 +15,43 @@ use elife_domain::ports::{
     CasOutcome, DecidedNotification, OrderFilter, OrderRepository, Page, PageRequest,
     RepositoryError, WorkQueue,
 };
+use elife_personal_data::Keyring;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
+use crate::audit::insert_entry;
 use crate::connection::begin_write;
 use crate::entities::{order_events, orders};
 use crate::error::{corrupt, map_db_err};
 use crate::exchange_rates::rate_to_db;
 use crate::notifications::upsert_decided;
 use crate::paging::fetch_page;
+use crate::phone_numbers::{msisdn_of, phone_filter, sealed};
 use crate::time::{from_db, to_db};
 
 #[derive(Debug, Clone)]
 pub struct SeaOrmOrderRepository {
     db: DatabaseConnection,
+    /// Seals phone numbers on write and opens them on read.
+    keyring: Arc<Keyring>,
 }
 
 impl SeaOrmOrderRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        SeaOrmOrderRepository { db }
+    pub fn new(db: DatabaseConnection, keyring: Keyring) -> Self {
+        SeaOrmOrderRepository {
+            db,
+            keyring: Arc::new(keyring),
+        }
     }
 }
 
 #[async_trait]
 impl OrderRepository for SeaOrmOrderRepository {
     async fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
-        let row = new_row(order)?;
+        let row = new_row(order, &self.keyring)?;
         orders::Entity::insert(row)
             .exec_without_returning(&self.db)
             .await
@@ -59,7 +69,7 @@ impl OrderRepository for SeaOrmOrderRepository {
             .one(&self.db)
             .await
             .map_err(map_db_err)?
-            .map(order_from_row)
+            .map(|row| order_from_row(row, &self.keyring))
             .transpose()
     }
 
@@ -82,7 +92,8 @@ impl OrderRepository for SeaOrmOrderRepository {
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
         let query = orders::Entity::find().filter(orders::Column::Openid.eq(openid.as_str()));
-        self.page(filtered(query, filter), page).await
+        self.page(filtered(query, filter, &self.keyring), page)
+            .await
     }
 
     async fn list_all(
@@ -90,7 +101,7 @@ impl OrderRepository for SeaOrmOrderRepository {
         filter: &OrderFilter,
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
-        self.page(filtered(orders::Entity::find(), filter), page)
+        self.page(filtered(orders::Entity::find(), filter, &self.keyring), page)
             .await
     }
 
@@ -142,7 +153,7 @@ impl OrderRepository for SeaOrmOrderRepository {
             .await
             .map_err(map_db_err)?
             .into_iter()
-            .map(order_from_row)
+            .map(|row| order_from_row(row, &self.keyring))
             .collect()
     }
 
@@ -240,6 +251,9 @@ impl SeaOrmOrderRepository {
                         .await
                         .map_err(map_db_err)?;
                 }
+                if let Some(audit) = &transition.audit {
+                    insert_entry(&txn, audit).await.map_err(map_db_err)?;
+                }
                 txn.commit().await.map_err(map_db_err)?;
                 Ok(CasOutcome::Won)
             }
@@ -266,13 +280,17 @@ impl SeaOrmOrderRepository {
             query,
             &[orders::Column::CreatedAt, orders::Column::OrderNumber],
             page,
-            order_from_row,
+            |row| order_from_row(row, &self.keyring),
         )
         .await
     }
 }
 
-fn filtered(mut query: Select<orders::Entity>, filter: &OrderFilter) -> Select<orders::Entity> {
+fn filtered(
+    mut query: Select<orders::Entity>,
+    filter: &OrderFilter,
+    keyring: &Keyring,
+) -> Select<orders::Entity> {
     if let Some(payment) = filter.payment_status {
         query = query.filter(orders::Column::PaymentStatus.eq(payment.as_str()));
     }
@@ -293,6 +311,9 @@ fn filtered(mut query: Select<orders::Entity>, filter: &OrderFilter) -> Select<o
     }
     if filter.only_anomalies {
         query = query.filter(orders::Column::AnomalyReason.is_not_null());
+    }
+    if let Some(msisdn) = &filter.msisdn {
+        query = query.filter(phone_filter(keyring, msisdn));
     }
     query
 }
@@ -319,12 +340,16 @@ fn receipt_to_db(receipt: Option<&serde_json::Value>) -> Result<Option<String>, 
         .map_err(|e| corrupt("provider receipt", e))
 }
 
-fn new_row(order: &Order) -> Result<orders::ActiveModel, RepositoryError> {
+fn new_row(order: &Order, keyring: &Keyring) -> Result<orders::ActiveModel, RepositoryError> {
     let (anomaly_reason, anomaly_details) = anomaly_columns(order.anomaly.as_ref());
+    let phone = sealed(keyring, &order.msisdn);
     Ok(orders::ActiveModel {
         order_number: Set(order.number.as_str().to_owned()),
         openid: Set(order.openid.as_str().to_owned()),
-        phone_number: Set(order.msisdn.as_str().to_owned()),
+        phone_number: Set(phone.masked),
+        phone_cipher: Set(Some(phone.cipher)),
+        phone_key_id: Set(Some(phone.key_id)),
+        phone_index: Set(Some(phone.index)),
         product_operator: Set(order.product.operator.as_str().to_owned()),
         product_recharge_type: Set(order.product.kind.as_str().to_owned()),
         product_name: Set(order.product.name.clone()),
@@ -353,8 +378,12 @@ fn new_row(order: &Order) -> Result<orders::ActiveModel, RepositoryError> {
     })
 }
 
-pub(crate) fn order_from_row(row: orders::Model) -> Result<Order, RepositoryError> {
+pub(crate) fn order_from_row(
+    row: orders::Model,
+    keyring: &Keyring,
+) -> Result<Order, RepositoryError> {
     let number = OrderNumber::parse(&row.order_number).map_err(|e| corrupt("order number", e))?;
+    let msisdn = msisdn_of(keyring, &number, &row)?;
     let context = |what: &str| format!("order {number}: {what}");
     let anomaly = match row.anomaly_reason {
         Some(reason) => Some(Anomaly {
@@ -372,8 +401,7 @@ pub(crate) fn order_from_row(row: orders::Model) -> Result<Order, RepositoryErro
         .map_err(|e| corrupt(&context("provider receipt"), e))?;
     Ok(Order {
         openid: OpenId::parse(&row.openid).map_err(|e| corrupt(&context("openid"), e))?,
-        msisdn: Msisdn::parse(&row.phone_number)
-            .map_err(|e| corrupt(&context("phone number"), e))?,
+        msisdn,
         product: ProductSnapshot {
             operator: row
                 .product_operator

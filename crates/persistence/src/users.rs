@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use elife_domain::accounts::profile::{Gender, Profile};
 use elife_domain::order::OpenId;
 use elife_domain::ports::{RepositoryError, User, UserRepository, WechatIdentity};
 use sea_orm::sea_query::Expr;
@@ -55,6 +56,9 @@ impl SeaOrmUserRepository {
                     openid: identity.openid.as_str().to_owned(),
                     unionid: identity.unionid.clone(),
                     appid: identity.appid.clone(),
+                    nickname: None,
+                    avatar_url: None,
+                    gender: None,
                     created_at: now,
                     updated_at: now,
                 };
@@ -64,6 +68,7 @@ impl SeaOrmUserRepository {
                     appid: Set(row.appid.clone()),
                     created_at: Set(now),
                     updated_at: Set(now),
+                    ..Default::default()
                 })
                 .exec_without_returning(&self.db)
                 .await
@@ -108,13 +113,70 @@ impl UserRepository for SeaOrmUserRepository {
             other => other,
         }
     }
+
+    async fn find(&self, openid: &OpenId) -> Result<Option<User>, RepositoryError> {
+        users::Entity::find_by_id(openid.as_str().to_owned())
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn find_by_unionid(&self, unionid: &str) -> Result<Option<User>, RepositoryError> {
+        users::Entity::find()
+            .filter(users::Column::Unionid.eq(unionid))
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn update_profile(
+        &self,
+        openid: &OpenId,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepositoryError> {
+        let updated = users::Entity::update_many()
+            .col_expr(users::Column::Nickname, Expr::value(profile.nickname.clone()))
+            .col_expr(
+                users::Column::AvatarUrl,
+                Expr::value(profile.avatar_url.clone()),
+            )
+            .col_expr(
+                users::Column::Gender,
+                Expr::value(profile.gender.map(|gender| gender.as_str().to_owned())),
+            )
+            .col_expr(users::Column::UpdatedAt, Expr::value(to_db(now)))
+            .filter(users::Column::Openid.eq(openid.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(map_db_err)?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.find(openid).await
+    }
 }
 
 fn user_from_row(row: users::Model) -> Result<User, RepositoryError> {
+    let gender = row
+        .gender
+        .as_deref()
+        .map(str::parse::<Gender>)
+        .transpose()
+        .map_err(|e| corrupt("user gender", e))?;
     Ok(User {
         openid: OpenId::parse(&row.openid).map_err(|e| corrupt("user openid", e))?,
         unionid: row.unionid,
         appid: row.appid,
+        profile: Profile {
+            nickname: row.nickname,
+            avatar_url: row.avatar_url,
+            gender,
+        },
         created_at: from_db(row.created_at),
         updated_at: from_db(row.updated_at),
     })

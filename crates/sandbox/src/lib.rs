@@ -5,3 +5,4 @@
 
 pub mod unitel;
 pub mod wechat;
+pub mod wechat_pay_v3;

@@ -4,9 +4,12 @@
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use elife_domain::order::{Actor, OrderNumber};
+use elife_domain::accounts::audit::{AdminAct, AuditActor};
+use elife_domain::order::OrderNumber;
 use elife_domain::services::RechargeService;
 use elife_persistence::{Migrator, MigratorTrait};
+
+pub mod admin;
 
 use crate::configuration::{Settings, VARIABLES};
 use crate::http::routes::admin::parse_resolution;
@@ -45,6 +48,16 @@ pub enum Command {
     Orders {
         #[command(subcommand)]
         action: OrdersAction,
+    },
+    /// Admin accounts: create, reset a password, disable (audited as `cli`).
+    Admin {
+        #[command(subcommand)]
+        action: admin::AdminAction,
+    },
+    /// Personal data at rest: key rotation.
+    Data {
+        #[command(subcommand)]
+        action: crate::key_rotation::DataAction,
     },
 }
 
@@ -103,6 +116,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             callback_base_url,
         } => sandbox(&settings, unitel_port, wechat_port, callback_base_url).await,
         Command::Orders { action } => orders(&settings, action).await,
+        Command::Admin { action } => {
+            let account = admin::run_admin(&settings, action, admin::read_password).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&admin::summary(&account)).unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Data { action } => crate::key_rotation::run(&settings, action).await,
     }
 }
 
@@ -111,6 +133,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     let environment = settings.environment;
     let sandboxed = settings.uses_sandbox();
     let admin = settings.admin_token.is_some();
+    let development_keys = settings.personal_data.keyring.uses_development_keys();
     let database = redact(&settings.database.url);
     let application = Application::build(settings).await?;
     let endpoints = application.endpoints().clone();
@@ -138,9 +161,18 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
             api = endpoints.api
         ));
     }
-    if !admin {
+    if development_keys {
         banner.push_str(
-            "  admin        disabled (set ADMIN_TOKEN to enable /statistics and /admin)\n",
+            "  personal data DEVELOPMENT keys (public): set PERSONAL_DATA_KEYS and PERSONAL_DATA_INDEX_KEY\n",
+        );
+    }
+    if admin {
+        banner.push_str(
+            "  admin        break-glass ADMIN_TOKEN is set (acts as `break-glass`, every use logged)\n",
+        );
+    } else {
+        banner.push_str(
+            "  admin        log in at POST /admin/auth/login (accounts: elife admin create ...)\n",
         );
     }
     eprintln!("{banner}");
@@ -242,8 +274,15 @@ async fn orders(settings: &Settings, action: OrdersAction) -> Result<(), CliErro
                 CliError::Other("--resolution must be succeeded or failed".to_owned())
             })?;
             let recharge = Arc::new(RechargeService::new(ports));
+            // Audited as the command line; who decided stays in the reason.
+            let reason = if admin == AuditActor::CLI {
+                reason
+            } else {
+                format!("{reason} (decided by {admin})")
+            };
+            let act = AdminAct::new(AuditActor::cli(), None);
             let order = recharge
-                .resolve(&number, resolution, Actor::Admin(admin), &reason)
+                .resolve_by_admin(&number, resolution, &act, &reason)
                 .await
                 .map_err(|error| CliError::Other(error.to_string()))?;
             print(&serde_json::json!({ "order": AdminOrderView::from(&order) }));

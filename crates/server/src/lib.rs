@@ -2,12 +2,14 @@
 //! scheduled jobs and the CLI, wired onto the domain's use cases. No business rule lives
 //! here: handlers translate HTTP to use-case calls and back.
 
+pub mod admin;
 pub mod alerts;
 pub mod background;
 pub mod cli;
 pub mod configuration;
 pub mod http;
 pub mod jobs;
+pub mod key_rotation;
 pub mod metrics_names;
 pub mod sandbox;
 pub mod startup;

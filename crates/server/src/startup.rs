@@ -10,18 +10,20 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpResponse, web};
 use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
 use elife_domain::services::{
     OrderService, PaymentService, Ports, RechargeService, RefundPolicy, RefundService,
 };
 use elife_persistence::{
+    SeaOrmAuditLog,
     DatabaseConnection, PoolSettings, SeaOrmExchangeRateRepository, SeaOrmJobLeases,
     SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
     SeaOrmStatisticsRepository, SeaOrmUserRepository,
 };
 use elife_unitel::{UnitelClient, UnitelConfig};
 use elife_wechat::{CloudPayClient, CloudPayConfig};
+use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -30,7 +32,7 @@ use crate::background::Background;
 use crate::configuration::Settings;
 use crate::http;
 use crate::http::identity::IdentityPolicy;
-use crate::http::rate_limit::KeyedLimiter;
+use crate::http::rate_limit::RateLimits;
 use crate::jobs::Jobs;
 use crate::metrics_names;
 use crate::sandbox::Sandbox;
@@ -122,7 +124,7 @@ pub fn build_ports(
         None => (
             settings.unitel.api_url.clone(),
             settings.unitel.username.clone(),
-            settings.unitel.password.clone(),
+            settings.unitel.password.expose_secret().to_owned(),
         ),
     };
     let mut unitel_config = UnitelConfig::new(unitel_url, unitel_user, unitel_password);
@@ -151,7 +153,10 @@ pub fn build_ports(
         .map_err(|error| StartupError::Adapter(format!("wechat pay: {error}")))?;
 
     Ok(Ports {
-        orders: Arc::new(SeaOrmOrderRepository::new(db.clone())),
+        orders: Arc::new(SeaOrmOrderRepository::new(
+            db.clone(),
+            settings.personal_data.keyring.clone(),
+        )),
         users: Arc::new(SeaOrmUserRepository::new(db.clone())),
         rates: Arc::new(SeaOrmExchangeRateRepository::new(db.clone())),
         notifications: Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
@@ -163,8 +168,14 @@ pub fn build_ports(
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock)),
         ids: Arc::new(RandomIds),
-        alerts: Arc::new(LogAndWebhookAlerts::new(settings.alert_webhook_url.clone())),
+        alerts: Arc::new(LogAndWebhookAlerts::new(
+            settings
+                .alert_webhook_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned()),
+        )),
         prefixes: settings.operator_prefixes.clone(),
+        audit: Arc::new(SeaOrmAuditLog::new(db.clone())),
     })
 }
 
@@ -283,7 +294,15 @@ impl Application {
             settings.jobs.topup_concurrency,
             background.clone(),
         );
+        crate::admin::warn_about_break_glass(&settings);
+        let back_office = crate::admin::BackOffice::new(
+            &settings,
+            &db,
+            &ports,
+            crate::admin::interim_sessions(&db, Arc::clone(&ports.clock), &settings)?,
+        );
         let state = web::Data::new(AppState {
+            back_office,
             orders: OrderService::new(ports.clone()),
             payments: PaymentService::new(ports.clone(), payment_window),
             recharge: Arc::clone(&recharge),
@@ -293,9 +312,11 @@ impl Application {
                 mock_enabled: settings.mock_identity_enabled
                     && !settings.environment.is_production(),
             },
-            admin_token: settings.admin_token.clone(),
-            order_limiter: KeyedLimiter::per_minute(settings.rate_limit_orders_per_minute),
-            payment_limiter: KeyedLimiter::per_minute(settings.rate_limit_payments_per_minute),
+            admin_token: settings
+                .admin_token
+                .as_ref()
+                .map(|token| token.expose_secret().to_owned()),
+            limits: RateLimits::new(settings.rate_limits),
             callback_timeout: settings.callback_timeout,
             top_ups: top_ups.clone(),
             ports: ports.clone(),
@@ -318,14 +339,15 @@ impl Application {
         let swagger = settings.swagger_enabled;
         let origins = settings.cors_allowed_origins.clone();
         let simulators = sandbox.clone();
-        let server = HttpServer::new(move || {
+        let server = http::server::serve(listener, settings.http_workers, move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(http::rate_limit::limit_by_address))
                 .wrap(from_fn(http::envelope::add_error_path))
                 .wrap(from_fn(record_metrics))
                 .wrap(from_fn(request_id_header))
                 .wrap(cors(&origins))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<http::log_span::PrivateRootSpan>::new())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(|cfg| {
                     if let Some(simulators) = &simulators {
@@ -334,13 +356,7 @@ impl Application {
                     http::configure(cfg, body_limit, swagger)
                 })
         })
-        .workers(settings.http_workers)
-        .shutdown_timeout(30)
-        // Signals are ours: top-ups must stop claiming the moment one arrives.
-        .disable_signals()
-        .listen(listener)
-        .map_err(|source| StartupError::Bind { address, source })?
-        .run();
+        .map_err(|source| StartupError::Bind { address, source })?;
 
         let endpoints = Endpoints {
             api: local_base.clone(),

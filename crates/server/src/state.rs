@@ -7,7 +7,7 @@ use elife_domain::ports::StatisticsRepository;
 use elife_domain::services::{OrderService, PaymentService, Ports, RechargeService, RefundService};
 
 use crate::http::identity::IdentityPolicy;
-use crate::http::rate_limit::KeyedLimiter;
+use crate::http::rate_limit::RateLimits;
 use crate::topups::TopUps;
 
 pub struct AppState {
@@ -19,9 +19,10 @@ pub struct AppState {
     pub statistics: Arc<dyn StatisticsRepository>,
     pub identity: IdentityPolicy,
     pub admin_token: Option<String>,
-    pub order_limiter: KeyedLimiter,
-    pub payment_limiter: KeyedLimiter,
+    pub limits: RateLimits,
     pub callback_timeout: Duration,
     /// Top-ups started after a callback, bounded per instance.
     pub top_ups: TopUps,
+    /// Admin accounts and sessions, the audit trail, the exchange-rate use case.
+    pub back_office: crate::admin::BackOffice,
 }

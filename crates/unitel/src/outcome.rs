@@ -13,6 +13,7 @@
 //! after sending to "outcome unknown".
 
 use elife_domain::ports::{ProviderError, TopUpAccepted, TopUpError, TransactionCheck};
+use elife_domain::privacy::scrub_phone_numbers;
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
 
@@ -40,11 +41,14 @@ impl RawAnswer {
         }
     }
 
+    /// The status and the start of the body, with any phone number in it masked: this text
+    /// ends up in logs, alerts and the order's anomaly.
     fn describe(&self) -> String {
         let preview: String = String::from_utf8_lossy(&self.body)
             .chars()
             .take(120)
             .collect();
+        let preview = scrub_phone_numbers(&preview);
         if preview.is_empty() {
             format!("HTTP {} with an empty body", self.status.as_u16())
         } else {
@@ -62,10 +66,13 @@ fn error_code(fields: &Map<String, Value>) -> Option<String> {
     text(fields.get("code")).filter(|code| code != OK_CODE)
 }
 
+/// Unitel's own words, with any phone number they repeat masked (they reach logs and the
+/// customer's 400).
 fn message(fields: &Map<String, Value>) -> String {
-    text(fields.get("msg"))
+    let message = text(fields.get("msg"))
         .or_else(|| text(fields.get("message")))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    scrub_phone_numbers(&message)
 }
 
 fn seq_of(fields: &Map<String, Value>) -> Option<String> {
@@ -156,7 +163,7 @@ pub fn read_check(fields: &Value) -> TransactionCheck {
         },
         Some("failed") => TransactionCheck::Failed {
             code: text(fields.get("code")).unwrap_or_default(),
-            message: text(fields.get("msg")).unwrap_or_default(),
+            message: scrub_phone_numbers(&text(fields.get("msg")).unwrap_or_default()),
         },
         _ => TransactionCheck::StillPending,
     }
@@ -342,5 +349,26 @@ mod tests {
             read_check(&json!({"result":"success"})),
             TransactionCheck::StillPending
         );
+    }
+
+    #[test]
+    fn phone_numbers_in_unitel_messages_are_masked() {
+        let refused = classify_top_up(&answer(
+            200,
+            r#"{"result":"failed","code":"104","msg":"subscriber 88112233 is barred"}"#,
+        ));
+        match refused {
+            Err(TopUpError::Rejected { message, .. }) => {
+                assert_eq!(message, "subscriber 8811**** is barred")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let unreadable = read_query(&answer(502, "no route to 99112233"));
+        match unreadable {
+            Err(ProviderError::Unavailable(reason)) => {
+                assert!(reason.contains("9911****") && !reason.contains("99112233"))
+            }
+            other => panic!("expected unavailable, got {other:?}"),
+        }
     }
 }

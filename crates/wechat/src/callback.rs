@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use elife_domain::money::Fen;
 use elife_domain::order::{IdError, OrderNumber};
 use elife_domain::ports::ConfirmedPayment;
+use elife_domain::privacy::mask_openid;
 use serde_json::{Map, Value};
 
 use crate::china_time::parse_china_time;
@@ -72,8 +73,8 @@ pub enum CallbackError {
     ForeignOrderNumber(#[from] IdError),
 }
 
-/// A successful payment as notified by Cloud Hosting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A successful payment as notified by Cloud Hosting. `Debug` masks the payer's openids.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PaymentCallback {
     pub out_trade_no: String,
     pub transaction_id: String,
@@ -87,6 +88,24 @@ pub struct PaymentCallback {
     pub sub_openid: Option<String>,
     pub fee_type: Option<String>,
     pub cash_fee: Option<i64>,
+}
+
+impl std::fmt::Debug for PaymentCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = |id: &Option<String>| id.as_deref().map(mask_openid);
+        f.debug_struct("PaymentCallback")
+            .field("out_trade_no", &self.out_trade_no)
+            .field("transaction_id", &self.transaction_id)
+            .field("total_fee", &self.total_fee)
+            .field("paid_at", &self.paid_at)
+            .field("attach", &self.attach)
+            .field("sub_mch_id", &self.sub_mch_id)
+            .field("openid", &masked(&self.openid))
+            .field("sub_openid", &masked(&self.sub_openid))
+            .field("fee_type", &self.fee_type)
+            .field("cash_fee", &self.cash_fee)
+            .finish()
+    }
 }
 
 impl PaymentCallback {
@@ -257,6 +276,20 @@ mod tests {
         assert_eq!(payment.amount, Fen::new(1));
         assert_eq!(payment.order_number, "ORD1760754386127abcdefghijkl");
         assert_eq!(payment.attach, callback.attach);
+    }
+
+    #[test]
+    fn debug_masks_the_payers_openids() {
+        let callback = parse(&documented_callback()).unwrap();
+        assert_eq!(
+            callback.openid.as_deref(),
+            Some("oPoo341Im-roYxAd3WD3D_6J-4bA")
+        );
+        let printed = format!("{callback:?}");
+        assert!(!printed.contains("oPoo341Im-roYxAd3WD3D_6J-4bA"), "{printed}");
+        assert!(!printed.contains("oZWaC4xeOVCUkip5njeEeXi1TEsk"), "{printed}");
+        assert!(printed.contains("oPoo…bA"), "{printed}");
+        assert!(printed.contains("ORD1760754386127abcdefghijkl"), "{printed}");
     }
 
     #[test]

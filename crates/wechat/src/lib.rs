@@ -13,6 +13,7 @@ pub mod callback;
 mod china_time;
 mod client;
 mod config;
+pub mod login;
 mod wire;
 
 pub use bill::{BillError, BillType, Statement, StatementRow, StatementSummary};
@@ -22,3 +23,4 @@ pub use callback::{
 };
 pub use client::{ClientBuildError, CloudPayClient};
 pub use config::CloudPayConfig;
+pub use login::{WechatLoginClient, WechatLoginConfig};

@@ -3,3 +3,21 @@
 //!
 //! Owns its tables (users, refresh tokens, admin users, audit log) and talks to other
 //! contexts only through use cases.
+
+pub mod tokens;
+pub mod profile;
+pub mod sessions;
+pub mod shoppers;
+#[cfg(any(test, feature = "mocks"))]
+pub mod session_fakes;
+
+pub mod admin_error;
+pub mod admin_service;
+pub mod admin_sessions;
+pub mod admins;
+pub mod audit;
+pub mod audit_trail;
+#[cfg(any(test, feature = "mocks"))]
+pub mod fakes;
+pub mod login_throttle;
+pub mod permissions;

@@ -5,6 +5,8 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::privacy;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     #[error("invalid order number {0:?}")]
@@ -78,7 +80,10 @@ impl fmt::Display for OrderNumber {
 }
 
 /// A WeChat user's openid within the mini-program.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `Display` and serde give the whole openid (views, storage); `Debug` and
+/// [`OpenId::masked`] give `o-ab…yz`, so that no log line carries it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OpenId(String);
 
 impl OpenId {
@@ -93,6 +98,18 @@ impl OpenId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// For logs: the first 4 and last 2 characters, `o-ab…yz`.
+    pub fn masked(&self) -> String {
+        privacy::mask_openid(&self.0)
+    }
+}
+
+/// Masked: `OpenId("o-ab…yz")`.
+impl fmt::Debug for OpenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OpenId").field(&self.masked()).finish()
     }
 }
 
@@ -148,5 +165,17 @@ mod tests {
     fn openid_must_not_be_blank() {
         assert_eq!(OpenId::parse("  "), Err(IdError::EmptyOpenId));
         assert_eq!(OpenId::parse("o-abc").unwrap().as_str(), "o-abc");
+    }
+
+    #[test]
+    fn openids_print_masked_in_debug_only() {
+        let openid = OpenId::parse("oPoo341Im-roYxAd3WD3D_6J-4bA").unwrap();
+        assert_eq!(openid.masked(), "oPoo…bA");
+        assert_eq!(format!("{openid:?}"), "OpenId(\"oPoo…bA\")");
+        assert_eq!(openid.to_string(), "oPoo341Im-roYxAd3WD3D_6J-4bA");
+        assert_eq!(
+            serde_json::to_string(&openid).unwrap(),
+            "\"oPoo341Im-roYxAd3WD3D_6J-4bA\""
+        );
     }
 }

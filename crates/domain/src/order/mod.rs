@@ -124,13 +124,24 @@ pub enum TopUpResult {
 }
 
 /// The compare-and-set a repository performs: write `order` only if the stored row still
-/// has `expected_state` and `expected_version`; append `event` in the same transaction.
+/// has `expected_state` and `expected_version`; append `event` (and `audit`, when a person
+/// made the change) in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub expected_state: OrderState,
     pub expected_version: i32,
     pub order: Order,
     pub event: OrderEvent,
+    /// The audit row of an admin's change, committed with it or not at all.
+    pub audit: Option<crate::accounts::audit::AuditEntry>,
+}
+
+impl Transition {
+    /// The same change, recorded in the audit trail by `entry`.
+    pub fn audited(mut self, entry: crate::accounts::audit::AuditEntry) -> Transition {
+        self.audit = Some(entry);
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,6 +238,7 @@ impl Order {
                 at: now,
             },
             order: next,
+            audit: None,
         }
     }
 

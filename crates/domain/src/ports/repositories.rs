@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::profile::Profile;
 use crate::money::{ExchangeRate, Fen};
+use crate::msisdn::Msisdn;
 use crate::order::{
     AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
 };
@@ -72,6 +74,9 @@ pub struct OrderFilter {
     pub created_before: Option<DateTime<Utc>>,
     pub anomaly: Option<AnomalyKind>,
     pub only_anomalies: bool,
+    /// Orders for this phone number (the admin list's search). Numbers are stored
+    /// encrypted; the adapter matches them through a keyed blind index.
+    pub msisdn: Option<Msisdn>,
 }
 
 /// The work queues of the scheduled jobs; each is served by an index.
@@ -158,6 +163,8 @@ pub struct User {
     pub openid: OpenId,
     pub unionid: Option<String>,
     pub appid: Option<String>,
+    /// Nickname, avatar and gender the shopper chose (all optional).
+    pub profile: Profile,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -166,11 +173,25 @@ pub struct User {
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// Finds the user by unionid first, else upserts by openid, refreshing appid/unionid.
+    /// Writes the row: callers that only identify use `ShopperService::recognise`, which
+    /// reads first and writes only what changed.
     async fn upsert(
         &self,
         identity: &WechatIdentity,
         now: DateTime<Utc>,
     ) -> Result<User, RepositoryError>;
+
+    async fn find(&self, openid: &OpenId) -> Result<Option<User>, RepositoryError>;
+
+    async fn find_by_unionid(&self, unionid: &str) -> Result<Option<User>, RepositoryError>;
+
+    /// Replaces the profile; `None` if there is no such user.
+    async fn update_profile(
+        &self,
+        openid: &OpenId,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, RepositoryError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,12 +207,14 @@ pub struct StoredRate {
 pub trait ExchangeRateRepository: Send + Sync {
     async fn active(&self, pair: &str) -> Result<Option<StoredRate>, RepositoryError>;
 
-    /// Sets (or creates) the active rate of a pair.
+    /// Sets (or creates) the active rate of a pair, with `audit` (the admin's change) in
+    /// the same transaction.
     async fn set(
         &self,
         pair: &str,
         rate: ExchangeRate,
         now: DateTime<Utc>,
+        audit: Option<crate::accounts::audit::AuditEntry>,
     ) -> Result<StoredRate, RepositoryError>;
 }
 

@@ -1,6 +1,7 @@
 //! Use cases: the application services the inbound adapters (HTTP, jobs, CLI) call.
 
 mod error;
+mod exchange_rates;
 mod orders;
 mod payments;
 mod recharge;
@@ -10,6 +11,7 @@ mod refunds;
 mod tests;
 
 pub use error::ServiceError;
+pub use exchange_rates::{ExchangeRatePolicy, ExchangeRateService};
 pub use orders::{CreateOrder, OrderService};
 pub use payments::{
     ExpiryReport, Mismatch, NotificationHandled, PaymentNotice, PaymentService,
@@ -22,6 +24,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use crate::accounts::audit::AuditLog;
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, OrderNumber};
 use crate::ports::{
@@ -66,6 +69,9 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub alerts: Arc<dyn Alerts>,
+    /// The admins' audit trail, for actions that change nothing else (changes carry their
+    /// row to the repository that writes them).
+    pub audit: Arc<dyn AuditLog>,
     pub prefixes: OperatorPrefixes,
 }
 

@@ -51,6 +51,13 @@ impl OrderService {
     /// bill), snapshots the price at the active rate and stores an unpaid order. The
     /// snapshot is what is charged and what the top-up sends, so both always agree.
     pub async fn create_order(&self, command: CreateOrder) -> Result<Order, ServiceError> {
+        let order = self.prepare_order(command).await?;
+        self.place_order(order).await
+    }
+
+    /// Validates and prices an order without storing it: every refusal (4xx) happens here,
+    /// so a caller can count a quota only for orders that will be placed.
+    pub async fn prepare_order(&self, command: CreateOrder) -> Result<Order, ServiceError> {
         let msisdn = Msisdn::parse(&command.phone_number)?;
         let operator: Operator = command.operator.parse()?;
         if operator != Operator::Unitel {
@@ -85,7 +92,7 @@ impl OrderService {
             )));
         }
         let now = self.ports.clock.now();
-        let order = Order::new(
+        Ok(Order::new(
             self.ports.ids.order_number(now),
             command.openid,
             msisdn,
@@ -93,9 +100,13 @@ impl OrderService {
             rate,
             price_fen,
             now,
-        );
+        ))
+    }
+
+    /// Stores an order [`OrderService::prepare_order`] built.
+    pub async fn place_order(&self, order: Order) -> Result<Order, ServiceError> {
         self.ports.orders.insert(&order).await?;
-        tracing::info!(order = %order.number, kind = %kind, fen = order.price_fen.value(), "order created");
+        tracing::info!(order = %order.number, kind = %order.product.kind, fen = order.price_fen.value(), "order created");
         Ok(order)
     }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
 
+use crate::accounts::audit::{AdminAct, AuditAction, order_state_view};
 use crate::order::{AnomalyKind, OpenId, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
     AlertLevel, CasOutcome, ConfirmedPayment, DecidedNotification, GatewayError,
@@ -220,6 +221,7 @@ impl PaymentService {
                 notice.path_order_number.as_deref(),
                 Source::Callback,
                 Some(audit),
+                None,
             )
             .await;
         match result {
@@ -287,13 +289,15 @@ impl PaymentService {
         Ok(())
     }
 
-    /// `audit`: the callback to log with the order's change when it marks the order paid.
+    /// `audit`: the callback to log with the order's change when it marks the order paid;
+    /// `by`: the admin whose query found the payment, audited with that change.
     async fn accept_payment(
         &self,
         payment: &ConfirmedPayment,
         path_order_number: Option<&str>,
         source: Source,
         audit: Option<Audit<'_>>,
+        by: Option<&AdminAct>,
     ) -> Result<NotificationHandled, ServiceError> {
         let Ok(number) = OrderNumber::parse(&payment.order_number) else {
             return Ok(NotificationHandled::rejected(
@@ -323,7 +327,10 @@ impl PaymentService {
                     .flag(&order, kind, &details)
                     .await?
                     .map(|()| NotificationHandled::rejected(Some(number.clone()), details)),
-                Ok(()) => self.record_payment(&order, payment, source, audit).await?,
+                Ok(()) => {
+                    self.record_payment(&order, payment, source, audit, by)
+                        .await?
+                }
             };
             if let Some(handled) = verdict {
                 return Ok(handled);
@@ -386,6 +393,7 @@ impl PaymentService {
         payment: &ConfirmedPayment,
         source: Source,
         audit: Option<Audit<'_>>,
+        by: Option<&AdminAct>,
     ) -> Result<Option<NotificationHandled>, ServiceError> {
         let number = order.number.clone();
         match order.payment_status {
@@ -409,7 +417,18 @@ impl PaymentService {
                         payment.transaction_id
                     ),
                 };
-                let transition = order.mark_paid(&payment.transaction_id, paid_at, &reason)?;
+                let mut transition = order.mark_paid(&payment.transaction_id, paid_at, &reason)?;
+                if let Some(act) = by {
+                    let entry = act.entry(
+                        AuditAction::PaymentSync,
+                        order.number.as_str(),
+                        Some(&reason),
+                        Some(order_state_view(transition.event.from)),
+                        Some(order_state_view(transition.event.to)),
+                        self.ports.clock.now(),
+                    );
+                    transition = transition.audited(entry);
+                }
                 let outcome = match audit {
                     Some(audit) => {
                         let logged = audit.decided(NotificationOutcome::Processed, None);
@@ -600,7 +619,7 @@ impl PaymentService {
         payment: ConfirmedPayment,
     ) -> Result<Expiry, ServiceError> {
         let handled = self
-            .accept_payment(&payment, None, Source::Query, None)
+            .accept_payment(&payment, None, Source::Query, None, None)
             .await?;
         Ok(match handled.outcome {
             NotificationOutcome::Processed | NotificationOutcome::Duplicate => Expiry::FoundPaid,
@@ -610,24 +629,47 @@ impl PaymentService {
         })
     }
 
-    /// Asks the gateway about an unpaid order now (e.g. the customer says they paid).
+    /// An admin asks the gateway about an unpaid order now (e.g. the customer says they
+    /// paid). A payment found and recorded is audited with the order's change; any other
+    /// answer is audited alone, as an attempt that changed nothing.
     pub async fn sync_with_gateway(
         &self,
         number: &OrderNumber,
+        act: &AdminAct,
     ) -> Result<Option<NotificationHandled>, ServiceError> {
-        match self.ports.gateway.query_order(number).await? {
-            TradeState::Paid(payment) => Ok(Some(
-                self.accept_payment(&payment, None, Source::Query, None)
+        let state = self.ports.gateway.query_order(number).await?;
+        let handled = match &state {
+            TradeState::Paid(payment) => Some(
+                self.accept_payment(payment, None, Source::Query, None, Some(act))
                     .await?,
-            )),
+            ),
             TradeState::NotPaid
             | TradeState::UserPaying
             | TradeState::Refunded(_)
             | TradeState::Closed
             | TradeState::Revoked
             | TradeState::PayError
-            | TradeState::NotFound => Ok(None),
+            | TradeState::NotFound => None,
+        };
+        let changed = handled
+            .as_ref()
+            .is_some_and(|handled| handled.outcome == NotificationOutcome::Processed);
+        if !changed {
+            let found = match &handled {
+                Some(handled) => handled.outcome.as_str(),
+                None => trade_state_name(&state),
+            };
+            let entry = act.entry(
+                AuditAction::PaymentSync,
+                number.as_str(),
+                None,
+                None,
+                Some(serde_json::json!({ "changed": false, "found": found })),
+                self.ports.clock.now(),
+            );
+            self.ports.audit.record(&entry).await?;
         }
+        Ok(handled)
     }
 }
 
@@ -713,7 +755,7 @@ impl PaymentService {
         };
         // The statement is WeChat's own record, trusted like the answer to our query.
         let handled = self
-            .accept_payment(&payment, None, Source::Query, None)
+            .accept_payment(&payment, None, Source::Query, None, None)
             .await?;
         Ok(match handled.outcome {
             NotificationOutcome::Processed => Reconciled::Recovered,
@@ -739,4 +781,18 @@ enum Expiry {
     Closed,
     FoundPaid,
     Skipped,
+}
+
+/// What WeChat said about an order, as the audit trail names it.
+fn trade_state_name(state: &TradeState) -> &'static str {
+    match state {
+        TradeState::Paid(_) => "paid",
+        TradeState::NotPaid => "not_paid",
+        TradeState::UserPaying => "user_paying",
+        TradeState::Refunded(_) => "refunded",
+        TradeState::Closed => "closed",
+        TradeState::Revoked => "revoked",
+        TradeState::PayError => "pay_error",
+        TradeState::NotFound => "not_found",
+    }
 }

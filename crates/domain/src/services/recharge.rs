@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 
+use crate::accounts::audit::{AdminAct, AuditAction, order_state_view};
 use crate::order::{
     Actor, Order, OrderNumber, RechargeStatus, Resolution, TopUpResult, Transition,
 };
@@ -135,7 +136,7 @@ impl RechargeService {
         let status = self.record(&claimed, &result).await.inspect_err(|error| {
             // The answer is known only to this log line now; the sweep will mark the order
             // unknown and a person can use this to resolve it.
-            tracing::error!(order = %number, ?result, %error, "top-up answer could not be stored");
+            tracing::error!(order = %number, result = %result_for_logs(&result), %error, "top-up answer could not be stored");
         })?;
         Ok(Claimed::Done(DispatchOutcome::Submitted(status)))
     }
@@ -178,8 +179,8 @@ impl RechargeService {
                                 AlertLevel::Critical,
                                 &format!("order {}: late top-up answer conflicts", current.number),
                                 &format!(
-                                    "provider answered {result:?} after the order became {}/{}: {refused}; check the refund",
-                                    current.payment_status, current.recharge_status
+                                    "provider answered {} after the order became {}/{}: {refused}; check the refund",
+                                    result_for_logs(result), current.payment_status, current.recharge_status
                                 ),
                             )
                             .await;
@@ -216,7 +217,7 @@ impl RechargeService {
     }
 
     fn answer_too_late(&self, current: &Order, result: &TopUpResult) -> RechargeStatus {
-        tracing::warn!(order = %current.number, ?result, now = %current.recharge_status, "top-up answer arrived after the order moved on");
+        tracing::warn!(order = %current.number, result = %result_for_logs(result), now = %current.recharge_status, "top-up answer arrived after the order moved on");
         current.recharge_status
     }
 
@@ -370,6 +371,30 @@ impl RechargeService {
         actor: Actor,
         reason: &str,
     ) -> Result<Order, ServiceError> {
+        self.decide(number, resolution, actor, reason, None).await
+    }
+
+    /// An admin decides an `unknown` or `failed` top-up; the audit row is written with the
+    /// change.
+    pub async fn resolve_by_admin(
+        &self,
+        number: &OrderNumber,
+        resolution: Resolution,
+        act: &AdminAct,
+        reason: &str,
+    ) -> Result<Order, ServiceError> {
+        self.decide(number, resolution, act.order_actor(), reason, Some(act))
+            .await
+    }
+
+    async fn decide(
+        &self,
+        number: &OrderNumber,
+        resolution: Resolution,
+        actor: Actor,
+        reason: &str,
+        act: Option<&AdminAct>,
+    ) -> Result<Order, ServiceError> {
         if reason.trim().is_empty() {
             return Err(ServiceError::Validation("a reason is required".to_owned()));
         }
@@ -379,7 +404,19 @@ impl RechargeService {
             .find(number)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))?;
-        let transition = order.resolve(resolution, actor, reason, self.ports.clock.now())?;
+        let now = self.ports.clock.now();
+        let mut transition = order.resolve(resolution, actor, reason, now)?;
+        if let Some(act) = act {
+            let entry = act.entry(
+                AuditAction::OrderResolve,
+                number.as_str(),
+                Some(reason),
+                Some(order_state_view(transition.event.from)),
+                Some(order_state_view(transition.event.to)),
+                now,
+            );
+            transition = transition.audited(entry);
+        }
         if self.apply(&transition).await? {
             Ok(transition.order)
         } else {
@@ -388,4 +425,11 @@ impl RechargeService {
             )))
         }
     }
+}
+
+/// A provider's answer for a log line or an alert: the whole of it (a person may need it to
+/// resolve the order), with any phone number in it — a receipt's customer number, a
+/// message repeating the number — masked.
+fn result_for_logs(result: &TopUpResult) -> String {
+    crate::privacy::scrub_phone_numbers(&format!("{result:?}"))
 }

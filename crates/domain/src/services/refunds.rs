@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use crate::accounts::audit::{AdminAct, AuditAction, order_state_view};
 use crate::order::{Actor, Order, OrderNumber, PaymentStatus};
 use crate::ports::{
     AlertLevel, CasOutcome, GatewayError, Refund, RefundRequest, RefundState, RefundStatus,
@@ -54,7 +55,7 @@ impl RefundService {
         let mut report = SweepReport::of(&orders, next);
         for order in orders {
             match self
-                .refund(&order, Actor::System, "automatic refund: top-up failed")
+                .refund(&order, Actor::System, "automatic refund: top-up failed", None)
                 .await
             {
                 Ok(_) => report.changed += 1,
@@ -64,11 +65,11 @@ impl RefundService {
         Ok(report)
     }
 
-    /// A person refunds an order.
+    /// A person refunds an order; the request is audited with the order's change.
     pub async fn refund_by_admin(
         &self,
         number: &OrderNumber,
-        admin: &str,
+        act: &AdminAct,
         reason: &str,
     ) -> Result<RefundOutcome, ServiceError> {
         if reason.trim().is_empty() {
@@ -80,7 +81,7 @@ impl RefundService {
             .find(number)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("order {number} not found")))?;
-        self.refund(&order, Actor::Admin(admin.to_owned()), reason)
+        self.refund(&order, act.order_actor(), reason, Some(act))
             .await
     }
 
@@ -89,9 +90,21 @@ impl RefundService {
         order: &Order,
         actor: Actor,
         reason: &str,
+        act: Option<&AdminAct>,
     ) -> Result<RefundOutcome, ServiceError> {
         let now = self.ports.clock.now();
-        let transition = order.request_refund(actor, reason, now)?;
+        let mut transition = order.request_refund(actor, reason, now)?;
+        if let Some(act) = act {
+            let entry = act.entry(
+                AuditAction::OrderRefund,
+                order.number.as_str(),
+                Some(reason),
+                Some(order_state_view(transition.event.from)),
+                Some(order_state_view(transition.event.to)),
+                now,
+            );
+            transition = transition.audited(entry);
+        }
         if self.ports.orders.apply(&transition).await? == CasOutcome::Lost {
             return Err(ServiceError::Conflict(format!(
                 "order {} changed meanwhile",

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub order_number: String,
     pub openid: String,
+    /// Masked (`8811****`) once sealed in `phone_cipher`; plaintext only in rows not yet
+    /// sealed (written by a version before the encryption).
     pub phone_number: String,
     pub product_operator: String,
     pub product_recharge_type: String,
@@ -37,6 +39,12 @@ pub struct Model {
     pub version: i32,
     pub anomaly_reason: Option<String>,
     pub anomaly_details: Option<String>,
+    /// AES-256-GCM of the phone number, base64 (see `elife_personal_data`).
+    pub phone_cipher: Option<String>,
+    /// The key that sealed `phone_cipher`.
+    pub phone_key_id: Option<String>,
+    /// Keyed blind index of the phone number, for lookups.
+    pub phone_index: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,9 @@ pub struct Model {
     pub openid: String,
     pub unionid: Option<String>,
     pub appid: Option<String>,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub gender: Option<String>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }

@@ -18,7 +18,7 @@ use crate::common::TestDb;
 
 /// The production schema: `prisma/schema.prisma` of the old backend after its six
 /// migrations (2025-10-09 .. 2025-10-18), as MySQL DDL.
-const PRISMA_SCHEMA: &[&str] = &[
+pub(crate) const PRISMA_SCHEMA: &[&str] = &[
     "CREATE TABLE `_prisma_migrations` (`id` VARCHAR(36) NOT NULL PRIMARY KEY, \
         `migration_name` VARCHAR(255) NOT NULL)",
     "CREATE TABLE `users` (
@@ -80,7 +80,7 @@ const PRISMA_SCHEMA: &[&str] = &[
 ];
 
 /// Rows as the old backend wrote them.
-const OLD_ROWS: &[&str] = &[
+pub(crate) const OLD_ROWS: &[&str] = &[
     "INSERT INTO `users` VALUES ('o-old', NULL, 'wx-app', '2025-10-10 08:00:00.123', '2025-10-10 08:00:00.123')",
     "INSERT INTO `exchange_rates` (`currency`, `rate`, `is_active`, `updated_at`) \
         VALUES ('MNT_TO_CNY', 470.5000, true, '2025-10-12 00:00:00.000')",
@@ -147,7 +147,7 @@ async fn the_old_backends_database_is_taken_over_with_every_row() {
         .await
         .expect("the old schema is adopted");
 
-    let orders = SeaOrmOrderRepository::new(test.db.clone());
+    let orders = SeaOrmOrderRepository::new(test.db.clone(), crate::common::keyring());
     let owner = OpenId::parse("o-old").unwrap();
     let all = orders
         .list_for_user(

@@ -8,6 +8,13 @@ use sea_orm::{ConnectionTrait, Statement};
 
 pub const URL_VARIABLE: &str = "ELIFE_TEST_DATABASE_URL";
 
+/// The personal-data keys the migrations use here (the environment's, else the development
+/// keys), so that repositories open what the migrations sealed.
+pub fn keyring() -> elife_persistence::Keyring {
+    elife_persistence::Keyring::from_lookup(|name| std::env::var(name).ok(), false)
+        .expect("personal data keys of the environment")
+}
+
 pub struct TestDb {
     pub db: DatabaseConnection,
     server: Option<ServerDatabase>,

@@ -3,12 +3,15 @@
 //! PostgreSQL URLs each test creates its own database `elife_test_<random>` on that server
 //! and drops it afterwards.
 
+mod admins_and_audit;
 mod adopt_prisma;
 mod common;
 mod leases;
 mod notifications;
 mod orders;
+mod phone_encryption;
 mod refunds;
 mod schema;
+mod sessions;
 mod statistics;
 mod users_and_rates;

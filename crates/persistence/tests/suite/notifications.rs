@@ -332,7 +332,7 @@ async fn concurrent_decided_deliveries_make_one_row() {
 #[tokio::test]
 async fn a_won_payment_and_its_callback_are_written_in_one_transaction() {
     let test = TestDb::new().await;
-    let orders = SeaOrmOrderRepository::new(test.db.clone());
+    let orders = SeaOrmOrderRepository::new(test.db.clone(), crate::common::keyring());
     let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
     let order = unpaid_order();
     orders.insert(&order).await.unwrap();

@@ -16,7 +16,7 @@ use rust_decimal_macros::dec;
 use crate::common::{TestDb, order_at, won};
 
 fn repo(test: &TestDb) -> SeaOrmOrderRepository {
-    SeaOrmOrderRepository::new(test.db.clone())
+    SeaOrmOrderRepository::new(test.db.clone(), crate::common::keyring())
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 #[tokio::test]
 async fn the_dashboard_figures_add_up() {
     let test = TestDb::new().await;
-    let orders = SeaOrmOrderRepository::new(test.db.clone());
+    let orders = SeaOrmOrderRepository::new(test.db.clone(), crate::common::keyring());
     let users = SeaOrmUserRepository::new(test.db.clone());
     let stats = SeaOrmStatisticsRepository::new(test.db.clone());
     for (openid, appid) in [("o-a", "app-1"), ("o-b", "app-2")] {

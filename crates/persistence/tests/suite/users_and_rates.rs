@@ -122,7 +122,7 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
     for value in [dec!(470.1234), dec!(0.0001), dec!(999999.9999), dec!(481)] {
         let rate = ExchangeRate::new(value).unwrap();
         let stored = rates
-            .set(ExchangeRate::MNT_TO_CNY, rate, now)
+            .set(ExchangeRate::MNT_TO_CNY, rate, now, None)
             .await
             .unwrap();
         assert_eq!(stored.rate, rate);
@@ -137,12 +137,12 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
     // Setting the same value twice is not an error (MySQL reports 0 changed rows).
     let same = ExchangeRate::new(dec!(481)).unwrap();
     rates
-        .set(ExchangeRate::MNT_TO_CNY, same, now)
+        .set(ExchangeRate::MNT_TO_CNY, same, now, None)
         .await
         .unwrap();
 
     let created = rates
-        .set("MNT_TO_USD", ExchangeRate::new(dec!(3450.5)).unwrap(), now)
+        .set("MNT_TO_USD", ExchangeRate::new(dec!(3450.5)).unwrap(), now, None)
         .await
         .unwrap();
     assert_eq!(created.pair, "MNT_TO_USD");
@@ -166,7 +166,7 @@ async fn rates_at_the_limits_of_decimal_10_4_round_trip_exactly() {
     for value in [dec!(999999.9999), dec!(0.0001), dec!(470.1235)] {
         let rate = ExchangeRate::new(value).unwrap();
         rates
-            .set(ExchangeRate::MNT_TO_CNY, rate, t0())
+            .set(ExchangeRate::MNT_TO_CNY, rate, t0(), None)
             .await
             .unwrap();
         let active = rates

@@ -11,8 +11,11 @@ use super::callback_targets::CallbackTargets;
 pub struct WechatSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// The mini-program / service provider appid echoed in answers.
+    /// The mini-program / service provider appid echoed in answers (and the one
+    /// `jscode2session` accepts).
     pub appid: String,
+    /// The mini-program's AppSecret `jscode2session` accepts.
+    pub app_secret: String,
     /// The service provider's merchant number echoed in answers.
     pub mch_id: String,
     /// Merchants bound to the environment; another `sub_mch_id` gets `受理关系不存在`.
@@ -33,11 +36,16 @@ pub struct WechatSimConfig {
     pub refund_processing: Duration,
 }
 
+impl WechatSimConfig {
+    pub const DEFAULT_APP_SECRET: &'static str = "sandbox-app-secret-0123456789abcd";
+}
+
 impl Default for WechatSimConfig {
     fn default() -> Self {
         WechatSimConfig {
             port: 0,
             appid: "wxd2565e6a04246fd1".to_owned(),
+            app_secret: Self::DEFAULT_APP_SECRET.to_owned(),
             mch_id: "1800780001".to_owned(),
             bound_sub_mch_ids: Vec::new(),
             callback_base_url: None,

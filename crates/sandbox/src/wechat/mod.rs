@@ -5,6 +5,8 @@
 //! Paths:
 //! - `POST /_/pay/unifiedOrder | queryorder | closeorder | refund | queryrefund | downloadbill`
 //!   (`content-type: application/json` required, else HTTP 400 with an empty body);
+//! - `GET /sns/jscode2session` logs a mini-program user in (see [`login`](self::login) for the
+//!   codes it accepts) and `POST /__sandbox/wechat/login-codes` mints a code;
 //! - `POST /__sandbox/pay/{out_trade_no}` pays an order ([`PayOptions`] as JSON body) and
 //!   `POST /__sandbox/pay/{out_trade_no}/redeliver` notifies a paid order again;
 //! - `GET|DELETE /__sandbox/wechat/ledger`, `GET|POST /__sandbox/wechat/config`,
@@ -22,6 +24,7 @@ mod callback_targets;
 mod clock;
 mod config;
 mod control;
+mod login;
 mod orders;
 mod payer;
 mod records;
@@ -34,6 +37,7 @@ mod tests;
 
 pub use config::{ConfigUpdate, WechatSimConfig};
 pub use control::{FaultRequest, WechatFault};
+pub use login::{API_NAME as LOGIN_API_NAME, MintCodeRequest, UNMINTED_CODE_PREFIX};
 pub use payer::PayOptions;
 pub use records::{CallbackAttempt, Ledger, SimOrder, SimRefund, SimRefundStatus, SimTradeState};
 pub use server::{RunningWechatSim, WechatPaySimulator, WechatSimError};

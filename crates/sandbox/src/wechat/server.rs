@@ -12,6 +12,7 @@ use super::api;
 use super::clock::SimClock;
 use super::config::{ConfigUpdate, RuntimeConfig, WechatSimConfig};
 use super::control::{self, ActiveFault, WechatFault};
+use super::login::{self, LoginCodes};
 use super::payer::{self, PayOptions};
 use super::records::Ledger;
 use super::store::LedgerStore;
@@ -27,12 +28,15 @@ pub enum WechatSimError {
 /// Everything the handlers share.
 pub(crate) struct SimState {
     pub appid: String,
+    /// The mini-program's AppSecret `jscode2session` expects.
+    pub app_secret: String,
     pub mch_id: String,
     pub source_header_value: String,
     pub runtime: Mutex<RuntimeConfig>,
     pub clock: SimClock,
     pub ledger: Mutex<LedgerStore>,
     pub faults: Mutex<Vec<ActiveFault>>,
+    pub login_codes: Mutex<LoginCodes>,
     pub http: reqwest::Client,
 }
 
@@ -54,12 +58,14 @@ impl WechatPaySimulator {
             .build()?;
         let state = web::Data::new(SimState {
             appid: config.appid.clone(),
+            app_secret: config.app_secret.clone(),
             mch_id: config.mch_id.clone(),
             source_header_value: config.source_header_value.clone(),
             runtime: Mutex::new(RuntimeConfig::from_config(&config)),
             clock: SimClock::default(),
             ledger: Mutex::new(LedgerStore::default()),
             faults: Mutex::new(Vec::new()),
+            login_codes: Mutex::new(LoginCodes::default()),
             http,
         });
         let app_state = state.clone();
@@ -84,6 +90,11 @@ impl WechatPaySimulator {
 pub(crate) fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/_/pay/{api}", web::post().to(api::pay_api))
+        .route("/sns/jscode2session", web::get().to(login::jscode2session))
+        .route(
+            "/__sandbox/wechat/login-codes",
+            web::post().to(login::mint_code),
+        )
         .route("/__sandbox/pay/{out_trade_no}", web::post().to(payer::pay))
         .route(
             "/__sandbox/pay/{out_trade_no}/redeliver",
@@ -142,6 +153,17 @@ impl RunningWechatSim {
     /// The pay API base to configure the adapter with (`.../_/pay`).
     pub fn base_url(&self) -> String {
         format!("{}/_/pay", self.url())
+    }
+
+    /// A fresh `wx.login()` code for `openid` (single-use, five minutes), as
+    /// `POST /__sandbox/wechat/login-codes` mints it.
+    pub fn login_code(&self, openid: &str, unionid: Option<&str>) -> String {
+        lock(&self.state.login_codes).mint(openid, unionid, self.state.clock.now())
+    }
+
+    /// The mini-program's appid and AppSecret `jscode2session` accepts.
+    pub fn login_credentials(&self) -> (String, String) {
+        (self.state.appid.clone(), self.state.app_secret.clone())
     }
 
     pub fn set_callback_base_url(&self, url: Option<&str>) {

@@ -10,9 +10,20 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use elife_domain::msisdn::OperatorPrefixes;
+use secrecy::{ExposeSecret, SecretString};
 
+mod accounts;
+mod admin;
+mod personal_data;
+mod rate_limits;
 mod variables;
+
+pub use accounts::{AccountsSettings, IdentityMode, JwtSecretSource};
+pub use admin::AdminSettings;
+pub use personal_data::PersonalDataSettings;
 pub use variables::VARIABLES;
+
+use crate::http::rate_limit::RateLimitSettings;
 
 /// A setting that is missing, malformed, or not allowed here; names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +73,36 @@ pub enum SandboxMode {
     Off,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` hides the URL's password.
+#[derive(Clone)]
 pub struct DatabaseSettings {
     pub url: String,
     /// Connection attempts at start-up before giving up.
     pub max_retries: u32,
     pub retry_delay: Duration,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &without_password(&self.url))
+            .field("max_retries", &self.max_retries)
+            .field("retry_delay", &self.retry_delay)
+            .finish()
+    }
+}
+
+/// A database URL with its password (if any) replaced by `***`.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we can take apart: print nothing of it.
+        Err(_) => "***".to_owned(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -85,7 +120,7 @@ pub struct WechatSettings {
 pub struct UnitelSettings {
     pub api_url: String,
     pub username: String,
-    pub password: String,
+    pub password: SecretString,
     pub timeout: Duration,
 }
 
@@ -120,8 +155,9 @@ pub struct Settings {
     /// Directory of the rotating `combined.log`; `None` logs to stdout only.
     pub log_dir: Option<String>,
     pub cors_allowed_origins: Vec<String>,
-    pub alert_webhook_url: Option<String>,
-    pub admin_token: Option<String>,
+    /// Secret: the robot's `key` is in the URL.
+    pub alert_webhook_url: Option<SecretString>,
+    pub admin_token: Option<SecretString>,
     pub mock_identity_enabled: bool,
     pub operator_prefixes: OperatorPrefixes,
     pub sandbox: SandboxMode,
@@ -134,8 +170,13 @@ pub struct Settings {
     pub callback_timeout: Duration,
     /// Largest accepted JSON body.
     pub body_limit_bytes: usize,
-    pub rate_limit_orders_per_minute: u32,
-    pub rate_limit_payments_per_minute: u32,
+    pub rate_limits: RateLimitSettings,
+    /// Keys of phone numbers at rest.
+    pub personal_data: PersonalDataSettings,
+    /// Admin accounts, logins and the exchange-rate change limit.
+    pub admin: AdminSettings,
+    /// Shopper login (WeChat), JWT secret and lifetimes, accepted identities.
+    pub accounts: AccountsSettings,
     /// Actix worker threads, each its own single-threaded runtime. Default: half the
     /// cores, at least one — the database and the main runtime's top-ups need the rest, and
     /// every extra thread costs memory and cross-thread wake-ups (on 2 cores one worker
@@ -227,8 +268,8 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
-            alert_webhook_url: get("ALERT_WEBHOOK_URL"),
-            admin_token: get("ADMIN_TOKEN"),
+            alert_webhook_url: get("ALERT_WEBHOOK_URL").map(SecretString::from),
+            admin_token: get("ADMIN_TOKEN").map(SecretString::from),
             mock_identity_enabled: parse_bool(&get, "MOCK_IDENTITY_ENABLED", false)?,
             operator_prefixes,
             sandbox,
@@ -249,7 +290,7 @@ impl Settings {
                 api_url: get("UNITEL_API_URL")
                     .unwrap_or_else(|| "https://api.unitel.mn/api/v1".to_owned()),
                 username: get("UNITEL_USERNAME").unwrap_or_default(),
-                password: get("UNITEL_PASSWORD").unwrap_or_default(),
+                password: SecretString::from(get("UNITEL_PASSWORD").unwrap_or_default()),
                 timeout: Duration::from_millis(parse_or(&get, "UNITEL_TIMEOUT", 30_000)?),
             },
             jobs: JobSettings {
@@ -269,8 +310,10 @@ impl Settings {
             swagger_enabled: parse_bool(&get, "SWAGGER_ENABLED", !environment.is_production())?,
             callback_timeout: Duration::from_millis(parse_or(&get, "CALLBACK_TIMEOUT_MS", 4000)?),
             body_limit_bytes: parse_or(&get, "BODY_LIMIT_BYTES", 64 * 1024)?,
-            rate_limit_orders_per_minute: parse_or(&get, "RATE_LIMIT_ORDERS", 10)?,
-            rate_limit_payments_per_minute: parse_or(&get, "RATE_LIMIT_PAYMENTS", 20)?,
+            rate_limits: rate_limits::from_lookup(&get)?,
+            personal_data: PersonalDataSettings::from_lookup(&get, environment)?,
+            admin: AdminSettings::from_lookup(&get)?,
+            accounts: AccountsSettings::from_lookup(&get, environment)?,
             http_workers: parse_or(&get, "HTTP_WORKERS", default_http_workers())?,
         };
         settings.validate()?;
@@ -298,7 +341,7 @@ impl Settings {
             ),
             (
                 "UNITEL_PASSWORD",
-                self.unitel.password.is_empty(),
+                self.unitel.password.expose_secret().is_empty(),
                 "Unitel top-ups",
             ),
             ("WECHAT_ENV_ID", self.wechat.env_id.is_empty(), "WeChat Pay"),
@@ -366,12 +409,6 @@ impl Settings {
                 format!("{path:?} is not routed; use /payment/callback"),
             ));
         }
-        if self.rate_limit_orders_per_minute == 0 || self.rate_limit_payments_per_minute == 0 {
-            return Err(invalid(
-                "RATE_LIMIT_ORDERS",
-                "rate limits must be at least 1".to_owned(),
-            ));
-        }
         if self.callback_timeout > Duration::from_millis(4900) {
             return Err(invalid(
                 "CALLBACK_TIMEOUT_MS",
@@ -408,7 +445,7 @@ impl Settings {
                 why: "an in-memory database loses every payment on restart".to_owned(),
             });
         }
-        if let Some(token) = &self.admin_token
+        if let Some(token) = self.admin_token.as_ref().map(ExposeSecret::expose_secret)
             && token.len() < 24
         {
             return Err(invalid(

@@ -10,10 +10,19 @@ fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
 
 const REAL: &[(&str, &str)] = &[
     ("ELIFE_ENV", "production"),
+    ("JWT_SECRET", "test-jwt-secret-0123456789abcdef-0123456789"),
     ("UNITEL_USERNAME", "u"),
     ("UNITEL_PASSWORD", "p"),
     ("WECHAT_ENV_ID", "prod-1"),
     ("WECHAT_MCH_ID", "1712734762"),
+    (
+        "PERSONAL_DATA_KEYS",
+        "k1:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+    ),
+    (
+        "PERSONAL_DATA_INDEX_KEY",
+        "SUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUk=",
+    ),
 ];
 
 #[test]
@@ -86,7 +95,7 @@ fn production_refuses_the_mock_identity() {
 
 #[test]
 fn the_env_example_documents_every_variable() {
-    let example = include_str!("../../../.env.example");
+    let example = include_str!("../../../../.env.example");
     for (name, _, _) in VARIABLES {
         assert!(
             example.contains(&format!("{name}=")),
@@ -153,4 +162,85 @@ fn malformed_values_name_their_variable() {
         let error = settings(&[(name, value)]).unwrap_err().to_string();
         assert!(error.starts_with(name), "{name}: {error}");
     }
+}
+
+#[test]
+fn debug_never_prints_a_secret() {
+    let mut pairs: Vec<(String, String)> = [
+        ("UNITEL_USERNAME", "shop-user"),
+        ("UNITEL_PASSWORD", "unitel-pass-5ecret"),
+        ("ADMIN_TOKEN", "admin-token-5ecret-0123456789"),
+        (
+            "DATABASE_URL",
+            "mysql://elife:db-pass-5ecret@db.internal:3306/elife",
+        ),
+        (
+            "ALERT_WEBHOOK_URL",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=webhook-key-5ecret",
+        ),
+        (
+            "PERSONAL_DATA_KEYS",
+            "k2:QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=,k1:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+        ),
+        (
+            "PERSONAL_DATA_INDEX_KEY",
+            "SUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUlJSUk=",
+        ),
+    ]
+    .iter()
+    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+    .collect();
+    // Any other secret a later setting adds is covered too, with a long distinctive value.
+    for (name, _, _) in VARIABLES {
+        let secret_like = ["SECRET", "PASSWORD", "TOKEN"]
+            .iter()
+            .any(|word| name.contains(word));
+        if secret_like && !pairs.iter().any(|(known, _)| known == name) {
+            pairs.push((
+                (*name).to_owned(),
+                format!("{name}-5ecret-value-0123456789abcdef0123456789abcdef"),
+            ));
+        }
+    }
+    let lookup: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let settings = settings(&lookup).unwrap();
+    let printed = format!("{settings:?}");
+    assert!(printed.contains("shop-user"), "the rest is still printed");
+    assert!(printed.contains("db.internal"), "{printed}");
+    for secret in [
+        "unitel-pass-5ecret",
+        "admin-token-5ecret",
+        "db-pass-5ecret",
+        "webhook-key-5ecret",
+        "QkJCQkJCQkJCQkJCQkJC",
+        "QUFBQUFBQUFBQUFBQUFB",
+        "SUlJSUlJSUlJSUlJSUlJ",
+        "5ecret-value",
+    ] {
+        assert!(!printed.contains(secret), "{secret} printed in {printed}");
+    }
+}
+
+#[test]
+fn production_requires_the_personal_data_keys_and_names_them() {
+    for (name, short) in [
+        ("PERSONAL_DATA_KEYS", "k1:c2hvcnQ="),
+        ("PERSONAL_DATA_INDEX_KEY", "c2hvcnQ="),
+    ] {
+        let without: Vec<_> = REAL.iter().copied().filter(|(k, _)| *k != name).collect();
+        let error = settings(&without).unwrap_err().to_string();
+        assert!(error.contains(name), "{error}");
+        let mut with_short = without.clone();
+        with_short.push((name, short));
+        let error = settings(&with_short).unwrap_err().to_string();
+        assert!(error.contains(name), "{error}");
+        assert!(!error.contains("c2hvcnQ"), "the key is not repeated: {error}");
+    }
+    // Development runs on the public development keys.
+    let development = settings(&[]).unwrap();
+    assert!(development.personal_data.keyring.uses_development_keys());
+    assert_eq!(development.personal_data.keyring.current_key_id(), "dev");
 }

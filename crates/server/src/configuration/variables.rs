@@ -70,12 +70,59 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "ADMIN_TOKEN",
         "",
-        "bearer token of the admin endpoints; empty: admin disabled",
+        "break-glass bearer token: acts as the super admin `break-glass`, logged on every use",
+    ),
+    (
+        "ADMIN_JWT_EXPIRES_IN",
+        "15m",
+        "lifetime of an admin access token (900, 15m, 1h; at most 24h)",
+    ),
+    (
+        "ADMIN_LOGIN_MAX_FAILURES",
+        "5",
+        "failed admin logins in a row after which the account is locked",
+    ),
+    (
+        "ADMIN_LOGIN_LOCK_MINUTES",
+        "15",
+        "minutes a locked admin account refuses every login",
+    ),
+    (
+        "EXCHANGE_RATE_MAX_CHANGE",
+        "0.2",
+        "largest change of the exchange rate (fraction of the current) without confirm: true",
     ),
     (
         "MOCK_IDENTITY_ENABLED",
         "false",
         "honour X-Mock-Openid (never in production)",
+    ),
+    (
+        "IDENTITY",
+        "both",
+        "cloud | token | both: Cloud Hosting headers, bearer access tokens, or headers when present else a token",
+    ),
+    (
+        "JWT_SECRET",
+        "random per process (required in production)",
+        "at least 32 bytes: signs access tokens",
+    ),
+    (
+        "JWT_EXPIRES_IN",
+        "2h",
+        "shopper access token lifetime (7200, 900s, 15m, 2h, 7d)",
+    ),
+    (
+        "JWT_REFRESH_EXPIRES_IN",
+        "7d",
+        "refresh token lifetime, granted again at each rotation",
+    ),
+    ("WECHAT_APPID", "", "mini-program appid for WeChat login"),
+    ("WECHAT_SECRET", "", "mini-program AppSecret for WeChat login"),
+    (
+        "WECHAT_API_URL",
+        "https://api.weixin.qq.com",
+        "base of WeChat's jscode2session",
     ),
     (
         "OPERATOR_PREFIXES",
@@ -118,11 +165,35 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "1",
         "threads of the runtime that runs jobs and top-ups (read by tokio)",
     ),
-    ("RATE_LIMIT_ORDERS", "10", "orders per minute per user"),
+    (
+        "RATE_LIMIT_ORDERS",
+        "10",
+        "orders per minute per user (rejected requests do not count); 0: no limit",
+    ),
     (
         "RATE_LIMIT_PAYMENTS",
         "20",
-        "payment creations per minute per user",
+        "payment creations per minute per user; 0: no limit",
+    ),
+    (
+        "RATE_LIMIT_USER_CALLS",
+        "600",
+        "authenticated requests per minute per user; 0: no limit",
+    ),
+    (
+        "RATE_LIMIT_PUBLIC",
+        "300",
+        "requests per minute per client address on public routes; 0: no limit",
+    ),
+    (
+        "RATE_LIMIT_LOGINS",
+        "30",
+        "shopper logins and token refreshes per minute per client address; 0: no limit",
+    ),
+    (
+        "RATE_LIMIT_ADMIN_LOGINS",
+        "10",
+        "admin login attempts per minute per client address; 0: no limit",
     ),
     (
         "WECHAT_PAY_API_URL",
@@ -161,5 +232,15 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "UNITEL_TIMEOUT",
         "30000",
         "milliseconds per Unitel call; a top-up's whole deadline, token included",
+    ),
+    (
+        "PERSONAL_DATA_KEYS",
+        "public development key `dev` (required in production)",
+        "AES-256-GCM keys of phone numbers at rest, `id:base64-of-32-bytes,...`, the current first",
+    ),
+    (
+        "PERSONAL_DATA_INDEX_KEY",
+        "public development key (required in production)",
+        "base64 of at least 32 bytes: key of the blind index that finds orders by phone number",
     ),
 ];

@@ -1,16 +1,21 @@
 //! The HTTP inbound adapter: routes, envelope, identity, admin credential, limits, OpenAPI.
 
 pub mod admin_auth;
+pub mod admin_routes;
+pub mod connection;
 pub mod envelope;
 pub mod identity;
+pub mod log_span;
 pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
+pub mod server;
 pub mod validation;
 pub mod views;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
+use elife_domain::privacy::scrub_phone_numbers;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -28,20 +33,21 @@ fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::ContentType => {
             ApiError::bad_request("Content-Type must be application/json")
         }
+        // serde repeats the offending value (a number sent as `88112233`): masked.
         JsonPayloadError::Deserialize(inner) => {
-            ApiError::bad_request(format!("invalid JSON body: {inner}"))
+            ApiError::bad_request(scrub_phone_numbers(&format!("invalid JSON body: {inner}")))
         }
-        _ => ApiError::bad_request(format!("invalid JSON body: {error}")),
+        _ => ApiError::bad_request(scrub_phone_numbers(&format!("invalid JSON body: {error}"))),
     };
     api_error.into()
 }
 
 fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(format!("invalid query: {error}")).into()
+    ApiError::bad_request(scrub_phone_numbers(&format!("invalid query: {error}"))).into()
 }
 
 fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request(format!("invalid path: {error}")).into()
+    ApiError::bad_request(scrub_phone_numbers(&format!("invalid path: {error}"))).into()
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -87,9 +93,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, swagger: bool)
     .service(routes::admin::resolve)
     .service(routes::admin::refund)
     .service(routes::admin::sync_payment)
-    .service(routes::admin::set_exchange_rate)
-    .service(routes::admin::notification_stats)
-    .service(routes::admin::notifications)
+    .service(routes::admin_exchange_rate::set_exchange_rate)
+    .service(routes::admin_notifications::notification_stats)
+    .service(routes::admin_notifications::notifications)
+    .service(routes::audit::list_audit)
+    .service(routes::admin_auth::login)
+    .service(routes::admin_auth::refresh)
+    .service(routes::admin_auth::logout)
+    .service(routes::admin_accounts::list_admins)
+    .service(routes::admin_accounts::create_admin)
+    .service(routes::admin_accounts::update_admin)
+    .service(routes::admin_accounts::reset_password)
     .route("/api-json", web::get().to(openapi_json));
     if swagger {
         cfg.service(

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use elife_domain::ports::PageRequest;
+use elife_domain::privacy::scrub_phone_numbers;
 
 use super::envelope::ApiError;
 
@@ -15,8 +16,10 @@ impl Problems {
         Problems::default()
     }
 
+    /// A problem as the client will read it; a phone number it repeats is masked, as in
+    /// every message that may reach a log.
     pub fn add(&mut self, message: impl Into<String>) {
-        self.0.push(message.into());
+        self.0.push(scrub_phone_numbers(&message.into()));
     }
 
     /// The value of a required text field, or a problem noted.
@@ -169,6 +172,17 @@ mod tests {
         let end = day_end(&mut problems, "endDate", Some("2025-10-18")).unwrap();
         assert_eq!(end.to_rfc3339(), "2025-10-18T16:00:00+00:00");
         assert!(problems.into_result().is_ok());
+    }
+
+    #[test]
+    fn problems_mask_the_phone_numbers_they_repeat() {
+        let mut problems = Problems::new();
+        problems.add("paymentStatus \"88112233\" is not a payment status");
+        let error = problems.into_result().unwrap_err();
+        assert_eq!(
+            error.message,
+            "paymentStatus \"8811****\" is not a payment status"
+        );
     }
 
     #[test]

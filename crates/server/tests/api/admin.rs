@@ -115,7 +115,7 @@ async fn an_unknown_top_up_is_resolved_by_a_person() {
 
     let detail = app.admin_order(&number).await;
     let last = detail["events"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["actor"], "admin:admin");
+    assert_eq!(last["actor"], "admin:break-glass");
     let missing = app
         .admin_post(
             "/admin/orders/ORD1760754386127zzzzzzzzzzzz/resolve",

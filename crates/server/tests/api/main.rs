@@ -2,10 +2,15 @@
 //! with a fresh SQLite file and the in-process simulators, driven like the mini-program.
 
 mod admin;
+mod admin_audit;
+mod admin_login;
+mod admin_roles;
+mod admin_support;
 mod backlog;
 mod callbacks;
 mod flows;
 mod helpers;
 mod hostile_input;
+mod limits;
 mod public;
 mod races;

@@ -38,6 +38,10 @@ pub(super) const ORDER_COLUMNS: &[&str] = &[
     "version",
     "anomaly_reason",
     "anomaly_details",
+    // The sealed number opens under any order number (its associated data is the field).
+    "phone_cipher",
+    "phone_key_id",
+    "phone_index",
 ];
 
 /// An order number of the server's shape (28 characters) that no server would make.

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::audit::{AdminAct, AuditActor, AuditEntry, MockAuditLog};
+use crate::accounts::admins::{AdminId, Role};
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, Transition};
 use crate::ports::{
@@ -75,6 +77,8 @@ pub(super) struct Mocks {
     pub provider: MockTopUpProvider,
     pub ids: MockIdGenerator,
     pub alerts: MockAlerts,
+    /// Audit rows written alone; none is expected unless a test says so.
+    pub audit: MockAuditLog,
     /// Callbacks logged with their outcome: by `record_decided` (once [`Mocks::logs`] set it
     /// up) and by a won `apply_notified`.
     pub logged: Calls<DecidedNotification>,
@@ -95,6 +99,7 @@ impl Mocks {
             clock: Arc::new(clock),
             ids: Arc::new(self.ids),
             alerts: Arc::new(self.alerts),
+            audit: Arc::new(self.audit),
             prefixes: OperatorPrefixes::default(),
         }
     }
@@ -181,6 +186,17 @@ impl Mocks {
         log
     }
 
+    /// Every audit row written alone is accepted and kept.
+    pub fn audits(&mut self) -> Calls<AuditEntry> {
+        let log: Calls<AuditEntry> = Calls::default();
+        let sink = Arc::clone(&log);
+        self.audit.expect_record().returning(move |entry| {
+            sink.lock().unwrap().push(entry.clone());
+            Ok(1)
+        });
+        log
+    }
+
     pub fn no_alerts(&mut self) {
         self.alerts.expect_send().never();
     }
@@ -217,6 +233,18 @@ pub(super) fn assert_critical(alert: &Alert, mentions: &str) {
         alert.title.contains(mentions) || alert.body.contains(mentions),
         "alert {alert:?} should mention {mentions:?}"
     );
+}
+
+/// An admin acting in a request.
+pub(super) fn admin_act(username: &str) -> AdminAct {
+    AdminAct::new(
+        AuditActor {
+            admin_id: Some(AdminId(7)),
+            username: username.to_owned(),
+            role: Role::Admin,
+        },
+        Some("req-1".to_owned()),
+    )
 }
 
 /// The only transition written.

@@ -1,6 +1,7 @@
 //! `PaymentService`: creating payments and accepting their confirmations exactly once.
 
 use super::*;
+use crate::accounts::audit::AuditAction;
 use crate::money::Fen;
 use crate::order::{AnomalyKind, OpenId, OrderNumber, PaymentStatus, RechargeStatus};
 use crate::ports::{
@@ -810,9 +811,10 @@ async fn a_payment_found_by_query_is_trusted_without_attach() {
         .returning(move |_| Ok(TradeState::Paid(found.clone())));
     mocks.finds(vec![Some(unpaid_order())]);
     let writes = mocks.applies(&[CasOutcome::Won]);
+    mocks.audit.expect_record().never();
 
     let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
-        .sync_with_gateway(&number())
+        .sync_with_gateway(&number(), &admin_act("alice"))
         .await
         .unwrap()
         .unwrap();
@@ -821,6 +823,13 @@ async fn a_payment_found_by_query_is_trusted_without_attach() {
     assert!(handled.dispatch.is_some());
     let write = only_write(&writes);
     assert_eq!(write.order.payment_status, PaymentStatus::Paid);
+    // The admin's sync is audited in the order's own write, not alone.
+    let audit = write.audit.expect("audited with the change");
+    assert_eq!(audit.action, AuditAction::PaymentSync);
+    assert_eq!(audit.actor.username, "alice");
+    assert_eq!(audit.target_id, number().as_str());
+    assert_eq!(audit.before.unwrap()["paymentStatus"], "unpaid");
+    assert_eq!(audit.after.unwrap()["paymentStatus"], "paid");
     assert!(
         write.event.reason.contains("query"),
         "{}",
@@ -840,9 +849,10 @@ async fn a_query_with_the_wrong_amount_is_still_an_anomaly() {
     mocks.finds(vec![Some(unpaid_order())]);
     let writes = mocks.applies(&[CasOutcome::Won]);
     mocks.alerts();
+    let audited = mocks.audits();
 
     let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
-        .sync_with_gateway(&number())
+        .sync_with_gateway(&number(), &admin_act("alice"))
         .await
         .unwrap()
         .unwrap();
@@ -853,6 +863,10 @@ async fn a_query_with_the_wrong_amount_is_still_an_anomaly() {
         &unpaid_order(),
         AnomalyKind::AmountMismatch,
     );
+    // The payment was not taken: the attempt is audited alone.
+    let rows = calls(&audited);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].after.as_ref().unwrap()["found"], "rejected");
 }
 
 #[tokio::test]
@@ -873,11 +887,17 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
             .returning(move |_| Ok(answer.clone()));
         mocks.orders.expect_find().never();
         mocks.applies_nothing();
+        let audited = mocks.audits();
         let handled = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
-            .sync_with_gateway(&number())
+            .sync_with_gateway(&number(), &admin_act("alice"))
             .await
             .unwrap();
         assert_eq!(handled, None, "{state:?}");
+        let rows = calls(&audited);
+        assert_eq!(rows.len(), 1, "{state:?}");
+        assert_eq!(rows[0].action, AuditAction::PaymentSync);
+        assert_eq!(rows[0].after.as_ref().unwrap()["changed"], false);
+        assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
     }
 
     let mut mocks = Mocks::default();
@@ -887,7 +907,7 @@ async fn an_unpaid_query_changes_nothing_and_gateway_errors_are_reported() {
         .returning(|_| Err(GatewayError::Unavailable("timeout".to_owned())));
     mocks.applies_nothing();
     let error = PaymentService::new(mocks.ports(), PAYMENT_WINDOW)
-        .sync_with_gateway(&number())
+        .sync_with_gateway(&number(), &admin_act("alice"))
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Upstream(_)), "{error:?}");

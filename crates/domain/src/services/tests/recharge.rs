@@ -949,6 +949,30 @@ async fn a_person_resolves_an_unknown_top_up_and_is_recorded() {
 }
 
 #[tokio::test]
+async fn an_admin_resolution_is_audited_with_the_change() {
+    let mut mocks = Mocks::default();
+    mocks.finds(vec![Some(unknown_order())]);
+    let writes = mocks.applies(&[CasOutcome::Won]);
+    service(mocks)
+        .resolve_by_admin(
+            &number(),
+            Resolution::Failed,
+            &admin_act("carol"),
+            "Unitel has no record",
+        )
+        .await
+        .unwrap();
+    let write = only_write(&writes);
+    assert_eq!(write.event.actor, Actor::Admin("carol".to_owned()));
+    let audit = write.audit.expect("audited with the change");
+    assert_eq!(audit.action, crate::accounts::audit::AuditAction::OrderResolve);
+    assert_eq!(audit.target_id, number().as_str());
+    assert_eq!(audit.before.unwrap()["rechargeStatus"], "unknown");
+    assert_eq!(audit.after.unwrap()["rechargeStatus"], "failed");
+    assert_eq!(audit.reason.as_deref(), Some("Unitel has no record"));
+}
+
+#[tokio::test]
 async fn a_person_can_declare_an_unknown_top_up_failed_or_a_failed_one_succeeded() {
     for (order, resolution, expected) in [
         (unknown_order(), Resolution::Failed, RechargeStatus::Failed),

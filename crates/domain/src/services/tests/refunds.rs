@@ -191,15 +191,19 @@ async fn a_refund_the_gateway_accepts_for_processing_stays_in_progress() {
     );
 
     let outcome = service(mocks, RefundPolicy::default())
-        .refund_by_admin(&number(), "alice", "customer asked")
+        .refund_by_admin(&number(), &admin_act("alice"), "customer asked")
         .await
         .unwrap();
 
     assert_eq!(outcome, RefundOutcome::InProgress);
-    assert_eq!(
-        only_write(&writes).order.payment_status,
-        PaymentStatus::Refunding
-    );
+    let write = only_write(&writes);
+    assert_eq!(write.order.payment_status, PaymentStatus::Refunding);
+    // The admin's request is audited in the order's own write.
+    let audit = write.audit.expect("audited with the change");
+    assert_eq!(audit.action, crate::accounts::audit::AuditAction::OrderRefund);
+    assert_eq!(audit.reason.as_deref(), Some("customer asked"));
+    assert_eq!(audit.before.unwrap()["paymentStatus"], "paid");
+    assert_eq!(audit.after.unwrap()["paymentStatus"], "refunding");
     let (updated, _, _) = calls(&rows.updated).remove(0);
     assert_eq!(updated.status, RefundStatus::Processing);
     assert_eq!(updated.gateway_refund_id.as_deref(), Some("503001"));
@@ -290,7 +294,7 @@ async fn a_refund_lost_to_another_writer_sends_nothing() {
     mocks.gateway.expect_refund().never();
 
     let error = service(mocks, AUTOMATIC)
-        .refund_by_admin(&number(), "alice", "customer asked")
+        .refund_by_admin(&number(), &admin_act("alice"), "customer asked")
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Conflict(_)), "{error:?}");
@@ -309,7 +313,7 @@ async fn a_refund_that_cannot_be_recorded_is_never_sent() {
     mocks.gateway.expect_refund().never();
 
     let error = service(mocks, AUTOMATIC)
-        .refund_by_admin(&number(), "alice", "customer asked")
+        .refund_by_admin(&number(), &admin_act("alice"), "customer asked")
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Conflict(_)), "{error:?}");
@@ -330,7 +334,7 @@ async fn a_person_may_refund_an_unknown_or_successful_top_up_with_a_reason() {
         );
 
         let outcome = service(mocks, RefundPolicy::default())
-            .refund_by_admin(&number(), "alice", "goodwill")
+            .refund_by_admin(&number(), &admin_act("alice"), "goodwill")
             .await
             .unwrap();
 
@@ -349,7 +353,7 @@ async fn a_person_cannot_refund_while_a_top_up_is_in_flight_or_unpaid() {
         mocks.applies_nothing();
         mocks.gateway.expect_refund().never();
         let error = service(mocks, RefundPolicy::default())
-            .refund_by_admin(&number(), "alice", "why not")
+            .refund_by_admin(&number(), &admin_act("alice"), "why not")
             .await
             .unwrap_err();
         assert!(
@@ -365,7 +369,7 @@ async fn an_admin_refund_needs_a_reason_and_an_existing_order() {
     let mut mocks = Mocks::default();
     mocks.orders.expect_find().never();
     let error = service(mocks, RefundPolicy::default())
-        .refund_by_admin(&number(), "alice", " ")
+        .refund_by_admin(&number(), &admin_act("alice"), " ")
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::Validation(_)), "{error:?}");
@@ -373,7 +377,7 @@ async fn an_admin_refund_needs_a_reason_and_an_existing_order() {
     let mut mocks = Mocks::default();
     mocks.finds(vec![None]);
     let error = service(mocks, RefundPolicy::default())
-        .refund_by_admin(&number(), "alice", "customer asked")
+        .refund_by_admin(&number(), &admin_act("alice"), "customer asked")
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceError::NotFound(_)), "{error:?}");

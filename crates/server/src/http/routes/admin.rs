@@ -1,25 +1,22 @@
-//! Admin endpoints: orders by state and anomaly, history, manual resolution, refunds,
-//! the exchange rate and the callback log.
+//! Admin endpoints on orders: the list by state and anomaly, one order with its history
+//! (phone number masked unless revealed), manual resolution, refunds and payment sync.
 
 use std::str::FromStr;
 
-use actix_web::{HttpResponse, get, post, put, web};
-use elife_domain::money::ExchangeRate;
-use elife_domain::order::{Actor, AnomalyKind, Order, OrderNumber, Resolution};
-use elife_domain::ports::{NotificationOutcome, PageRequest};
+use actix_web::{HttpResponse, get, post, web};
+use elife_domain::accounts::permissions::Permission;
+use elife_domain::order::{AnomalyKind, Order, OrderNumber, Resolution};
 use elife_domain::services::{RefundOutcome, ServiceError};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
 use super::orders::order_filter;
-use crate::http::admin_auth::Admin;
+use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::{Problems, page_request, required_field};
 use crate::http::views::{
-    AdminOrderDetail, AdminOrderList, AdminOrderView, Count, ExchangeRateView, NotificationList,
-    NotificationView, OrderEventView, RefundView, pagination,
+    AdminOrderDetail, AdminOrderList, AdminOrderView, OrderEventView, RefundView, pagination,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,20 +50,28 @@ async fn stored_order(state: &State, number: &OrderNumber) -> Result<Order, ApiE
         .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))
 }
 
+/// An order as admins see it: the customer's phone number masked (`8811****`).
+pub fn masked_view(order: &Order) -> AdminOrderView {
+    let mut view = AdminOrderView::from(order);
+    view.order.phone_number = order.msisdn.masked();
+    view
+}
+
 #[utoipa::path(
     tag = "admin",
     params(AdminOrdersQuery),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
-        (status = 200, description = "orders, newest first", body = Envelope<AdminOrderList>),
+        (status = 200, description = "orders, newest first; phone numbers masked", body = Envelope<AdminOrderList>),
         (status = 400, description = "invalid filter", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_orders", body = ErrorEnvelope),
     )
 )]
 #[get("/admin/orders")]
 pub async fn list_orders(
     state: State,
-    _admin: Admin,
+    _admin: Authorized<perm::ViewOrders>,
     query: web::Query<AdminOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut problems = Problems::new();
@@ -88,27 +93,44 @@ pub async fn list_orders(
         .await
         .map_err(ServiceError::from)?;
     Ok(envelope::ok(AdminOrderList {
-        data: orders.items.iter().map(AdminOrderView::from).collect(),
+        data: orders.items.iter().map(masked_view).collect(),
         pagination: pagination(&orders),
     }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderDetailQuery {
+    /// `true`: show the full phone number (needs `reveal_phone_numbers`; audited).
+    pub reveal: Option<bool>,
+}
+
 #[utoipa::path(
     tag = "admin",
-    params(("orderNumber" = String, Path)),
-    security(("admin_token" = [])),
+    params(("orderNumber" = String, Path), OrderDetailQuery),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
-        (status = 200, description = "the order and its history", body = Envelope<AdminOrderDetail>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 200, description = "the order and its history; the phone number masked unless revealed", body = Envelope<AdminOrderDetail>),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_orders (or reveal_phone_numbers for ?reveal=true)", body = ErrorEnvelope),
         (status = 404, description = "no such order", body = ErrorEnvelope),
     )
 )]
 #[get("/admin/orders/{orderNumber}")]
 pub async fn order_detail(
     state: State,
-    _admin: Admin,
+    admin: Authorized<perm::ViewOrders>,
     path: web::Path<String>,
+    query: web::Query<OrderDetailQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let reveal = query.reveal.unwrap_or(false);
+    if reveal && !admin.admin.may(Permission::RevealPhoneNumbers) {
+        return Err(ApiError::forbidden(format!(
+            "forbidden: role {} lacks the permission {} that ?reveal=true requires",
+            admin.admin.actor.role,
+            Permission::RevealPhoneNumbers
+        )));
+    }
     let number = order_number(&path)?;
     let order = stored_order(&state, &number).await?;
     let events = state
@@ -117,8 +139,19 @@ pub async fn order_detail(
         .events(&number)
         .await
         .map_err(ServiceError::from)?;
+    let view = if reveal {
+        // Recorded before it is shown: no reveal goes unaudited.
+        state
+            .back_office
+            .audit_trail
+            .record_phone_reveal(&admin.act(), &number)
+            .await?;
+        AdminOrderView::from(&order)
+    } else {
+        masked_view(&order)
+    };
     Ok(envelope::ok(AdminOrderDetail {
-        order: AdminOrderView::from(&order),
+        order: view,
         events: events.iter().map(OrderEventView::from).collect(),
     }))
 }
@@ -145,11 +178,12 @@ pub fn parse_resolution(raw: &str) -> Option<Resolution> {
     tag = "admin",
     params(("orderNumber" = String, Path)),
     request_body = ResolveBody,
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
-        (status = 201, description = "the resolved order", body = Envelope<AdminOrderView>),
+        (status = 201, description = "the resolved order (audited)", body = Envelope<AdminOrderView>),
         (status = 400, description = "invalid input", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks resolve_top_ups", body = ErrorEnvelope),
         (status = 404, description = "no such order", body = ErrorEnvelope),
         (status = 409, description = "the top-up is not unknown or failed", body = ErrorEnvelope),
     )
@@ -157,7 +191,7 @@ pub fn parse_resolution(raw: &str) -> Option<Resolution> {
 #[post("/admin/orders/{orderNumber}/resolve")]
 pub async fn resolve(
     state: State,
-    admin: Admin,
+    admin: Authorized<perm::ResolveTopUps>,
     path: web::Path<String>,
     body: web::Json<ResolveBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -176,9 +210,9 @@ pub async fn resolve(
     let number = order_number(&path)?;
     let order = state
         .recharge
-        .resolve(&number, resolution, Actor::Admin(admin.name), &reason)
+        .resolve_by_admin(&number, resolution, &admin.act(), &reason)
         .await?;
-    Ok(envelope::created(AdminOrderView::from(&order)))
+    Ok(envelope::created(masked_view(&order)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -191,11 +225,12 @@ pub struct RefundBody {
     tag = "admin",
     params(("orderNumber" = String, Path)),
     request_body = RefundBody,
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
-        (status = 201, description = "refund requested; its outcome so far", body = Envelope<RefundView>),
+        (status = 201, description = "refund requested (audited); its outcome so far", body = Envelope<RefundView>),
         (status = 400, description = "invalid input", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks refund_orders", body = ErrorEnvelope),
         (status = 404, description = "no such order", body = ErrorEnvelope),
         (status = 409, description = "the order cannot be refunded now", body = ErrorEnvelope),
     )
@@ -203,7 +238,7 @@ pub struct RefundBody {
 #[post("/admin/orders/{orderNumber}/refund")]
 pub async fn refund(
     state: State,
-    admin: Admin,
+    admin: Authorized<perm::RefundOrders>,
     path: web::Path<String>,
     body: web::Json<RefundBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -211,7 +246,7 @@ pub async fn refund(
     let number = order_number(&path)?;
     let outcome = state
         .refunds
-        .refund_by_admin(&number, &admin.name, &reason)
+        .refund_by_admin(&number, &admin.act(), &reason)
         .await?;
     let order = stored_order(&state, &number).await?;
     let (label, message) = match outcome {
@@ -222,115 +257,18 @@ pub async fn refund(
     Ok(envelope::created(RefundView {
         outcome: label.to_owned(),
         message,
-        order: AdminOrderView::from(&order),
-    }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ExchangeRateBody {
-    /// MNT per CNY, as a number or a decimal string (`480.5`).
-    #[schema(value_type = String, example = "480.5")]
-    pub rate: Option<serde_json::Value>,
-}
-
-#[utoipa::path(
-    tag = "admin",
-    request_body = ExchangeRateBody,
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "the new active rate", body = Envelope<ExchangeRateView>),
-        (status = 400, description = "not a positive decimal with at most 4 decimals below 1000000", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
-    )
-)]
-#[put("/admin/exchange-rate")]
-pub async fn set_exchange_rate(
-    state: State,
-    _admin: Admin,
-    body: web::Json<ExchangeRateBody>,
-) -> Result<HttpResponse, ApiError> {
-    // Read the literal digits: a JSON number never passes through f64 here.
-    let text = match &body.rate {
-        Some(serde_json::Value::Number(number)) => number.to_string(),
-        Some(serde_json::Value::String(text)) => text.trim().to_owned(),
-        Some(_) | None => String::new(),
-    };
-    let value = Decimal::from_str(&text)
-        .map_err(|_| ApiError::bad_request("rate must be a positive decimal number"))?;
-    let rate =
-        ExchangeRate::new(value).map_err(|error| ApiError::bad_request(error.to_string()))?;
-    let stored = state
-        .ports
-        .rates
-        .set(ExchangeRate::MNT_TO_CNY, rate, state.ports.clock.now())
-        .await
-        .map_err(ServiceError::from)?;
-    tracing::info!(rate = %stored.rate.value(), "exchange rate updated");
-    Ok(envelope::ok(ExchangeRateView::from(&stored)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NotificationsQuery {
-    /// `received`, `processed`, `duplicate`, `rejected`, `error`.
-    pub outcome: Option<String>,
-    pub page: Option<String>,
-    pub limit: Option<String>,
-}
-
-const OUTCOMES: [NotificationOutcome; 5] = [
-    NotificationOutcome::Received,
-    NotificationOutcome::Processed,
-    NotificationOutcome::Duplicate,
-    NotificationOutcome::Rejected,
-    NotificationOutcome::Error,
-];
-
-fn parse_outcome(raw: &str) -> Option<NotificationOutcome> {
-    OUTCOMES.into_iter().find(|outcome| outcome.as_str() == raw)
-}
-
-#[utoipa::path(
-    tag = "admin",
-    params(NotificationsQuery),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "payment callbacks as received, newest first", body = Envelope<NotificationList>),
-        (status = 400, description = "invalid filter", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
-    )
-)]
-#[get("/admin/notifications")]
-pub async fn notifications(
-    state: State,
-    _admin: Admin,
-    query: web::Query<NotificationsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let outcome = problems.optional(query.outcome.as_deref(), |raw| {
-        parse_outcome(raw).ok_or_else(|| format!("outcome {raw:?} is not a callback outcome"))
-    });
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
-    let records = state
-        .ports
-        .notifications
-        .list(outcome, page)
-        .await
-        .map_err(ServiceError::from)?;
-    Ok(envelope::ok(NotificationList {
-        data: records.items.iter().map(NotificationView::from).collect(),
-        pagination: pagination(&records),
+        order: masked_view(&order),
     }))
 }
 
 #[utoipa::path(
     tag = "admin",
     params(("orderNumber" = String, Path)),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
-        (status = 201, description = "asked WeChat; a payment found is recorded as by a callback", body = Envelope<AdminOrderView>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 201, description = "asked WeChat (audited); a payment found is recorded as by a callback", body = Envelope<AdminOrderView>),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks sync_payments", body = ErrorEnvelope),
         (status = 404, description = "no such order", body = ErrorEnvelope),
         (status = 502, description = "WeChat Pay unavailable", body = ErrorEnvelope),
     )
@@ -338,42 +276,21 @@ pub async fn notifications(
 #[post("/admin/orders/{orderNumber}/sync-payment")]
 pub async fn sync_payment(
     state: State,
-    _admin: Admin,
+    admin: Authorized<perm::SyncPayments>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = order_number(&path)?;
-    let handled = state.payments.sync_with_gateway(&number).await?;
+    // A number that names no order is not asked about (nor audited).
+    stored_order(&state, &number).await?;
+    let handled = state
+        .payments
+        .sync_with_gateway(&number, &admin.act())
+        .await?;
     if let Some(handled) = handled
         && let Some(paid) = handled.dispatch
     {
         super::callback::start_recharge(&state, paid);
     }
     let order = stored_order(&state, &number).await?;
-    Ok(envelope::created(AdminOrderView::from(&order)))
-}
-
-#[utoipa::path(
-    tag = "admin",
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "payment callbacks by outcome", body = Envelope<Vec<Count>>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
-    )
-)]
-#[get("/admin/notifications/stats")]
-pub async fn notification_stats(state: State, _admin: Admin) -> Result<HttpResponse, ApiError> {
-    let mut counts = Vec::with_capacity(OUTCOMES.len());
-    for outcome in OUTCOMES {
-        let page = state
-            .ports
-            .notifications
-            .list(Some(outcome), PageRequest { page: 1, limit: 1 })
-            .await
-            .map_err(ServiceError::from)?;
-        counts.push(Count {
-            key: outcome.as_str().to_owned(),
-            count: page.total,
-        });
-    }
-    Ok(envelope::ok(counts))
+    Ok(envelope::created(masked_view(&order)))
 }

@@ -1,6 +1,11 @@
 //! The HTTP handlers, one module per area.
 
 pub mod admin;
+pub mod admin_accounts;
+pub mod admin_auth;
+pub mod admin_exchange_rate;
+pub mod admin_notifications;
+pub mod audit;
 pub mod callback;
 pub mod orders;
 pub mod payment;

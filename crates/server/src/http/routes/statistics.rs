@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::State;
-use crate::http::admin_auth::Admin;
+use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::{Problems, day_end, day_start};
 use crate::http::views::{OrderStatsView, OverviewView, RevenueStatsView, UserStatsView};
@@ -47,17 +47,18 @@ async fn figures(state: &State, query: &StatsQuery) -> Result<OrderStatistics, A
 #[utoipa::path(
     tag = "statistics",
     params(StatsQuery),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
         (status = 200, description = "overview: orders, users, revenue, success rate, delays, backlog", body = Envelope<OverviewView>),
         (status = 400, description = "invalid dates", body = ErrorEnvelope),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_statistics", body = ErrorEnvelope),
     )
 )]
 #[get("/statistics")]
 pub async fn overview(
     state: State,
-    _admin: Admin,
+    _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let stats = figures(&state, &query).await?;
@@ -70,16 +71,17 @@ pub async fn overview(
 #[utoipa::path(
     tag = "statistics",
     params(StatsQuery),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
         (status = 200, description = "user counts", body = Envelope<UserStatsView>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_statistics", body = ErrorEnvelope),
     )
 )]
 #[get("/statistics/users")]
 pub async fn users(
     state: State,
-    _admin: Admin,
+    _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let stats = figures(&state, &query).await?;
@@ -91,16 +93,17 @@ pub async fn users(
 #[utoipa::path(
     tag = "statistics",
     params(StatsQuery),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
         (status = 200, description = "orders by status, operator and type; anomalies per day", body = Envelope<OrderStatsView>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_statistics", body = ErrorEnvelope),
     )
 )]
 #[get("/statistics/orders")]
 pub async fn orders(
     state: State,
-    _admin: Admin,
+    _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let stats = figures(&state, &query).await?;
@@ -110,16 +113,17 @@ pub async fn orders(
 #[utoipa::path(
     tag = "statistics",
     params(StatsQuery),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
         (status = 200, description = "revenue, total and per day", body = Envelope<RevenueStatsView>),
-        (status = 401, description = "admin token missing or wrong", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks view_statistics", body = ErrorEnvelope),
     )
 )]
 #[get("/statistics/revenue")]
 pub async fn revenue(
     state: State,
-    _admin: Admin,
+    _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let stats = figures(&state, &query).await?;

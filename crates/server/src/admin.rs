@@ -1,0 +1,106 @@
+//! Wiring of the back office: admin accounts (argon2id, lockout delays on the runtime's
+//! timer), admin sessions, the audit trail and the exchange-rate use case.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use elife_auth::passwords::Argon2Passwords;
+use elife_auth::tokens::JwtCodec;
+use elife_domain::accounts::admin_service::AdminService;
+use elife_domain::accounts::admin_sessions::AdminSessions;
+use elife_domain::accounts::audit_trail::AuditTrail;
+use elife_domain::accounts::login_throttle::Pause;
+use elife_domain::accounts::sessions::{SessionService, SessionTtls};
+use elife_domain::ports::Clock;
+use elife_domain::services::{ExchangeRateService, Ports};
+use elife_persistence::{DatabaseConnection, SeaOrmAdminRepository, SeaOrmSessionRepository};
+
+use crate::configuration::{AdminSettings, Settings};
+
+/// Waits on the runtime's timer (the slow-down of failed logins).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioPause;
+
+#[async_trait]
+impl Pause for TokioPause {
+    async fn pause(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The admin accounts use case on `db`.
+pub fn admin_service(
+    settings: &AdminSettings,
+    db: &DatabaseConnection,
+    clock: Arc<dyn Clock>,
+) -> Arc<AdminService> {
+    Arc::new(AdminService::new(
+        Arc::new(SeaOrmAdminRepository::new(db.clone())),
+        Arc::new(Argon2Passwords::new()),
+        clock,
+        Arc::new(TokioPause),
+        settings.login,
+    ))
+}
+
+/// What the admin handlers share.
+pub struct BackOffice {
+    pub admins: Arc<AdminService>,
+    pub admin_sessions: AdminSessions,
+    pub audit_trail: AuditTrail,
+    pub exchange_rates: ExchangeRateService,
+}
+
+impl BackOffice {
+    pub fn new(
+        settings: &Settings,
+        db: &DatabaseConnection,
+        ports: &Ports,
+        sessions: Arc<SessionService>,
+    ) -> Self {
+        let admins = admin_service(&settings.admin, db, Arc::clone(&ports.clock));
+        BackOffice {
+            admin_sessions: AdminSessions::new(Arc::clone(&admins), sessions),
+            audit_trail: AuditTrail::new(Arc::clone(&ports.audit), Arc::clone(&ports.clock)),
+            exchange_rates: ExchangeRateService::new(
+                Arc::clone(&ports.rates),
+                Arc::clone(&ports.clock),
+                settings.admin.exchange_rate,
+            ),
+            admins,
+        }
+    }
+}
+
+/// The session service of admin tokens until the shared one (shopper and admin sessions,
+/// signed with `JWT_SECRET`) is wired in: a per-process random key, so admin tokens last as
+/// long as this process. Access tokens live `ADMIN_JWT_EXPIRES_IN`.
+pub fn interim_sessions(
+    db: &DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    settings: &Settings,
+) -> Result<Arc<SessionService>, crate::startup::StartupError> {
+    let secret: [u8; 32] = rand::random();
+    let codec = JwtCodec::new(&secret)
+        .map_err(|error| crate::startup::StartupError::Adapter(format!("admin tokens: {error}")))?;
+    let mut ttls = SessionTtls::default();
+    ttls.admin.access = settings.admin.access_token_ttl;
+    Ok(Arc::new(SessionService::new(
+        Arc::new(SeaOrmSessionRepository::new(db.clone())),
+        Arc::new(codec),
+        clock,
+        ttls,
+    )))
+}
+
+/// Production warns while the break-glass credential is configured: day-to-day work should
+/// use named accounts.
+pub fn warn_about_break_glass(settings: &Settings) {
+    if settings.environment.is_production() && settings.admin_token.is_some() {
+        tracing::warn!(
+            "ADMIN_TOKEN is set: the break-glass credential acts as the super admin `break-glass`; \
+             every use is logged. Prefer named admin accounts and unset it when not needed"
+        );
+    }
+}
