@@ -8,8 +8,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use der::{DecodePem, Encode};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::sha2::Sha256;
 use rsa::{PrivateKey, PublicKey};
+use sha2::Sha256;
 
 /// A PEM that does not hold what it should.
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use elife_wechatpay::model::{JsapiOrder, NativeOrder, OrderReference, TradeState};
 use elife_wechatpay::{Outcome, PlatformCertificate, WechatPayError};
-use rsa::sha2::Sha256;
 use serde_json::{Value, json};
+use sha2::Sha256;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer};
 

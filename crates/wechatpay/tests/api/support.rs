@@ -8,7 +8,7 @@ use elife_wechatpay::{
     FixedClock, KeySource, MerchantPrivateKey, PlatformCertificate, PlatformCertificates,
     WechatPayClient, WechatPayConfig,
 };
-use rsa::sha2::Sha256;
+use sha2::Sha256;
 use wiremock::{Match, MockServer, Request, ResponseTemplate};
 
 pub const MERCHANT_PRIVATE_KEY: &str = include_str!("../../testdata/java_merchant_private_key.pem");
