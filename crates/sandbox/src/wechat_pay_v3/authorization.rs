@@ -78,7 +78,7 @@ fn message(request: &SignedRequest<'_>, authorization: &Authorization) -> Vec<u8
     message
 }
 
-/// Verifies the request; answers the merchant number it was signed for.
+/// Verifies the request: signed for this merchant, recently, by a known merchant key.
 pub(crate) fn verify(
     keys: &SimKeys,
     expected_mchid: &str,

@@ -126,7 +126,9 @@ fn refund_fields(refund: &V3Refund, order: Option<&V3Order>) -> Vec<String> {
         "0.00".to_owned(),
         "ORIGINAL".to_owned(),
         refund.status.as_str().to_owned(),
-        order.map(|order| order.description.clone()).unwrap_or_default(),
+        order
+            .map(|order| order.description.clone())
+            .unwrap_or_default(),
         order
             .and_then(|order| order.attach.clone())
             .unwrap_or_default(),
@@ -139,11 +141,26 @@ fn refund_fields(refund: &V3Refund, order: Option<&V3Order>) -> Vec<String> {
 }
 
 /// The trade bill of a China day, or `None` when nothing happened that day.
-pub(crate) fn trade_bill(store: &LedgerStore, day: NaiveDate, kind: TradeBillType) -> Option<String> {
+pub(crate) fn trade_bill(
+    store: &LedgerStore,
+    day: NaiveDate,
+    kind: TradeBillType,
+) -> Option<String> {
     let mut lines = Vec::new();
-    let mut totals = Totals { count: 0, settled: 0, refunded: 0, fees: 0, ordered: 0, refund_requested: 0 };
+    let mut totals = Totals {
+        count: 0,
+        settled: 0,
+        refunded: 0,
+        fees: 0,
+        ordered: 0,
+        refund_requested: 0,
+    };
     if kind != TradeBillType::Refund {
-        for order in store.orders().iter().filter(|order| order.success_time.map(china_day) == Some(day)) {
+        for order in store
+            .orders()
+            .iter()
+            .filter(|order| order.success_time.map(china_day) == Some(day))
+        {
             lines.push(line(&payment_fields(order)));
             totals.count += 1;
             totals.settled += order.total;
@@ -152,8 +169,15 @@ pub(crate) fn trade_bill(store: &LedgerStore, day: NaiveDate, kind: TradeBillTyp
         }
     }
     if kind != TradeBillType::Success {
-        for refund in store.refunds().iter().filter(|refund| china_day(refund.created_at) == day) {
-            lines.push(line(&refund_fields(refund, store.order(&refund.out_trade_no))));
+        for refund in store
+            .refunds()
+            .iter()
+            .filter(|refund| china_day(refund.created_at) == day)
+        {
+            lines.push(line(&refund_fields(
+                refund,
+                store.order(&refund.out_trade_no),
+            )));
             totals.count += 1;
             totals.refunded += refund.refund;
             totals.fees -= fee(refund.refund);
@@ -172,7 +196,10 @@ pub(crate) fn trade_bill(store: &LedgerStore, day: NaiveDate, kind: TradeBillTyp
         yuan(totals.ordered),
         yuan(totals.refund_requested),
     ]);
-    Some(format!("{TRADE_HEADER}\n{}\n{TRADE_SUMMARY_HEADER}\n{summary}\n", lines.join("\n")))
+    Some(format!(
+        "{TRADE_HEADER}\n{}\n{TRADE_SUMMARY_HEADER}\n{summary}\n",
+        lines.join("\n")
+    ))
 }
 
 /// The basic account's fund flow of a China day: payments in, successful refunds out.
@@ -190,15 +217,25 @@ pub(crate) fn fund_flow_bill(store: &LedgerStore, day: NaiveDate) -> Option<Stri
         .iter()
         .filter_map(|order| {
             let time = order.success_time.filter(|time| china_day(*time) == day)?;
-            Some(Entry { time, business_id: order.transaction_id.as_deref()?, name: "交易",
-                         income: true, fen: order.total, voucher: &order.out_trade_no })
+            Some(Entry {
+                time,
+                business_id: order.transaction_id.as_deref()?,
+                name: "交易",
+                income: true,
+                fen: order.total,
+                voucher: &order.out_trade_no,
+            })
         })
         .collect();
     entries.extend(store.refunds().iter().filter_map(|refund| {
         let time = refund.success_time.filter(|time| china_day(*time) == day)?;
         (refund.status == V3RefundStatus::Success).then_some(Entry {
-            time, business_id: &refund.refund_id, name: "退款", income: false,
-            fen: refund.refund, voucher: &refund.out_refund_no,
+            time,
+            business_id: &refund.refund_id,
+            name: "退款",
+            income: false,
+            fen: refund.refund,
+            voucher: &refund.out_refund_no,
         })
     }));
     if entries.is_empty() {
@@ -239,7 +276,10 @@ pub(crate) fn fund_flow_bill(store: &LedgerStore, day: NaiveDate) -> Option<Stri
         expenses.to_string(),
         yuan(expense),
     ]);
-    Some(format!("{FUND_HEADER}\n{}\n{FUND_SUMMARY_HEADER}\n{summary}\n", lines.join("\n")))
+    Some(format!(
+        "{FUND_HEADER}\n{}\n{FUND_SUMMARY_HEADER}\n{summary}\n",
+        lines.join("\n")
+    ))
 }
 
 /// Lower-case hex SHA-1, the `hash_value` of a bill.

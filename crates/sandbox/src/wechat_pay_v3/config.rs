@@ -74,7 +74,7 @@ impl Default for WechatPayV3SimConfig {
             mchid: "1900009191".to_owned(),
             apiv3_key: "SandboxApiV3Key0123456789abcdefg".to_owned(),
             merchant_keys: None,
-            public_key_id: "PUB_KEY_ID_0119000091912025110100000000000001".to_owned(),
+            public_key_id: "PUB_KEY_ID_0119000091912025110100000000".to_owned(),
             signing: SigningMode::Certificate,
             time_factor: 1.0,
             refund_delay: Some(Duration::from_secs(1)),
@@ -121,7 +121,9 @@ impl RuntimeConfig {
         if let Some(factor) = update.time_factor
             && !(factor.is_finite() && factor >= 0.0)
         {
-            return Err(format!("time_factor must be a finite number >= 0, not {factor}"));
+            return Err(format!(
+                "time_factor must be a finite number >= 0, not {factor}"
+            ));
         }
         if let Some(signing) = update.signing {
             self.signing = signing;
@@ -182,7 +184,10 @@ mod tests {
                 .expect("valid update");
         runtime.apply(update).expect("applied");
         assert_eq!(runtime.refund_delay_ms, None);
-        assert_eq!(runtime.scaled(Duration::from_secs(30)), Duration::from_secs(15));
+        assert_eq!(
+            runtime.scaled(Duration::from_secs(30)),
+            Duration::from_secs(15)
+        );
         let bad = V3ConfigUpdate {
             time_factor: Some(f64::NAN),
             ..V3ConfigUpdate::default()

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 
 use super::ids;
 use super::notifier::{self, Event};
@@ -12,17 +13,16 @@ use super::records::{NotificationKind, V3Order, V3Refund, V3RefundStatus, V3Trad
 use super::refunds::{self, refund_resource};
 use super::state::SimState;
 
-pub(crate) fn payment_event(order: &V3Order) -> Event {
-    let mut resource = transaction(order);
-    // A forged notification about an unpaid order claims what a real one would.
-    if order.state == V3TradeState::NotPay || order.state == V3TradeState::Closed {
-        let now = chrono::Utc::now();
-        let mut paid = order.clone();
-        paid.state = V3TradeState::Success;
+/// TRANSACTION.SUCCESS with the order as it was when paid (a later refund does not show).
+/// About an unpaid order (only sent as a forgery) it claims what a real one would.
+pub(crate) fn payment_event(order: &V3Order, now: DateTime<Utc>) -> Event {
+    let mut paid = order.clone();
+    paid.state = V3TradeState::Success;
+    if paid.transaction_id.is_none() {
         paid.transaction_id = Some(ids::transaction_id(now));
         paid.success_time = Some(now);
-        resource = transaction(&paid);
     }
+    let resource = transaction(&paid);
     Event {
         kind: NotificationKind::Transaction,
         event_type: "TRANSACTION.SUCCESS",
@@ -86,7 +86,9 @@ pub(crate) fn settle_later(state: web::Data<SimState>, out_refund_no: String) {
                 .refund(&out_refund_no)
                 .is_some_and(|refund| refund.status == V3RefundStatus::Processing);
             processing
-                .then(|| refunds::change_status(store, &out_refund_no, V3RefundStatus::Success, now))
+                .then(|| {
+                    refunds::change_status(store, &out_refund_no, V3RefundStatus::Success, now)
+                })
                 .and_then(Result::ok)
         });
         if let Some(refund) = settled {

@@ -50,7 +50,9 @@ pub enum V3ApiFault {
     /// 403 `NOT_ENOUGH` (the merchant's balance cannot pay a refund) before anything is done.
     NotEnough,
     /// Waits `delay_ms`, then answers normally (to trip client timeouts).
-    Slow { delay_ms: u64 },
+    Slow {
+        delay_ms: u64,
+    },
     /// The answer carries a `WECHATPAY/SIGNTEST_` probe signature.
     Probe,
     /// The answer's body differs from the signed one (for the bill download: the file

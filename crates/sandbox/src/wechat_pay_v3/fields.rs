@@ -28,7 +28,10 @@ pub(crate) fn required_text(request: &Value, path: &str) -> Result<String, ApiEr
 /// A string of at most `max` characters (WeChat counts characters, not bytes).
 pub(crate) fn bounded(path: &str, text: String, max: usize) -> Result<String, ApiError> {
     if text.chars().count() > max {
-        return Err(ApiError::param(path, &format!("must be at most {max} characters")));
+        return Err(ApiError::param(
+            path,
+            &format!("must be at most {max} characters"),
+        ));
     }
     Ok(text)
 }

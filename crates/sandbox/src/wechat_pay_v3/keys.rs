@@ -18,7 +18,8 @@ use super::certificate::{PlatformCertificate, build_platform_certificate};
 use super::config::WechatPayV3SimConfig;
 
 const PLATFORM_CERTIFICATE_KEY_PEM: &str = include_str!("keys/platform_certificate_key.pem");
-const WECHATPAY_PUBLIC_KEY_PRIVATE_PEM: &str = include_str!("keys/wechatpay_public_key_private.pem");
+const WECHATPAY_PUBLIC_KEY_PRIVATE_PEM: &str =
+    include_str!("keys/wechatpay_public_key_private.pem");
 /// The built-in sandbox merchant's private key (`apiclient_key.pem`), for runs without
 /// credentials. A test key: public, never for real money.
 pub(crate) const SANDBOX_MERCHANT_KEY_PEM: &str = include_str!("keys/sandbox_merchant_key.pem");
@@ -70,12 +71,13 @@ impl SimKeys {
             .map_err(|error| KeyError::Embedded(error.to_string()))?;
         let mut merchants = HashMap::new();
         for merchant in config.merchant_keys_or_sandbox() {
-            let key = PublicKey::from_public_key_pem(&merchant.public_key_pem).map_err(
-                |error| KeyError::Merchant {
-                    serial_no: merchant.serial_no.clone(),
-                    reason: error.to_string(),
-                },
-            )?;
+            let key =
+                PublicKey::from_public_key_pem(&merchant.public_key_pem).map_err(|error| {
+                    KeyError::Merchant {
+                        serial_no: merchant.serial_no.clone(),
+                        reason: error.to_string(),
+                    }
+                })?;
             merchants.insert(merchant.serial_no, VerifyingKey::<Sha256>::new(key));
         }
         Ok(SimKeys {

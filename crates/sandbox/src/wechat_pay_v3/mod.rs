@@ -55,7 +55,7 @@ pub use records::{
     NotificationAttempt, NotificationKind, V3Ledger, V3Notification, V3Order, V3Refund,
     V3RefundStatus, V3TradeState, V3TradeType,
 };
-pub use server::{RunningWechatPayV3Sim, WechatPayV3Simulator, WechatPayV3SimError};
+pub use server::{RunningWechatPayV3Sim, WechatPayV3SimError, WechatPayV3Simulator};
 pub use signing::{SignatureFault, SignatureHeaders};
 
 /// The built-in sandbox merchant's private key (PKCS #8 PEM), accepted by a simulator whose

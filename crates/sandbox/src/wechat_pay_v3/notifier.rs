@@ -131,7 +131,8 @@ fn tampered_body(state: &SimState, notification: &V3Notification) -> Vec<u8> {
 }
 
 /// Sends the notification once more. `replay` re-sends the first attempt's exact bytes and
-/// headers instead of signing anew. Answers whether the merchant answered 2xx.
+/// headers instead of signing anew. Answers the attempt as recorded (`None` for an unknown
+/// notification, or a replay of one never sent).
 pub(crate) async fn attempt(
     state: &SimState,
     id: &str,
@@ -140,15 +141,20 @@ pub(crate) async fn attempt(
 ) -> Option<NotificationAttempt> {
     let notification = state.ledger.read(|store| store.notification(id).cloned())?;
     let signed = if replay {
-        let first = notification.attempts.iter().find(|attempt| !attempt.replay)?;
+        let first = notification
+            .attempts
+            .iter()
+            .find(|attempt| !attempt.replay)?;
         Signed {
             headers: first.headers.clone(),
             body: first.body.clone().into_bytes(),
         }
     } else {
-        state.signing().sign(notification.body.as_bytes(), notification.fault, |_| {
-            tampered_body(state, &notification)
-        })
+        state
+            .signing()
+            .sign(notification.body.as_bytes(), notification.fault, |_| {
+                tampered_body(state, &notification)
+            })
     };
     let mut request = state
         .http

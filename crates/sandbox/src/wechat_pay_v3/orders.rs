@@ -52,7 +52,8 @@ fn read_order(
         fields::required_text(request, "out_trade_no")?,
         32,
     )?;
-    let notify_url = fields::notify_url("notify_url", fields::required_text(request, "notify_url")?)?;
+    let notify_url =
+        fields::notify_url("notify_url", fields::required_text(request, "notify_url")?)?;
     let attach = fields::optional_text(request, "attach")?
         .map(|attach| fields::bounded("attach", attach, 128))
         .transpose()?;

@@ -54,12 +54,11 @@ fn error(status: StatusCode, message: &str) -> HttpResponse {
 }
 
 /// An empty body means the defaults.
-fn options<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpResponse> {
+fn options<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|parse| error(StatusCode::BAD_REQUEST, &format!("invalid body: {parse}")))
+    serde_json::from_slice(body).map_err(|parse| format!("invalid body: {parse}"))
 }
 
 pub(crate) async fn pay(
@@ -69,7 +68,7 @@ pub(crate) async fn pay(
 ) -> HttpResponse {
     let options: V3PayOptions = match options(&body) {
         Ok(options) => options,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
     let now = state.clock.now();
     let paid = state
@@ -85,7 +84,7 @@ pub(crate) async fn pay(
     let notification_id = if options.no_notify {
         None
     } else {
-        notify(&state, payment_event(&order))
+        notify(&state, payment_event(&order, now))
     };
     HttpResponse::Ok().json(json!({
         "out_trade_no": order.out_trade_no,
@@ -96,7 +95,11 @@ pub(crate) async fn pay(
 }
 
 /// A normal notification is delivered in the background; a faulty one once, now.
-async fn send(state: &web::Data<SimState>, event: Event, fault: Option<SignatureFault>) -> HttpResponse {
+async fn send(
+    state: &web::Data<SimState>,
+    event: Event,
+    fault: Option<SignatureFault>,
+) -> HttpResponse {
     let Some(fault) = fault else {
         return HttpResponse::Ok().json(json!({ "notification_id": notify(state, event) }));
     };
@@ -115,9 +118,11 @@ pub(crate) async fn notify_payment(
 ) -> HttpResponse {
     let request: V3NotifyRequest = match options(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
-    let order = state.ledger.read(|store| store.order(&out_trade_no).cloned());
+    let order = state
+        .ledger
+        .read(|store| store.order(&out_trade_no).cloned());
     let Some(order) = order else {
         return error(StatusCode::NOT_FOUND, "no such order");
     };
@@ -127,7 +132,12 @@ pub(crate) async fn notify_payment(
             "order is not paid: only a faulty (forged) notification can be sent for it",
         );
     }
-    send(&state, payment_event(&order), request.fault).await
+    send(
+        &state,
+        payment_event(&order, state.clock.now()),
+        request.fault,
+    )
+    .await
 }
 
 pub(crate) async fn notify_refund(
@@ -137,9 +147,11 @@ pub(crate) async fn notify_refund(
 ) -> HttpResponse {
     let request: V3NotifyRequest = match options(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
-    let refund = state.ledger.read(|store| store.refund(&out_refund_no).cloned());
+    let refund = state
+        .ledger
+        .read(|store| store.refund(&out_refund_no).cloned());
     let Some(refund) = refund else {
         return error(StatusCode::NOT_FOUND, "no such refund");
     };
@@ -154,7 +166,9 @@ pub(crate) async fn notify_refund(
 
 pub(crate) async fn replay(state: web::Data<SimState>, id: web::Path<String>) -> HttpResponse {
     match notifier::attempt(&state, &id, Duration::ZERO, true).await {
-        Some(attempt) => HttpResponse::Ok().json(json!({ "notification_id": *id, "attempt": attempt })),
+        Some(attempt) => {
+            HttpResponse::Ok().json(json!({ "notification_id": *id, "attempt": attempt }))
+        }
         None => error(StatusCode::NOT_FOUND, "no such notification, or never sent"),
     }
 }
@@ -165,7 +179,10 @@ pub(crate) async fn set_refund_status(
     request: web::Json<StatusRequest>,
 ) -> HttpResponse {
     let Some(status) = V3RefundStatus::parse(&request.status) else {
-        return error(StatusCode::BAD_REQUEST, "status must be SUCCESS, CLOSED or ABNORMAL");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "status must be SUCCESS, CLOSED or ABNORMAL",
+        );
     };
     let now = state.clock.now();
     let changed = state

@@ -53,7 +53,10 @@ fn bill_day(state: &SimState, query: &HashMap<String, String>) -> Result<NaiveDa
     if day > china_day(state.clock.now()) {
         return Err(ApiError::param("bill_date", "must not be after today"));
     }
-    if query.get("tar_type").is_some_and(|tar_type| !tar_type.is_empty()) {
+    if query
+        .get("tar_type")
+        .is_some_and(|tar_type| !tar_type.is_empty())
+    {
         return Err(ApiError::param(
             "tar_type",
             "the simulator serves plain-text bills only: omit tar_type",

@@ -123,9 +123,7 @@ impl V3RefundStatus {
     /// A closed refund gives its amount back to the order; the others hold it.
     pub fn holds_amount(self) -> bool {
         match self {
-            V3RefundStatus::Processing | V3RefundStatus::Success | V3RefundStatus::Abnormal => {
-                true
-            }
+            V3RefundStatus::Processing | V3RefundStatus::Success | V3RefundStatus::Abnormal => true,
             V3RefundStatus::Closed => false,
         }
     }

@@ -47,10 +47,10 @@ pub(crate) async fn serve(
     endpoint: Endpoint,
     apply: impl FnOnce(&SimState) -> Result<Answer, ApiError>,
 ) -> HttpResponse {
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.path().to_owned(), |value| value.as_str().to_owned());
+    let path_and_query = request.uri().path_and_query().map_or_else(
+        || request.path().to_owned(),
+        |value| value.as_str().to_owned(),
+    );
     let authorization = request
         .headers()
         .get("Authorization")
@@ -59,7 +59,8 @@ pub(crate) async fn serve(
         &state.keys,
         &state.mchid,
         state.max_clock_skew,
-        state.clock.now(),
+        // Real time, like signing: the movable clock is business time only.
+        chrono::Utc::now(),
         &SignedRequest {
             method: request.method().as_str(),
             path_and_query: &path_and_query,

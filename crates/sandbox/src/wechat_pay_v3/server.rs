@@ -89,8 +89,14 @@ impl WechatPayV3Simulator {
 
 pub(crate) fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/v3/pay/transactions/jsapi", web::post().to(transactions::jsapi))
-        .route("/v3/pay/transactions/native", web::post().to(transactions::native))
+        .route(
+            "/v3/pay/transactions/jsapi",
+            web::post().to(transactions::jsapi),
+        )
+        .route(
+            "/v3/pay/transactions/native",
+            web::post().to(transactions::native),
+        )
         .route(
             "/v3/pay/transactions/out-trade-no/{out_trade_no}",
             web::get().to(transactions::query_by_out_trade_no),
@@ -103,17 +109,29 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
             "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
             web::post().to(transactions::close),
         )
-        .route("/v3/refund/domestic/refunds", web::post().to(refund_routes::create))
+        .route(
+            "/v3/refund/domestic/refunds",
+            web::post().to(refund_routes::create),
+        )
         .route(
             "/v3/refund/domestic/refunds/{out_refund_no}",
             web::get().to(refund_routes::query),
         )
         .route("/v3/certificates", web::get().to(platform::certificates))
-        .route("/v3/bill/tradebill", web::get().to(platform::trade_bill_route))
-        .route("/v3/bill/fundflowbill", web::get().to(platform::fund_flow_bill_route))
+        .route(
+            "/v3/bill/tradebill",
+            web::get().to(platform::trade_bill_route),
+        )
+        .route(
+            "/v3/bill/fundflowbill",
+            web::get().to(platform::fund_flow_bill_route),
+        )
         .route("/v3/billdownload/file", web::get().to(platform::download))
         .route("/sandbox/v3/pay/{out_trade_no}", web::post().to(payer::pay))
-        .route("/sandbox/v3/notify/{out_trade_no}", web::post().to(payer::notify_payment))
+        .route(
+            "/sandbox/v3/notify/{out_trade_no}",
+            web::post().to(payer::notify_payment),
+        )
         .route(
             "/sandbox/v3/refunds/{out_refund_no}/notify",
             web::post().to(payer::notify_refund),
@@ -122,14 +140,23 @@ pub(crate) fn routes(config: &mut web::ServiceConfig) {
             "/sandbox/v3/refunds/{out_refund_no}/status",
             web::post().to(payer::set_refund_status),
         )
-        .route("/sandbox/v3/notifications/{id}/replay", web::post().to(payer::replay))
+        .route(
+            "/sandbox/v3/notifications/{id}/replay",
+            web::post().to(payer::replay),
+        )
         .route("/sandbox/v3/keys", web::get().to(control::keys))
         .route("/sandbox/v3/ledger", web::get().to(control::ledger))
-        .route("/sandbox/v3/ledger", web::delete().to(control::reset_ledger))
+        .route(
+            "/sandbox/v3/ledger",
+            web::delete().to(control::reset_ledger),
+        )
         .route("/sandbox/v3/config", web::get().to(control::get_config))
         .route("/sandbox/v3/config", web::post().to(control::update_config))
         .route("/sandbox/v3/faults", web::post().to(control::add_fault))
-        .route("/sandbox/v3/faults", web::delete().to(control::clear_faults))
+        .route(
+            "/sandbox/v3/faults",
+            web::delete().to(control::clear_faults),
+        )
         .route("/sandbox/v3/clock", web::get().to(control::get_clock))
         .route("/sandbox/v3/clock", web::post().to(control::move_clock));
 }

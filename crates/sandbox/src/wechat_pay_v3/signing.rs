@@ -93,14 +93,18 @@ pub(crate) struct KeyRotation {
 }
 
 impl KeyRotation {
-    fn pick<'a>(&self, keys: &'a SimKeys, mode: SigningMode) -> (&'a SigningIdentity, &'a SigningIdentity) {
+    fn pick<'a>(
+        &self,
+        keys: &'a SimKeys,
+        mode: SigningMode,
+    ) -> (&'a SigningIdentity, &'a SigningIdentity) {
         let certificate = &keys.platform;
         let public_key = &keys.public_key;
         match mode {
             SigningMode::Certificate => (certificate, public_key),
             SigningMode::PublicKey => (public_key, certificate),
             SigningMode::Both => {
-                if self.turns.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+                if self.turns.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                     (certificate, public_key)
                 } else {
                     (public_key, certificate)
@@ -194,7 +198,10 @@ mod tests {
 
     #[test]
     fn the_message_ends_every_line_with_a_newline() {
-        assert_eq!(message("1554208460", "abc", b"{}"), b"1554208460\nabc\n{}\n");
+        assert_eq!(
+            message("1554208460", "abc", b"{}"),
+            b"1554208460\nabc\n{}\n"
+        );
         assert_eq!(message("1", "n", b""), b"1\nn\n\n");
     }
 

@@ -49,13 +49,15 @@ impl SimState {
         }
     }
 
-    /// Signs with the key(s) of the current signing mode, at the simulator's "now".
+    /// Signs with the key(s) of the current signing mode. Signature timestamps are real
+    /// time: the movable clock is business time (expiry), and moving it must not make every
+    /// signature look stale.
     pub(crate) fn signing(&self) -> SigningContext<'_> {
         SigningContext {
             keys: &self.keys,
             rotation: &self.rotation,
             mode: self.runtime().signing,
-            now: self.clock.now(),
+            now: chrono::Utc::now(),
             max_clock_skew: self.max_clock_skew,
         }
     }

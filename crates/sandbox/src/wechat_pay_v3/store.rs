@@ -41,7 +41,8 @@ impl LedgerStore {
     }
 
     pub(crate) fn order(&self, out_trade_no: &str) -> Option<&V3Order> {
-        self.orders.get(*self.order_by_out_trade_no.get(out_trade_no)?)
+        self.orders
+            .get(*self.order_by_out_trade_no.get(out_trade_no)?)
     }
 
     pub(crate) fn order_by_transaction_id(&self, transaction_id: &str) -> Option<&V3Order> {
@@ -112,8 +113,7 @@ impl LedgerStore {
     }
 
     pub(crate) fn notification(&self, id: &str) -> Option<&V3Notification> {
-        self.notifications
-            .get(*self.notification_by_id.get(id)?)
+        self.notifications.get(*self.notification_by_id.get(id)?)
     }
 
     pub(crate) fn notification_mut(&mut self, id: &str) -> Option<&mut V3Notification> {

@@ -38,7 +38,9 @@ fn fast_config() -> WechatPayV3SimConfig {
 }
 
 async fn start() -> RunningWechatPayV3Sim {
-    WechatPayV3Simulator::start(fast_config()).await.expect("simulator starts")
+    WechatPayV3Simulator::start(fast_config())
+        .await
+        .expect("simulator starts")
 }
 
 /// An answer as the merchant received it.
@@ -54,7 +56,9 @@ impl Received {
     }
 
     fn header(&self, name: &str) -> &str {
-        self.headers.get(&name.to_ascii_lowercase()).map_or("", String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map_or("", String::as_str)
     }
 }
 
@@ -91,7 +95,13 @@ impl Merchant {
         )
     }
 
-    async fn send_with(&self, method: &str, url: &str, body: Option<&Value>, authorization: Option<String>) -> Received {
+    async fn send_with(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+        authorization: Option<String>,
+    ) -> Received {
         let body_text = body.map(Value::to_string).unwrap_or_default();
         let mut request = match method {
             "GET" => self.http.get(format!("{}{url}", self.base_url)),
@@ -102,17 +112,28 @@ impl Merchant {
             request = request.header("Authorization", authorization);
         }
         if body.is_some() {
-            request = request.header("Content-Type", "application/json").body(body_text);
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body_text);
         }
         let response = request.send().await.expect("simulator answers");
         let status = response.status().as_u16();
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or("").to_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or("").to_owned(),
+                )
+            })
             .collect();
         let body = response.bytes().await.expect("a body").to_vec();
-        Received { status, headers, body }
+        Received {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, url: &str) -> Received {
@@ -123,7 +144,8 @@ impl Merchant {
     async fn post(&self, url: &str, body: &Value) -> Received {
         let now = chrono::Utc::now().timestamp();
         let authorization = self.authorization("POST", url, now, &body.to_string());
-        self.send_with("POST", url, Some(body), Some(authorization)).await
+        self.send_with("POST", url, Some(body), Some(authorization))
+            .await
     }
 
     fn order(&self, out_trade_no: &str, total: i64, notify_url: &str) -> Value {
@@ -137,13 +159,19 @@ impl Merchant {
     }
 
     async fn create_jsapi(&self, out_trade_no: &str, total: i64, notify_url: &str) -> Received {
-        self.post("/v3/pay/transactions/jsapi", &self.order(out_trade_no, total, notify_url))
-            .await
+        self.post(
+            "/v3/pay/transactions/jsapi",
+            &self.order(out_trade_no, total, notify_url),
+        )
+        .await
     }
 
     async fn query(&self, out_trade_no: &str) -> Received {
-        self.get(&format!("/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={}", self.mchid))
-            .await
+        self.get(&format!(
+            "/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={}",
+            self.mchid
+        ))
+        .await
     }
 }
 
@@ -151,8 +179,13 @@ impl Merchant {
 /// WeChat Pay public key. Never the merchant's.
 fn wechat_key(keys: &V3SandboxKeys, serial: &str) -> Option<VerifyingKey<Sha256>> {
     let public_key = if serial == keys.platform_serial_no {
-        let certificate = x509_cert::Certificate::from_pem(keys.platform_certificate_pem.as_bytes()).ok()?;
-        let spki = certificate.tbs_certificate().subject_public_key_info().to_der().ok()?;
+        let certificate =
+            x509_cert::Certificate::from_pem(keys.platform_certificate_pem.as_bytes()).ok()?;
+        let spki = certificate
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .ok()?;
         PublicKey::from_public_key_der(&spki).ok()?
     } else if serial == keys.public_key_id {
         PublicKey::from_public_key_pem(&keys.public_key_pem).ok()?
@@ -164,7 +197,11 @@ fn wechat_key(keys: &V3SandboxKeys, serial: &str) -> Option<VerifyingKey<Sha256>
 
 /// Verifies a signed message (`TIMESTAMP\nNONCE\nBODY\n`) as a merchant must: key by
 /// serial, signature over the exact bytes, timestamp within 5 minutes.
-fn verify_signed(keys: &V3SandboxKeys, headers: &HashMap<String, String>, body: &[u8]) -> Result<(), String> {
+fn verify_signed(
+    keys: &V3SandboxKeys,
+    headers: &HashMap<String, String>,
+    body: &[u8],
+) -> Result<(), String> {
     let header = |name: &str| headers.get(name).cloned().ok_or(format!("no {name}"));
     let timestamp = header("wechatpay-timestamp")?;
     let nonce = header("wechatpay-nonce")?;
@@ -174,7 +211,8 @@ fn verify_signed(keys: &V3SandboxKeys, headers: &HashMap<String, String>, body: 
         return Err("signature probe".to_owned());
     }
     let key = wechat_key(keys, &serial).ok_or("unknown serial")?;
-    let age = chrono::Utc::now().timestamp() - timestamp.parse::<i64>().map_err(|e| e.to_string())?;
+    let age =
+        chrono::Utc::now().timestamp() - timestamp.parse::<i64>().map_err(|e| e.to_string())?;
     if age.abs() > 300 {
         return Err("timestamp too old".to_owned());
     }
@@ -183,7 +221,8 @@ fn verify_signed(keys: &V3SandboxKeys, headers: &HashMap<String, String>, body: 
     message.push(b'\n');
     let signature = STANDARD.decode(signature).map_err(|e| e.to_string())?;
     let signature = Signature::try_from(signature.as_slice()).map_err(|e| e.to_string())?;
-    key.verify(&message, &signature).map_err(|_| "bad signature".to_owned())
+    key.verify(&message, &signature)
+        .map_err(|_| "bad signature".to_owned())
 }
 
 fn verify_answer(keys: &V3SandboxKeys, answer: &Received) -> Result<(), String> {
@@ -193,14 +232,30 @@ fn verify_answer(keys: &V3SandboxKeys, answer: &Received) -> Result<(), String> 
 /// AEAD_AES_256_GCM: key = APIv3 key, nonce and associated data as given, ciphertext =
 /// base64(ciphertext ‖ tag).
 fn decrypt(apiv3_key: &str, encrypted: &Value) -> Result<Vec<u8>, String> {
-    let text = |name: &str| encrypted[name].as_str().map(str::to_owned).ok_or(format!("no {name}"));
+    let text = |name: &str| {
+        encrypted[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(format!("no {name}"))
+    };
     assert_eq!(text("algorithm")?, "AEAD_AES_256_GCM");
     let cipher = Aes256Gcm::new_from_slice(apiv3_key.as_bytes()).map_err(|e| e.to_string())?;
-    let nonce: [u8; 12] = text("nonce")?.as_bytes().try_into().map_err(|_| "nonce length")?;
-    let sealed = STANDARD.decode(text("ciphertext")?).map_err(|e| e.to_string())?;
+    let nonce: [u8; 12] = text("nonce")?
+        .as_bytes()
+        .try_into()
+        .map_err(|_| "nonce length")?;
+    let sealed = STANDARD
+        .decode(text("ciphertext")?)
+        .map_err(|e| e.to_string())?;
     let associated_data = text("associated_data")?;
     cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: &sealed, aad: associated_data.as_bytes() })
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: &sealed,
+                aad: associated_data.as_bytes(),
+            },
+        )
         .map_err(|_| "cannot decrypt".to_owned())
 }
 
@@ -226,7 +281,10 @@ impl NotifyReceiver {
         let shared = delivered.clone();
         let statuses = Arc::new(statuses);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-        let url = format!("http://{}/notify/wechat", listener.local_addr().expect("an address"));
+        let url = format!(
+            "http://{}/notify/wechat",
+            listener.local_addr().expect("an address")
+        );
         let server = HttpServer::new(move || {
             let shared = shared.clone();
             let statuses = statuses.clone();
@@ -237,17 +295,27 @@ impl NotifyReceiver {
                     let headers = request
                         .headers()
                         .iter()
-                        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or("").to_owned()))
+                        .map(|(name, value)| {
+                            (
+                                name.as_str().to_owned(),
+                                value.to_str().unwrap_or("").to_owned(),
+                            )
+                        })
                         .collect();
                     let mut delivered = shared.lock().expect("receiver lock");
-                    delivered.push(Delivered { at: Instant::now(), headers, body: body.to_vec() });
+                    delivered.push(Delivered {
+                        at: Instant::now(),
+                        headers,
+                        body: body.to_vec(),
+                    });
                     let index = (delivered.len() - 1).min(statuses.len().saturating_sub(1));
                     let status = statuses.get(index).copied().unwrap_or(204);
                     let status = actix_web::http::StatusCode::from_u16(status).expect("a status");
                     if status.is_success() {
                         HttpResponse::build(status).finish()
                     } else {
-                        HttpResponse::build(status).json(json!({"code": "FAIL", "message": "retry"}))
+                        HttpResponse::build(status)
+                            .json(json!({"code": "FAIL", "message": "retry"}))
                     }
                 }
             }))
@@ -259,7 +327,11 @@ impl NotifyReceiver {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        NotifyReceiver { url, delivered, handle }
+        NotifyReceiver {
+            url,
+            delivered,
+            handle,
+        }
     }
 
     fn delivered(&self) -> Vec<Delivered> {
@@ -281,7 +353,9 @@ fn resource_of(keys: &V3SandboxKeys, delivered: &Delivered) -> Value {
 
 async fn acknowledged(sim: &RunningWechatPayV3Sim, id: &str) -> bool {
     sim.wait_for(Duration::from_secs(10), |ledger| {
-        ledger.notification(id).is_some_and(|notification| notification.acknowledged)
+        ledger
+            .notification(id)
+            .is_some_and(|notification| notification.acknowledged)
     })
     .await
 }

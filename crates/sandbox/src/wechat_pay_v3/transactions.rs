@@ -87,7 +87,13 @@ pub(crate) async fn query_by_transaction_id(
     state: web::Data<SimState>,
     transaction_id: web::Path<String>,
 ) -> HttpResponse {
-    query(request, body, state, OrderKey::TransactionId(&transaction_id)).await
+    query(
+        request,
+        body,
+        state,
+        OrderKey::TransactionId(&transaction_id),
+    )
+    .await
 }
 
 pub(crate) async fn close(

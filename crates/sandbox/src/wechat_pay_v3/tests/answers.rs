@@ -13,7 +13,10 @@ async fn the_certificate_download_decrypts_to_the_published_certificate() {
     verify_answer(&keys, &answer).expect("signed");
     let entry = &answer.json()["data"][0];
     assert_eq!(entry["serial_no"], keys.platform_serial_no.as_str());
-    assert_eq!(entry["encrypt_certificate"]["associated_data"], "certificate");
+    assert_eq!(
+        entry["encrypt_certificate"]["associated_data"],
+        "certificate"
+    );
     let pem = decrypt(&keys.apiv3_key, &entry["encrypt_certificate"]).expect("decrypts");
     let pem = String::from_utf8(pem).expect("text");
     assert_eq!(pem, keys.platform_certificate_pem);
@@ -61,7 +64,10 @@ async fn signing_switches_from_certificate_to_public_key_with_an_overlap() {
     verify_answer(&keys, &by_public_key).expect("verifies with the public key");
     // The certificate's key does not verify what the public key's key signed.
     let mut forged = by_public_key.headers.clone();
-    forged.insert("wechatpay-serial".to_owned(), keys.platform_serial_no.clone());
+    forged.insert(
+        "wechatpay-serial".to_owned(),
+        keys.platform_serial_no.clone(),
+    );
     assert!(verify_signed(&keys, &forged, &by_public_key.body).is_err());
     sim.stop().await;
 }
@@ -71,7 +77,9 @@ async fn answers_made_wrong_on_purpose_fail_verification_the_way_they_say() {
     let sim = start().await;
     let merchant = Merchant::of(&sim);
     let keys = sim.keys();
-    merchant.create_jsapi("ORDER-FAULTS", 300, "https://m.example/n").await;
+    merchant
+        .create_jsapi("ORDER-FAULTS", 300, "https://m.example/n")
+        .await;
     let cases = [
         (V3ApiFault::Probe, "signature probe"),
         (V3ApiFault::TamperedBody, "bad signature"),
@@ -83,12 +91,24 @@ async fn answers_made_wrong_on_purpose_fail_verification_the_way_they_say() {
         sim.inject_fault("query", fault, 1);
         let answer = merchant.query("ORDER-FAULTS").await;
         assert_eq!(answer.status, 200, "{fault:?}");
-        assert_eq!(verify_answer(&keys, &answer).expect_err("must not verify"), failure, "{fault:?}");
+        assert_eq!(
+            verify_answer(&keys, &answer).expect_err("must not verify"),
+            failure,
+            "{fault:?}"
+        );
         if fault == V3ApiFault::TamperedBody {
-            assert_eq!(answer.json()["amount"]["total"], 301, "the tampered body lies");
+            assert_eq!(
+                answer.json()["amount"]["total"],
+                301,
+                "the tampered body lies"
+            );
         }
         if fault == V3ApiFault::Probe {
-            assert!(answer.header("Wechatpay-Signature").starts_with("WECHATPAY/SIGNTEST_"));
+            assert!(
+                answer
+                    .header("Wechatpay-Signature")
+                    .starts_with("WECHATPAY/SIGNTEST_")
+            );
         }
     }
     let normal = merchant.query("ORDER-FAULTS").await;
@@ -102,8 +122,13 @@ async fn system_errors_refuse_and_a_lost_answer_still_applies() {
     let merchant = Merchant::of(&sim);
     let keys = sim.keys();
     sim.inject_fault("jsapi", V3ApiFault::SystemError, 1);
-    let refused = merchant.create_jsapi("ORDER-LOST", 100, "https://m.example/n").await;
-    assert_eq!((refused.status, refused.json()["code"].clone()), (500, json!("SYSTEM_ERROR")));
+    let refused = merchant
+        .create_jsapi("ORDER-LOST", 100, "https://m.example/n")
+        .await;
+    assert_eq!(
+        (refused.status, refused.json()["code"].clone()),
+        (500, json!("SYSTEM_ERROR"))
+    );
     verify_answer(&keys, &refused).expect("signed");
     assert!(sim.ledger().orders.is_empty());
 
@@ -114,10 +139,18 @@ async fn system_errors_refuse_and_a_lost_answer_still_applies() {
         .await
         .expect("armed");
     assert_eq!(armed.status(), 204);
-    let lost = merchant.create_jsapi("ORDER-LOST", 100, "https://m.example/n").await;
+    let lost = merchant
+        .create_jsapi("ORDER-LOST", 100, "https://m.example/n")
+        .await;
     assert_eq!(lost.status, 500);
-    assert_eq!(sim.ledger().orders.len(), 1, "applied although the answer was lost");
-    let retried = merchant.create_jsapi("ORDER-LOST", 100, "https://m.example/n").await;
+    assert_eq!(
+        sim.ledger().orders.len(),
+        1,
+        "applied although the answer was lost"
+    );
+    let retried = merchant
+        .create_jsapi("ORDER-LOST", 100, "https://m.example/n")
+        .await;
     assert_eq!(retried.status, 200);
     assert_eq!(
         retried.json()["prepay_id"].as_str(),

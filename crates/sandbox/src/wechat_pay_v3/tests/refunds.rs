@@ -12,8 +12,13 @@ fn refund_request(out_refund_no: &str, refund: i64, notify_url: &str) -> Value {
 }
 
 async fn paid(sim: &RunningWechatPayV3Sim, merchant: &Merchant) {
-    merchant.create_jsapi("ORDER-REFUND", 1000, "https://m.example/pay").await;
-    let quiet = V3PayOptions { no_notify: true, ..V3PayOptions::default() };
+    merchant
+        .create_jsapi("ORDER-REFUND", 1000, "https://m.example/pay")
+        .await;
+    let quiet = V3PayOptions {
+        no_notify: true,
+        ..V3PayOptions::default()
+    };
     sim.pay("ORDER-REFUND", &quiet).await.expect("paid");
 }
 
@@ -25,18 +30,29 @@ async fn a_refund_settles_after_the_delay_and_is_notified() {
     let keys = sim.keys();
     paid(&sim, &merchant).await;
 
-    let answer = merchant.post("/v3/refund/domestic/refunds", &refund_request("R-1", 400, &receiver.url)).await;
+    let answer = merchant
+        .post(
+            "/v3/refund/domestic/refunds",
+            &refund_request("R-1", 400, &receiver.url),
+        )
+        .await;
     assert_eq!(answer.status, 200, "{:?}", answer.json());
     verify_answer(&keys, &answer).expect("signed");
     let body = answer.json();
     assert_eq!(body["status"], "PROCESSING");
     assert_eq!(body["amount"]["refund"], 400);
     assert_eq!(body["out_trade_no"], "ORDER-REFUND");
-    assert_eq!(merchant.query("ORDER-REFUND").await.json()["trade_state"], "REFUND");
+    assert_eq!(
+        merchant.query("ORDER-REFUND").await.json()["trade_state"],
+        "REFUND"
+    );
 
     let notified = sim
         .wait_for(Duration::from_secs(10), |ledger| {
-            ledger.notifications.iter().any(|notification| notification.acknowledged)
+            ledger
+                .notifications
+                .iter()
+                .any(|notification| notification.acknowledged)
         })
         .await;
     assert!(notified);
@@ -66,36 +82,74 @@ async fn refunds_keep_their_limits_and_their_numbers() {
     let merchant = Merchant::of(&sim);
     let url = "/v3/refund/domestic/refunds";
     let unpaid_answer = {
-        merchant.create_jsapi("ORDER-REFUND", 1000, "https://m.example/pay").await;
-        merchant.post(url, &refund_request("R-0", 100, "https://m.example/r")).await
+        merchant
+            .create_jsapi("ORDER-REFUND", 1000, "https://m.example/pay")
+            .await;
+        merchant
+            .post(url, &refund_request("R-0", 100, "https://m.example/r"))
+            .await
     };
     assert_eq!(unpaid_answer.json()["code"], "INVALID_REQUEST");
-    let quiet = V3PayOptions { no_notify: true, ..V3PayOptions::default() };
+    let quiet = V3PayOptions {
+        no_notify: true,
+        ..V3PayOptions::default()
+    };
     sim.pay("ORDER-REFUND", &quiet).await.expect("paid");
 
-    let first = merchant.post(url, &refund_request("R-1", 600, "https://m.example/r")).await;
+    let first = merchant
+        .post(url, &refund_request("R-1", 600, "https://m.example/r"))
+        .await;
     assert_eq!(first.status, 200);
-    let again = merchant.post(url, &refund_request("R-1", 600, "https://m.example/r")).await;
-    assert_eq!(again.json()["refund_id"], first.json()["refund_id"], "answered again, not refunded twice");
-    let reused = merchant.post(url, &refund_request("R-1", 300, "https://m.example/r")).await;
-    assert_eq!((reused.status, reused.json()["code"].clone()), (400, json!("INVALID_REQUEST")));
-    let too_much = merchant.post(url, &refund_request("R-2", 401, "https://m.example/r")).await;
+    let again = merchant
+        .post(url, &refund_request("R-1", 600, "https://m.example/r"))
+        .await;
+    assert_eq!(
+        again.json()["refund_id"],
+        first.json()["refund_id"],
+        "answered again, not refunded twice"
+    );
+    let reused = merchant
+        .post(url, &refund_request("R-1", 300, "https://m.example/r"))
+        .await;
+    assert_eq!(
+        (reused.status, reused.json()["code"].clone()),
+        (400, json!("INVALID_REQUEST"))
+    );
+    let too_much = merchant
+        .post(url, &refund_request("R-2", 401, "https://m.example/r"))
+        .await;
     assert_eq!(too_much.json()["code"], "INVALID_REQUEST");
     let mut wrong_total = refund_request("R-2", 100, "https://m.example/r");
     wrong_total["amount"]["total"] = json!(999);
-    assert_eq!(merchant.post(url, &wrong_total).await.json()["detail"]["field"], "amount.total");
+    assert_eq!(
+        merchant.post(url, &wrong_total).await.json()["detail"]["field"],
+        "amount.total"
+    );
     let mut unknown = refund_request("R-2", 100, "https://m.example/r");
     unknown["out_trade_no"] = json!("ORDER-NOPE");
     let unknown = merchant.post(url, &unknown).await;
-    assert_eq!((unknown.status, unknown.json()["code"].clone()), (404, json!("RESOURCE_NOT_EXISTS")));
+    assert_eq!(
+        (unknown.status, unknown.json()["code"].clone()),
+        (404, json!("RESOURCE_NOT_EXISTS"))
+    );
 
     sim.inject_fault("refund", V3ApiFault::NotEnough, 1);
-    let broke = merchant.post(url, &refund_request("R-2", 400, "https://m.example/r")).await;
-    assert_eq!((broke.status, broke.json()["code"].clone()), (403, json!("NOT_ENOUGH")));
-    let rest = merchant.post(url, &refund_request("R-2", 400, "https://m.example/r")).await;
+    let broke = merchant
+        .post(url, &refund_request("R-2", 400, "https://m.example/r"))
+        .await;
+    assert_eq!(
+        (broke.status, broke.json()["code"].clone()),
+        (403, json!("NOT_ENOUGH"))
+    );
+    let rest = merchant
+        .post(url, &refund_request("R-2", 400, "https://m.example/r"))
+        .await;
     assert_eq!(rest.status, 200);
     let missing = merchant.get("/v3/refund/domestic/refunds/R-9").await;
-    assert_eq!((missing.status, missing.json()["code"].clone()), (404, json!("RESOURCE_NOT_EXISTS")));
+    assert_eq!(
+        (missing.status, missing.json()["code"].clone()),
+        (404, json!("RESOURCE_NOT_EXISTS"))
+    );
     assert_eq!(sim.ledger().refunds.len(), 2);
     sim.stop().await;
 }
@@ -113,15 +167,26 @@ async fn abnormal_is_not_final_and_a_closed_refund_frees_its_amount() {
     let keys = sim.keys();
     paid(&sim, &merchant).await;
     let url = "/v3/refund/domestic/refunds";
-    merchant.post(url, &refund_request("R-1", 1000, &receiver.url)).await;
+    merchant
+        .post(url, &refund_request("R-1", 1000, &receiver.url))
+        .await;
 
-    sim.set_refund_status("R-1", V3RefundStatus::Abnormal).await.expect("abnormal");
-    sim.set_refund_status("R-1", V3RefundStatus::Closed).await.expect("closed after abnormal");
+    sim.set_refund_status("R-1", V3RefundStatus::Abnormal)
+        .await
+        .expect("abnormal");
+    sim.set_refund_status("R-1", V3RefundStatus::Closed)
+        .await
+        .expect("closed after abnormal");
     let final_state = sim.set_refund_status("R-1", V3RefundStatus::Success).await;
     assert!(final_state.expect_err("CLOSED is final").starts_with("409"));
     let notified = sim
         .wait_for(Duration::from_secs(10), |ledger| {
-            ledger.notifications.iter().filter(|notification| notification.acknowledged).count() == 2
+            ledger
+                .notifications
+                .iter()
+                .filter(|notification| notification.acknowledged)
+                .count()
+                == 2
         })
         .await;
     assert!(notified);
@@ -130,15 +195,34 @@ async fn abnormal_is_not_final_and_a_closed_refund_frees_its_amount() {
         .iter()
         .map(|delivered| {
             let envelope: Value = serde_json::from_slice(&delivered.body).expect("json");
-            (envelope["event_type"].clone(), resource_of(&keys, delivered)["refund_status"].clone())
+            (
+                envelope["event_type"].clone(),
+                resource_of(&keys, delivered)["refund_status"].clone(),
+            )
         })
         .collect();
-    assert!(events.contains(&(json!("REFUND.ABNORMAL"), json!("ABNORMAL"))), "{events:?}");
-    assert!(events.contains(&(json!("REFUND.CLOSED"), json!("CLOSED"))), "{events:?}");
+    assert!(
+        events.contains(&(json!("REFUND.ABNORMAL"), json!("ABNORMAL"))),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&(json!("REFUND.CLOSED"), json!("CLOSED"))),
+        "{events:?}"
+    );
 
-    let again = merchant.post(url, &refund_request("R-2", 1000, &receiver.url)).await;
-    assert_eq!(again.status, 200, "a closed refund holds no amount: {:?}", again.json());
-    assert_eq!(sim.ledger().refund("R-2").expect("refund").status, V3RefundStatus::Processing);
+    let again = merchant
+        .post(url, &refund_request("R-2", 1000, &receiver.url))
+        .await;
+    assert_eq!(
+        again.status,
+        200,
+        "a closed refund holds no amount: {:?}",
+        again.json()
+    );
+    assert_eq!(
+        sim.ledger().refund("R-2").expect("refund").status,
+        V3RefundStatus::Processing
+    );
     sim.stop().await;
     receiver.stop().await;
 }
