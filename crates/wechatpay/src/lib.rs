@@ -9,6 +9,7 @@
 //! - No global state: the platform certificates live in a [`CertificateStore`] owned by the
 //!   client and refreshed when the host calls [`WechatPayClient::refresh_certificates`];
 //!   "now" is an injectable [`Clock`].
+//! - [`WechatPayGateway`]: the domain's `PaymentGateway` port over the client ([`gateway`]).
 
 pub mod certificates;
 pub mod cipher;
@@ -16,6 +17,7 @@ mod client;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod keys;
 pub mod model;
 pub mod notifications;
@@ -28,6 +30,7 @@ pub use client::{ApiRequest, CertificateRefreshError, SensitiveEncryptor, Wechat
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{ConfigError, KeySource, PlatformCertificates, PublicKeyConfig, WechatPayConfig};
 pub use error::{ApiError, NotSent, Outcome, Unknown, WechatPayError};
+pub use gateway::{NativePaymentRequest, WechatPayGateway};
 pub use keys::{MerchantPrivateKey, PlatformCertificate, WechatPayPublicKey};
 pub use notifications::{Notification, NotificationContent, NotificationError, NotificationParser};
 pub use signing::MiniProgramPayment;

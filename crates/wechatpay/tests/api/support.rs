@@ -166,3 +166,15 @@ fn signed_by_merchant(request: &Request) -> Option<bool> {
             .is_ok(),
     )
 }
+
+/// The domain's gateway port over [`public_key_client`].
+pub fn public_key_gateway(server: &MockServer) -> elife_wechatpay::WechatPayGateway {
+    elife_wechatpay::WechatPayGateway::new(public_key_client(server))
+}
+
+/// An order number of the domain's format (`ORD` + 13 digits + 12 URL-safe characters).
+pub const ORDER_NUMBER: &str = "ORD1699937000000abcdEFGH1234";
+
+pub fn order_number() -> elife_domain::order::OrderNumber {
+    elife_domain::order::OrderNumber::parse(ORDER_NUMBER).unwrap()
+}
