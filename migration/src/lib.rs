@@ -40,7 +40,6 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("orders", "idx_orders_created"),
     ("orders", "idx_orders_payment_created"),
     ("orders", "idx_orders_payment_updated"),
-    ("orders", m20261130_000003_encrypt_phone_numbers::PHONE_INDEX),
     ("users", "idx_users_unionid"),
     ("exchange_rates", "idx_exchange_rates_pair"),
     ("payment_notifications", "idx_payment_notifications_dedup"),
@@ -58,6 +57,7 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("audit_log", "idx_audit_log_actor"),
     ("audit_log", "idx_audit_log_action"),
     ("audit_log", "idx_audit_log_target"),
+    ("orders", m20261130_000003_encrypt_phone_numbers::PHONE_INDEX),
 ];
 
 /// The application tables, in creation order.

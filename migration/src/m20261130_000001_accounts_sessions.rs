@@ -46,11 +46,31 @@ enum RefreshTokens {
 
 /// (table, index, columns, unique).
 pub const INDEX_SPECS: &[(&str, &str, &[&str], bool)] = &[
-    ("sessions", "idx_sessions_subject", &["audience", "subject"], false),
+    (
+        "sessions",
+        "idx_sessions_subject",
+        &["audience", "subject"],
+        false,
+    ),
     ("sessions", "idx_sessions_expires", &["expires_at"], false),
-    ("refresh_tokens", "idx_refresh_tokens_hash", &["token_hash"], true),
-    ("refresh_tokens", "idx_refresh_tokens_session", &["session_id"], false),
-    ("refresh_tokens", "idx_refresh_tokens_expires", &["expires_at"], false),
+    (
+        "refresh_tokens",
+        "idx_refresh_tokens_hash",
+        &["token_hash"],
+        true,
+    ),
+    (
+        "refresh_tokens",
+        "idx_refresh_tokens_session",
+        &["session_id"],
+        false,
+    ),
+    (
+        "refresh_tokens",
+        "idx_refresh_tokens_expires",
+        &["expires_at"],
+        false,
+    ),
 ];
 
 /// Profile columns of `users` and their lengths (characters).
@@ -97,7 +117,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp(backend, Sessions::CreatedAt).not_null())
                     .col(timestamp(backend, Sessions::ExpiresAt).not_null())
                     .col(timestamp(backend, Sessions::RevokedAt).null())
-                    .col(ColumnDef::new(Sessions::RevokedReason).string_len(32).null())
+                    .col(
+                        ColumnDef::new(Sessions::RevokedReason)
+                            .string_len(32)
+                            .null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -139,9 +163,17 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // Dropping a table drops its indexes on every backend.
-        for table in [RefreshTokens::Table.to_string(), Sessions::Table.to_string()] {
+        for table in [
+            RefreshTokens::Table.to_string(),
+            Sessions::Table.to_string(),
+        ] {
             manager
-                .drop_table(Table::drop().table(Alias::new(table)).if_exists().to_owned())
+                .drop_table(
+                    Table::drop()
+                        .table(Alias::new(table))
+                        .if_exists()
+                        .to_owned(),
+                )
                 .await?;
         }
         for (column, _) in profile_columns() {

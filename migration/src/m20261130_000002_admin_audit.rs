@@ -46,12 +46,7 @@ pub const AUDIT_TABLE: &str = "audit_log";
 
 /// `(table, index name, columns, unique)`, as in the first migration.
 pub const INDEX_SPECS: &[(&str, &str, &[&str], bool)] = &[
-    (
-        ADMIN_TABLE,
-        "idx_admin_users_username",
-        &["username"],
-        true,
-    ),
+    (ADMIN_TABLE, "idx_admin_users_username", &["username"], true),
     // `GET /admin/audit` pages newest first, alone or with one of the filters below.
     (AUDIT_TABLE, "idx_audit_log_at", &["at"], false),
     (
@@ -60,7 +55,12 @@ pub const INDEX_SPECS: &[(&str, &str, &[&str], bool)] = &[
         &["actor_username", "at"],
         false,
     ),
-    (AUDIT_TABLE, "idx_audit_log_action", &["action", "at"], false),
+    (
+        AUDIT_TABLE,
+        "idx_audit_log_action",
+        &["action", "at"],
+        false,
+    ),
     (
         AUDIT_TABLE,
         "idx_audit_log_target",
@@ -145,11 +145,7 @@ impl MigrationTrait for Migration {
                             .string_len(20)
                             .not_null(),
                     )
-                    .col(
-                        ColumnDef::new(AuditLog::TargetId)
-                            .string_len(64)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(AuditLog::TargetId).string_len(64).not_null())
                     .col(ColumnDef::new(AuditLog::Reason).text().null())
                     .col(ColumnDef::new(AuditLog::BeforeState).json().null())
                     .col(ColumnDef::new(AuditLog::AfterState).json().null())
@@ -176,7 +172,12 @@ impl MigrationTrait for Migration {
         // Dropping a table drops its indexes on every backend.
         for table in [AUDIT_TABLE, ADMIN_TABLE] {
             manager
-                .drop_table(Table::drop().table(Alias::new(table)).if_exists().to_owned())
+                .drop_table(
+                    Table::drop()
+                        .table(Alias::new(table))
+                        .if_exists()
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -44,10 +44,7 @@ impl MigrationTrait for Migration {
             (Orders::PhoneKeyId, 16),
             (Orders::PhoneIndex, 64),
         ] {
-            if !manager
-                .has_column("orders", &column.to_string())
-                .await?
-            {
+            if !manager.has_column("orders", &column.to_string()).await? {
                 manager
                     .alter_table(
                         Table::alter()
@@ -88,10 +85,7 @@ impl MigrationTrait for Migration {
         }
         // One column per statement: SQLite drops only one at a time.
         for column in [Orders::PhoneIndex, Orders::PhoneKeyId, Orders::PhoneCipher] {
-            if manager
-                .has_column("orders", &column.to_string())
-                .await?
-            {
+            if manager.has_column("orders", &column.to_string()).await? {
                 manager
                     .alter_table(
                         Table::alter()
@@ -154,13 +148,11 @@ async fn open_sealed_rows(db: &impl ConnectionTrait, keyring: &Keyring) -> Resul
             let number = number_of(row)?;
             let cipher: String = row.try_get("", "phone_cipher")?;
             let key_id: String = row.try_get("", "phone_key_id")?;
-            let phone = keyring
-                .open_phone(&key_id, &cipher)
-                .map_err(|error| {
-                    DbErr::Migration(format!(
-                        "order {number}: its phone number cannot be decrypted: {error}"
-                    ))
-                })?;
+            let phone = keyring.open_phone(&key_id, &cipher).map_err(|error| {
+                DbErr::Migration(format!(
+                    "order {number}: its phone number cannot be decrypted: {error}"
+                ))
+            })?;
             let update = Query::update()
                 .table(Orders::Table)
                 .values([
@@ -198,5 +190,5 @@ async fn batch(
 }
 
 fn number_of(row: &QueryResult) -> Result<String, DbErr> {
-    Ok(row.try_get("", "order_number")?)
+    row.try_get("", "order_number")
 }

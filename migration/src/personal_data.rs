@@ -40,7 +40,10 @@ mod tests {
         assert!(of(&[("ELIFE_ENV", "production")]));
         assert!(of(&[("NODE_ENV", "prod")]));
         assert!(of(&[("ELIFE_ENV", " "), ("NODE_ENV", "production")]));
-        assert!(!of(&[("ELIFE_ENV", "development"), ("NODE_ENV", "production")]));
+        assert!(!of(&[
+            ("ELIFE_ENV", "development"),
+            ("NODE_ENV", "production")
+        ]));
         assert!(!of(&[]));
     }
 }

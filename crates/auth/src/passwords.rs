@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{self, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    self, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use elife_domain::accounts::admins::{PasswordHashError, PasswordHasher};
 
@@ -38,8 +40,8 @@ impl Default for Argon2Passwords {
 impl Argon2Passwords {
     pub fn new() -> Self {
         // The constants are valid parameters; `Params::DEFAULT` is the same triple.
-        let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-            .unwrap_or(Params::DEFAULT);
+        let params =
+            Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap_or(Params::DEFAULT);
         Argon2Passwords {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
         }

@@ -98,16 +98,16 @@ impl AccessTokenCodec for JwtCodec {
     ) -> Result<AccessClaims, TokenError> {
         let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &Self::validation())
             .map_err(|error| {
-                // The kind only: the error's text could quote the token.
-                let kind = match error.kind() {
-                    ErrorKind::InvalidSignature => "signature",
-                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "algorithm",
-                    ErrorKind::InvalidIssuer => "issuer",
-                    ErrorKind::MissingRequiredClaim(_) => "missing claim",
-                    _ => "format",
-                };
-                TokenError::Malformed(kind.to_owned())
-            })?;
+            // The kind only: the error's text could quote the token.
+            let kind = match error.kind() {
+                ErrorKind::InvalidSignature => "signature",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "algorithm",
+                ErrorKind::InvalidIssuer => "issuer",
+                ErrorKind::MissingRequiredClaim(_) => "missing claim",
+                _ => "format",
+            };
+            TokenError::Malformed(kind.to_owned())
+        })?;
         let wire = data.claims;
         let claimed: Audience = wire
             .aud

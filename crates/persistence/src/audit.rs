@@ -4,9 +4,7 @@
 
 use async_trait::async_trait;
 use elife_domain::accounts::admins::{AdminId, Role};
-use elife_domain::accounts::audit::{
-    AuditActor, AuditEntry, AuditFilter, AuditLog, AuditRecord,
-};
+use elife_domain::accounts::audit::{AuditActor, AuditEntry, AuditFilter, AuditLog, AuditRecord};
 use elife_domain::ports::{Page, PageRequest, RepositoryError};
 use sea_orm::{
     ActiveValue::{NotSet, Set},

@@ -172,8 +172,9 @@ pub(crate) async fn upsert_decided<C: ConnectionTrait>(
             Expr::col((rows::Entity, rows::Column::RetryCount)).add(1),
         )
         .value(rows::Column::UpdatedAt, Expr::value(at));
-    // A repeat that is a duplicate keeps the first decision (e.g. processed).
-    if decided.outcome != NotificationOutcome::Duplicate {
+    // A repeat that is a duplicate, or an unconfirmed claim, keeps the first decision
+    // (e.g. processed): a forgery naming a real transaction cannot rewrite its record.
+    if !decided.outcome.keeps_earlier_decision() {
         on_conflict
             .value(rows::Column::Outcome, Expr::value(decided.outcome.as_str()))
             .value(
@@ -207,16 +208,9 @@ fn kind_from_db(value: &str) -> Result<NotificationKind, RepositoryError> {
 }
 
 fn outcome_from_db(value: &str) -> Result<NotificationOutcome, RepositoryError> {
-    [
-        NotificationOutcome::Received,
-        NotificationOutcome::Processed,
-        NotificationOutcome::Duplicate,
-        NotificationOutcome::Rejected,
-        NotificationOutcome::Error,
-    ]
-    .into_iter()
-    .find(|outcome| outcome.as_str() == value)
-    .ok_or_else(|| corrupt("notification outcome", value))
+    value
+        .parse()
+        .map_err(|_| corrupt("notification outcome", value))
 }
 
 fn record_from_row(row: rows::Model) -> Result<NotificationRecord, RepositoryError> {

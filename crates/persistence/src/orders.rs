@@ -101,8 +101,11 @@ impl OrderRepository for SeaOrmOrderRepository {
         filter: &OrderFilter,
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
-        self.page(filtered(orders::Entity::find(), filter, &self.keyring), page)
-            .await
+        self.page(
+            filtered(orders::Entity::find(), filter, &self.keyring),
+            page,
+        )
+        .await
     }
 
     async fn find_work(

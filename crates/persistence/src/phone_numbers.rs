@@ -42,7 +42,9 @@ pub(crate) fn msisdn_of(
     };
     // Never the value in the message: a corrupt row must not leak into the logs.
     Msisdn::parse(&plaintext).map_err(|_| {
-        RepositoryError::Corrupt(format!("order {number}: the stored phone number is malformed"))
+        RepositoryError::Corrupt(format!(
+            "order {number}: the stored phone number is malformed"
+        ))
     })
 }
 

@@ -140,7 +140,10 @@ impl UserRepository for SeaOrmUserRepository {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, RepositoryError> {
         let updated = users::Entity::update_many()
-            .col_expr(users::Column::Nickname, Expr::value(profile.nickname.clone()))
+            .col_expr(
+                users::Column::Nickname,
+                Expr::value(profile.nickname.clone()),
+            )
             .col_expr(
                 users::Column::AvatarUrl,
                 Expr::value(profile.avatar_url.clone()),

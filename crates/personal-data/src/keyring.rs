@@ -69,7 +69,11 @@ impl fmt::Debug for Keyring {
             .field("current", &self.current_key_id())
             .field(
                 "keys",
-                &self.keys.iter().map(|key| key.id.as_str()).collect::<Vec<_>>(),
+                &self
+                    .keys
+                    .iter()
+                    .map(|key| key.id.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("index_key", &"***")
             .field("development", &self.development)

@@ -168,11 +168,17 @@ fn parse_data_keys(spec: &str) -> Result<Vec<(KeyId, [u8; KEY_BYTES])>, KeyConfi
         let id = KeyId::parse(id.trim()).ok_or_else(|| {
             invalid(
                 KEYS_VARIABLE,
-                format!("key id {:?} must be 1 to {MAX_KEY_ID_LEN} of A-Z a-z 0-9 _ -", id.trim()),
+                format!(
+                    "key id {:?} must be 1 to {MAX_KEY_ID_LEN} of A-Z a-z 0-9 _ -",
+                    id.trim()
+                ),
             )
         })?;
         if keys.iter().any(|(known, _)| *known == id) {
-            return Err(invalid(KEYS_VARIABLE, format!("key id {id} is listed twice")));
+            return Err(invalid(
+                KEYS_VARIABLE,
+                format!("key id {id} is listed twice"),
+            ));
         }
         let key = decode(KEYS_VARIABLE, &format!("key {id}"), encoded.trim())?;
         let key: [u8; KEY_BYTES] = key.as_slice().try_into().map_err(|_| {

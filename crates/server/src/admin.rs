@@ -6,15 +6,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use elife_auth::passwords::Argon2Passwords;
-use elife_auth::tokens::JwtCodec;
 use elife_domain::accounts::admin_service::AdminService;
 use elife_domain::accounts::admin_sessions::AdminSessions;
 use elife_domain::accounts::audit_trail::AuditTrail;
 use elife_domain::accounts::login_throttle::Pause;
-use elife_domain::accounts::sessions::{SessionService, SessionTtls};
+use elife_domain::accounts::sessions::SessionService;
 use elife_domain::ports::Clock;
 use elife_domain::services::{ExchangeRateService, Ports};
-use elife_persistence::{DatabaseConnection, SeaOrmAdminRepository, SeaOrmSessionRepository};
+use elife_persistence::{DatabaseConnection, SeaOrmAdminRepository};
 
 use crate::configuration::{AdminSettings, Settings};
 
@@ -71,27 +70,6 @@ impl BackOffice {
             admins,
         }
     }
-}
-
-/// The session service of admin tokens until the shared one (shopper and admin sessions,
-/// signed with `JWT_SECRET`) is wired in: a per-process random key, so admin tokens last as
-/// long as this process. Access tokens live `ADMIN_JWT_EXPIRES_IN`.
-pub fn interim_sessions(
-    db: &DatabaseConnection,
-    clock: Arc<dyn Clock>,
-    settings: &Settings,
-) -> Result<Arc<SessionService>, crate::startup::StartupError> {
-    let secret: [u8; 32] = rand::random();
-    let codec = JwtCodec::new(&secret)
-        .map_err(|error| crate::startup::StartupError::Adapter(format!("admin tokens: {error}")))?;
-    let mut ttls = SessionTtls::default();
-    ttls.admin.access = settings.admin.access_token_ttl;
-    Ok(Arc::new(SessionService::new(
-        Arc::new(SeaOrmSessionRepository::new(db.clone())),
-        Arc::new(codec),
-        clock,
-        ttls,
-    )))
 }
 
 /// Production warns while the break-glass credential is configured: day-to-day work should

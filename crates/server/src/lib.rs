@@ -2,6 +2,7 @@
 //! scheduled jobs and the CLI, wired onto the domain's use cases. No business rule lives
 //! here: handlers translate HTTP to use-case calls and back.
 
+pub mod accounts;
 pub mod admin;
 pub mod alerts;
 pub mod background;

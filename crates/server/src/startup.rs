@@ -235,7 +235,7 @@ async fn metrics_endpoint() -> HttpResponse {
 
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
-        .allowed_methods(vec!["GET", "POST", "PUT", "OPTIONS"])
+        .allowed_methods(vec!["GET", "POST", "PUT", "PATCH", "OPTIONS"])
         .allow_any_header()
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {
@@ -295,14 +295,17 @@ impl Application {
             background.clone(),
         );
         crate::admin::warn_about_break_glass(&settings);
-        let back_office = crate::admin::BackOffice::new(
+        let sessions = crate::accounts::session_service(&settings, &db, Arc::clone(&ports.clock))?;
+        let accounts = crate::accounts::shopper_accounts(
             &settings,
-            &db,
             &ports,
-            crate::admin::interim_sessions(&db, Arc::clone(&ports.clock), &settings)?,
-        );
+            Arc::clone(&sessions),
+            sandbox.as_deref(),
+        )?;
+        let back_office = crate::admin::BackOffice::new(&settings, &db, &ports, sessions);
         let state = web::Data::new(AppState {
             back_office,
+            accounts,
             orders: OrderService::new(ports.clone()),
             payments: PaymentService::new(ports.clone(), payment_window),
             recharge: Arc::clone(&recharge),
@@ -311,6 +314,7 @@ impl Application {
             identity: IdentityPolicy {
                 mock_enabled: settings.mock_identity_enabled
                     && !settings.environment.is_production(),
+                mode: settings.accounts.identity,
             },
             admin_token: settings
                 .admin_token

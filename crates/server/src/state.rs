@@ -25,4 +25,6 @@ pub struct AppState {
     pub top_ups: TopUps,
     /// Admin accounts and sessions, the audit trail, the exchange-rate use case.
     pub back_office: crate::admin::BackOffice,
+    /// Shopper login, sessions (shared with admins) and profiles.
+    pub accounts: crate::accounts::ShopperAccounts,
 }

@@ -286,10 +286,19 @@ mod tests {
             Some("oPoo341Im-roYxAd3WD3D_6J-4bA")
         );
         let printed = format!("{callback:?}");
-        assert!(!printed.contains("oPoo341Im-roYxAd3WD3D_6J-4bA"), "{printed}");
-        assert!(!printed.contains("oZWaC4xeOVCUkip5njeEeXi1TEsk"), "{printed}");
+        assert!(
+            !printed.contains("oPoo341Im-roYxAd3WD3D_6J-4bA"),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains("oZWaC4xeOVCUkip5njeEeXi1TEsk"),
+            "{printed}"
+        );
         assert!(printed.contains("oPoo…bA"), "{printed}");
-        assert!(printed.contains("ORD1760754386127abcdefghijkl"), "{printed}");
+        assert!(
+            printed.contains("ORD1760754386127abcdefghijkl"),
+            "{printed}"
+        );
     }
 
     #[test]

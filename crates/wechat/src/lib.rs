@@ -7,6 +7,8 @@
 //!   port, plus [`CloudPayClient::download_bill`] for reconciliation.
 //! - [`callback`] parses the camelCase payment notification Cloud Hosting posts to the service.
 //! - [`bill`] parses the daily statement.
+//! - [`login`]: mini-program login (`sns/jscode2session`), the domain's
+//!   [`WechatLogin`](elife_domain::accounts::shoppers::WechatLogin) port.
 
 pub mod bill;
 pub mod callback;

@@ -36,7 +36,10 @@ async fn a_minted_code_logs_in_once() {
     assert_eq!(session.appid, Some(sim.login_credentials().0));
 
     let again = client.code_to_session(&code(&minted)).await;
-    assert!(matches!(again, Err(LoginError::InvalidCode(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(LoginError::InvalidCode(_))),
+        "{again:?}"
+    );
     let unknown = client.code_to_session(&code("0unknowncode")).await;
     assert!(matches!(unknown, Err(LoginError::InvalidCode(_))));
     sim.stop().await;
@@ -57,14 +60,20 @@ async fn wrong_credentials_are_a_configuration_fault() {
     let sim = simulator().await;
     let wrong_secret = client(&sim, Some("not-the-secret"));
     let result = wrong_secret.code_to_session(&code("sim:o-1")).await;
-    assert!(matches!(result, Err(LoginError::Misconfigured(ref m)) if m.contains("40125")), "{result:?}");
+    assert!(
+        matches!(result, Err(LoginError::Misconfigured(ref m)) if m.contains("40125")),
+        "{result:?}"
+    );
 
     let wrong_app = WechatLoginClient::new(
         WechatLoginConfig::new("wx-unknown", sim.login_credentials().1).with_base_url(sim.url()),
     )
     .unwrap();
     let result = wrong_app.code_to_session(&code("sim:o-1")).await;
-    assert!(matches!(result, Err(LoginError::Misconfigured(ref m)) if m.contains("40013")), "{result:?}");
+    assert!(
+        matches!(result, Err(LoginError::Misconfigured(ref m)) if m.contains("40013")),
+        "{result:?}"
+    );
     sim.stop().await;
 }
 
@@ -76,7 +85,10 @@ async fn a_busy_or_failing_wechat_is_unavailable() {
     sim.inject_fault(LOGIN_API_NAME, WechatFault::Http500, 1);
     for _ in 0..2 {
         let result = client.code_to_session(&code("sim:o-busy@1")).await;
-        assert!(matches!(result, Err(LoginError::Unavailable(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(LoginError::Unavailable(_))),
+            "{result:?}"
+        );
     }
     // The code was not spent by the failures.
     client.code_to_session(&code("sim:o-busy@1")).await.unwrap();

@@ -39,7 +39,9 @@ pub enum AdminError {
 impl From<RepositoryError> for AdminError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            RepositoryError::Duplicate(what) => AdminError::Conflict(format!("{what} already exists")),
+            RepositoryError::Duplicate(what) => {
+                AdminError::Conflict(format!("{what} already exists"))
+            }
             RepositoryError::Corrupt(_) | RepositoryError::Unavailable(_) => {
                 AdminError::Unavailable(error.to_string())
             }

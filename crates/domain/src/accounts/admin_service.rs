@@ -96,7 +96,10 @@ impl AdminService {
         if let Some(address) = client_address
             && let Some(until) = self.addresses.blocked_until(address, now, &self.policy)
         {
-            tracing::warn!(address, "admin login refused: too many failures from this address");
+            tracing::warn!(
+                address,
+                "admin login refused: too many failures from this address"
+            );
             return Err(AdminError::Throttled {
                 retry_after: (until - now).to_std().unwrap_or_default(),
             });
@@ -113,7 +116,8 @@ impl AdminService {
         };
         if let Some(until) = account.locked_until.filter(|until| *until > now) {
             self.hasher.verify_dummy(password);
-            self.fail(client_address, account.failed_attempts, now).await;
+            self.fail(client_address, account.failed_attempts, now)
+                .await;
             return Err(AdminError::Locked { until });
         }
         if !self.hasher.verify(password, &account.password_hash)? {
@@ -187,7 +191,11 @@ impl AdminService {
     /// The account behind a verified access token, if it still exists and is enabled: read
     /// on every request, so disabling or demoting takes effect at once.
     pub async fn active_account(&self, id: AdminId) -> Result<Option<AdminAccount>, AdminError> {
-        Ok(self.admins.find(id).await?.filter(|account| account.enabled))
+        Ok(self
+            .admins
+            .find(id)
+            .await?
+            .filter(|account| account.enabled))
     }
 
     pub async fn find_by_username(&self, username: &str) -> Result<AdminAccount, AdminError> {
@@ -251,10 +259,9 @@ impl AdminService {
             .insert(&admin, Some(audit))
             .await
             .map_err(|error| match AdminError::from(error) {
-                AdminError::Conflict(_) => AdminError::Conflict(format!(
-                    "username {} is taken",
-                    admin.username.as_str()
-                )),
+                AdminError::Conflict(_) => {
+                    AdminError::Conflict(format!("username {} is taken", admin.username.as_str()))
+                }
                 other => other,
             })?;
         tracing::info!(admin = %created.username, role = %created.role, by = %act.actor.username, "admin created");
@@ -407,7 +414,10 @@ fn check_password(password: &str) -> Result<(), AdminError> {
 
 fn check_display_name(raw: &str) -> Result<String, AdminError> {
     let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_LEN || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || name.chars().count() > MAX_DISPLAY_NAME_LEN
+        || name.chars().any(char::is_control)
+    {
         return Err(AdminError::Validation(format!(
             "displayName must be 1 to {MAX_DISPLAY_NAME_LEN} printable characters"
         )));

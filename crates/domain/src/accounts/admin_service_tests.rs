@@ -89,7 +89,11 @@ fn by(account: &AdminAccount) -> AdminAct {
 async fn the_right_password_logs_in_and_records_the_time() {
     let f = Fixture::new();
     f.create("alice", Role::Admin).await;
-    let account = f.service.login("Alice", PASSWORD, Some("1.1.1.1")).await.unwrap();
+    let account = f
+        .service
+        .login("Alice", PASSWORD, Some("1.1.1.1"))
+        .await
+        .unwrap();
     assert_eq!(account.username, "alice");
     assert_eq!(account.last_login_at, Some(t0()));
     assert!(f.pauses.all().is_empty());
@@ -100,7 +104,11 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     let f = Fixture::new();
     f.create("alice", Role::Admin).await;
     for _ in 0..3 {
-        let error = f.service.login("alice", "wrong password!", None).await.unwrap_err();
+        let error = f
+            .service
+            .login("alice", "wrong password!", None)
+            .await
+            .unwrap_err();
         assert!(matches!(error, AdminError::InvalidCredentials), "{error:?}");
     }
     // Each failure waited longer than the one before.
@@ -131,11 +139,17 @@ async fn a_success_resets_the_failure_count() {
     let f = Fixture::new();
     f.create("alice", Role::Admin).await;
     for _ in 0..2 {
-        f.service.login("alice", "wrong password!", None).await.unwrap_err();
+        f.service
+            .login("alice", "wrong password!", None)
+            .await
+            .unwrap_err();
     }
     f.service.login("alice", PASSWORD, None).await.unwrap();
     for _ in 0..2 {
-        f.service.login("alice", "wrong password!", None).await.unwrap_err();
+        f.service
+            .login("alice", "wrong password!", None)
+            .await
+            .unwrap_err();
     }
     // Two failures after the success: not locked.
     f.service.login("alice", PASSWORD, None).await.unwrap();
@@ -144,7 +158,11 @@ async fn a_success_resets_the_failure_count() {
 #[tokio::test]
 async fn an_unknown_username_costs_a_verification_and_says_nothing_more() {
     let f = Fixture::new();
-    let error = f.service.login("nobody", PASSWORD, Some("2.2.2.2")).await.unwrap_err();
+    let error = f
+        .service
+        .login("nobody", PASSWORD, Some("2.2.2.2"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, AdminError::InvalidCredentials));
     assert_eq!(*f.hasher.dummy_verifications.lock().unwrap(), 1);
     assert_eq!(f.pauses.all(), vec![Duration::from_millis(200)]);
@@ -158,12 +176,25 @@ async fn an_address_guessing_across_accounts_is_throttled() {
     f.create("alice", Role::Admin).await;
     for n in 0..10 {
         let name = format!("user{n}");
-        f.service.login(&name, PASSWORD, Some("6.6.6.6")).await.unwrap_err();
+        f.service
+            .login(&name, PASSWORD, Some("6.6.6.6"))
+            .await
+            .unwrap_err();
     }
-    let refused = f.service.login("alice", PASSWORD, Some("6.6.6.6")).await.unwrap_err();
-    assert!(matches!(refused, AdminError::Throttled { .. }), "{refused:?}");
+    let refused = f
+        .service
+        .login("alice", PASSWORD, Some("6.6.6.6"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, AdminError::Throttled { .. }),
+        "{refused:?}"
+    );
     // Another address is not affected, and the delays grew to the cap.
-    f.service.login("alice", PASSWORD, Some("7.7.7.7")).await.unwrap();
+    f.service
+        .login("alice", PASSWORD, Some("7.7.7.7"))
+        .await
+        .unwrap();
     assert_eq!(f.pauses.all().last(), Some(&Duration::from_secs(2)));
 }
 
@@ -176,7 +207,10 @@ async fn a_disabled_account_cannot_log_in() {
         enabled: Some(false),
         ..AdminChanges::default()
     };
-    f.service.update(&by(&root), alice.id, &changes).await.unwrap();
+    f.service
+        .update(&by(&root), alice.id, &changes)
+        .await
+        .unwrap();
     let refused = f.service.login("alice", PASSWORD, None).await.unwrap_err();
     assert!(matches!(refused, AdminError::Disabled));
     assert_eq!(f.service.active_account(alice.id).await.unwrap(), None);
@@ -204,7 +238,11 @@ async fn only_super_admins_manage_admins() {
         role: Some(Role::SuperAdmin),
         ..AdminChanges::default()
     };
-    let attempt = f.service.update(&by(&alice), alice.id, &promote).await.unwrap_err();
+    let attempt = f
+        .service
+        .update(&by(&alice), alice.id, &promote)
+        .await
+        .unwrap_err();
     assert!(matches!(attempt, AdminError::Forbidden(_)));
     assert_eq!(f.audit.all().len(), 1, "only the creation was audited");
 }
@@ -266,7 +304,11 @@ async fn the_last_enabled_super_admin_is_never_disabled_or_demoted() {
             ..AdminChanges::default()
         },
     ] {
-        let refused = f.service.update(&by(&root), root.id, &changes).await.unwrap_err();
+        let refused = f
+            .service
+            .update(&by(&root), root.id, &changes)
+            .await
+            .unwrap_err();
         assert!(matches!(refused, AdminError::Conflict(_)), "{refused:?}");
     }
     // With a second super admin, the first may step down.
@@ -346,7 +388,10 @@ async fn a_password_reset_unlocks_and_is_audited_without_the_hash() {
     let f = Fixture::new();
     let alice = f.create("alice", Role::Operator).await;
     for _ in 0..3 {
-        f.service.login("alice", "wrong password!", None).await.unwrap_err();
+        f.service
+            .login("alice", "wrong password!", None)
+            .await
+            .unwrap_err();
     }
     let reset = f
         .service

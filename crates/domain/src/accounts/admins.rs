@@ -260,7 +260,14 @@ mod tests {
     #[test]
     fn usernames_are_lower_case_bounded_and_not_reserved() {
         assert_eq!(Username::parse(" Alice.B ").unwrap().as_str(), "alice.b");
-        for bad in ["ab", "a b c", "ünïcode", "break-glass", "CLI", &"x".repeat(33)] {
+        for bad in [
+            "ab",
+            "a b c",
+            "ünïcode",
+            "break-glass",
+            "CLI",
+            &"x".repeat(33),
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }

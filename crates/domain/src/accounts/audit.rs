@@ -63,9 +63,9 @@ impl AuditAction {
             | AuditAction::PaymentSync
             | AuditAction::PhoneReveal => AuditTargetType::Order,
             AuditAction::ExchangeRateChange => AuditTargetType::ExchangeRate,
-            AuditAction::AdminCreate | AuditAction::AdminUpdate | AuditAction::AdminPasswordReset => {
-                AuditTargetType::Admin
-            }
+            AuditAction::AdminCreate
+            | AuditAction::AdminUpdate
+            | AuditAction::AdminPasswordReset => AuditTargetType::Admin,
         }
     }
 }

@@ -138,9 +138,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(page.total, 1);
-        for bad in [PageRequest { page: 0, limit: 10 }, PageRequest { page: 1, limit: 101 }] {
+        for bad in [
+            PageRequest { page: 0, limit: 10 },
+            PageRequest {
+                page: 1,
+                limit: 101,
+            },
+        ] {
             assert!(matches!(
-                trail.list(&act(Role::Viewer), &AuditFilter::default(), bad).await,
+                trail
+                    .list(&act(Role::Viewer), &AuditFilter::default(), bad)
+                    .await,
                 Err(AdminError::Validation(_))
             ));
         }
@@ -151,7 +159,11 @@ mod tests {
         };
         assert!(matches!(
             trail
-                .list(&act(Role::Viewer), &backwards, PageRequest { page: 1, limit: 10 })
+                .list(
+                    &act(Role::Viewer),
+                    &backwards,
+                    PageRequest { page: 1, limit: 10 }
+                )
                 .await,
             Err(AdminError::Validation(_))
         ));

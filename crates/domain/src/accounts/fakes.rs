@@ -53,10 +53,16 @@ impl AuditLog for AuditRows {
             })
             .filter(|record| {
                 let entry = &record.entry;
-                filter.actor.as_ref().is_none_or(|a| &entry.actor.username == a)
+                filter
+                    .actor
+                    .as_ref()
+                    .is_none_or(|a| &entry.actor.username == a)
                     && filter.action.is_none_or(|a| entry.action == a)
                     && filter.target_type.is_none_or(|t| entry.target_type == t)
-                    && filter.target_id.as_ref().is_none_or(|t| &entry.target_id == t)
+                    && filter
+                        .target_id
+                        .as_ref()
+                        .is_none_or(|t| &entry.target_id == t)
                     && filter.from.is_none_or(|from| entry.at >= from)
                     && filter.before.is_none_or(|before| entry.at < before)
             })

@@ -82,7 +82,12 @@ impl AddressFailures {
     }
 
     /// Counts one more failure; returns the address's count in its window.
-    pub(crate) fn record(&self, address: &str, now: DateTime<Utc>, window: chrono::Duration) -> u32 {
+    pub(crate) fn record(
+        &self,
+        address: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> u32 {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_TRACKED_ADDRESSES && !entries.contains_key(address) {
             entries.retain(|_, (started, _)| now - *started < window);

@@ -82,11 +82,9 @@ impl FromStr for Permission {
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Role::{Admin, Operator, SuperAdmin, Viewer};
     match permission {
-        Permission::ViewOrders | Permission::ViewStatistics | Permission::ViewAudit => {
-            match role {
-                SuperAdmin | Admin | Operator | Viewer => true,
-            }
-        }
+        Permission::ViewOrders | Permission::ViewStatistics | Permission::ViewAudit => match role {
+            SuperAdmin | Admin | Operator | Viewer => true,
+        },
         Permission::ResolveTopUps | Permission::SyncPayments => match role {
             SuperAdmin | Admin | Operator => true,
             Viewer => false,

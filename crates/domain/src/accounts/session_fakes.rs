@@ -15,7 +15,9 @@ use super::tokens::{AccessClaims, AccessTokenCodec, Audience, SessionId, TokenEr
 use crate::ports::{CasOutcome, Clock, RepositoryError};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A clock tests move by hand.
@@ -241,8 +243,7 @@ impl SessionRepository for InMemorySessions {
         for id in &expired_sessions {
             tables.sessions.remove(id);
         }
-        let removed =
-            tokens_before - tables.tokens.len() + sessions_before - tables.sessions.len();
+        let removed = tokens_before - tables.tokens.len() + sessions_before - tables.sessions.len();
         Ok(removed as u64)
     }
 }

@@ -302,6 +302,9 @@ pub enum LogoutCredential {
     Session(SessionId),
     /// A refresh token (the access token may have expired).
     RefreshToken(String),
+    /// An access token, checked (signature, audience, expiry) but not against its session:
+    /// logging out of an ended session is not an error.
+    AccessToken(String),
 }
 
 /// Sessions of any audience: shoppers and admins alike.
@@ -440,6 +443,9 @@ impl SessionService {
         let now = self.clock.now();
         let id = match credential {
             LogoutCredential::Session(id) => id,
+            LogoutCredential::AccessToken(token) => {
+                self.codec.verify(&token, audience, now)?.session
+            }
             LogoutCredential::RefreshToken(raw) => {
                 let presented = RefreshToken::parse(&raw)?;
                 let (_, session) = self

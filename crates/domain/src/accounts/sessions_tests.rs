@@ -92,7 +92,10 @@ async fn reusing_a_rotated_token_revokes_the_whole_family() {
     let successor = service
         .refresh(Audience::Shopper, &second.tokens.refresh_token)
         .await;
-    assert!(matches!(successor, Err(SessionError::Ended)), "{successor:?}");
+    assert!(
+        matches!(successor, Err(SessionError::Ended)),
+        "{successor:?}"
+    );
     let access = service
         .authenticate(&second.tokens.access_token, Audience::Shopper)
         .await;
@@ -136,7 +139,13 @@ async fn an_expired_refresh_token_is_refused_without_revoking() {
         .refresh(Audience::Shopper, &first.tokens.refresh_token)
         .await;
     assert!(matches!(expired, Err(SessionError::Expired)), "{expired:?}");
-    assert!(repository.session(&first.session).unwrap().revoked_at.is_none());
+    assert!(
+        repository
+            .session(&first.session)
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -178,7 +187,10 @@ async fn logout_ends_the_session_for_access_and_refresh_tokens() {
         .await
         .unwrap();
     assert_eq!(
-        repository.session(&by_session.session).unwrap().revoked_reason,
+        repository
+            .session(&by_session.session)
+            .unwrap()
+            .revoked_reason,
         Some(RevocationReason::Logout)
     );
 
@@ -196,6 +208,33 @@ async fn logout_ends_the_session_for_access_and_refresh_tokens() {
             .await
             .is_err()
     );
+    // By access token: twice is fine, the second finds the session already ended.
+    let by_access = service.start(Audience::Shopper, "o-1").await.unwrap();
+    for _ in 0..2 {
+        service
+            .logout(
+                Audience::Shopper,
+                LogoutCredential::AccessToken(by_access.tokens.access_token.clone()),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        service
+            .refresh(Audience::Shopper, &by_access.tokens.refresh_token)
+            .await,
+        Err(SessionError::Ended)
+    ));
+    assert!(matches!(
+        service
+            .logout(
+                Audience::Admin,
+                LogoutCredential::AccessToken(by_access.tokens.access_token.clone()),
+            )
+            .await,
+        Err(SessionError::WrongAudience)
+    ));
+
     let unknown = service
         .logout(
             Audience::Shopper,
@@ -216,10 +255,7 @@ async fn tokens_of_one_audience_do_not_open_the_other() {
     let refresh_as_admin = service
         .refresh(Audience::Admin, &shopper.tokens.refresh_token)
         .await;
-    assert!(matches!(
-        refresh_as_admin,
-        Err(SessionError::WrongAudience)
-    ));
+    assert!(matches!(refresh_as_admin, Err(SessionError::WrongAudience)));
     let logout_as_admin = service
         .logout(
             Audience::Admin,
@@ -370,7 +406,10 @@ fn refresh_tokens_are_random_hidden_and_hashed_stably() {
     let one = RefreshToken::generate();
     let two = RefreshToken::generate();
     assert_ne!(one, two);
-    assert_eq!(one.hash(), RefreshToken::parse(one.expose()).unwrap().hash());
+    assert_eq!(
+        one.hash(),
+        RefreshToken::parse(one.expose()).unwrap().hash()
+    );
     assert_ne!(one.hash(), two.hash());
     assert!(!format!("{one:?}").contains(one.expose()));
     // The stored hash is plain SHA-256 hex: it must not change between releases.

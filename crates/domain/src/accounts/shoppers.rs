@@ -262,10 +262,7 @@ impl ShopperService {
     }
 
     pub async fn me(&self, openid: &OpenId) -> Result<User, ShopperError> {
-        self.users
-            .find(openid)
-            .await?
-            .ok_or(ShopperError::NotFound)
+        self.users.find(openid).await?.ok_or(ShopperError::NotFound)
     }
 
     pub async fn update_profile(

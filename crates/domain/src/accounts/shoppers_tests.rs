@@ -94,12 +94,12 @@ async fn login_stores_the_user_and_opens_a_shopper_session() {
 #[tokio::test]
 async fn login_errors_say_whose_fault_it_is() {
     let cases = [
-        (
-            LoginError::InvalidCode("40163".into()),
-            "InvalidCode",
-        ),
+        (LoginError::InvalidCode("40163".into()), "InvalidCode"),
         (LoginError::Throttled, "LoginThrottled"),
-        (LoginError::Misconfigured("40125".into()), "WechatUnavailable"),
+        (
+            LoginError::Misconfigured("40125".into()),
+            "WechatUnavailable",
+        ),
         (LoginError::Unavailable("-1".into()), "WechatUnavailable"),
     ];
     for (error, expected) in cases {
@@ -150,7 +150,10 @@ async fn recognise_writes_once_then_answers_from_memory() {
     assert_eq!(h.users.writes(), 1);
     // Only the first call read the database.
     assert_eq!(h.users.reads.load(Ordering::SeqCst), 1);
-    assert_eq!(h.users.row("o-cloud").unwrap().updated_at, t0() + Duration::seconds(1));
+    assert_eq!(
+        h.users.row("o-cloud").unwrap().updated_at,
+        t0() + Duration::seconds(1)
+    );
 }
 
 #[tokio::test]
@@ -167,7 +170,10 @@ async fn recognise_writes_again_only_when_the_identity_changes() {
     assert_eq!(h.users.writes(), 2);
     assert_eq!(h.users.row("o-1").unwrap().unionid.as_deref(), Some("u-1"));
     // Less information than stored (no appid header) changes nothing: read, no write.
-    h.service.recognise(&cloud("o-1", None, None)).await.unwrap();
+    h.service
+        .recognise(&cloud("o-1", None, None))
+        .await
+        .unwrap();
     assert_eq!(h.users.writes(), 2);
 }
 
@@ -221,7 +227,10 @@ async fn the_identity_cache_is_bounded() {
     }
     // A forgotten identity is read again, not rewritten.
     let writes = h.users.writes();
-    h.service.recognise(&cloud("o-0", None, None)).await.unwrap();
+    h.service
+        .recognise(&cloud("o-0", None, None))
+        .await
+        .unwrap();
     assert_eq!(h.users.writes(), writes);
 }
 

@@ -234,19 +234,55 @@ pub enum NotificationOutcome {
     Duplicate,
     /// Will never be accepted (wrong amount, unknown order, ...); acknowledged anyway.
     Rejected,
+    /// An unsigned callback WeChat's own record does not confirm (a forgery, or a claim
+    /// about a payment that does not stand): stored, acknowledged, and nothing else.
+    Unconfirmed,
     /// Could not be handled now; WeChat was told to retry.
     Error,
 }
 
 impl NotificationOutcome {
+    pub const ALL: [NotificationOutcome; 6] = [
+        NotificationOutcome::Received,
+        NotificationOutcome::Processed,
+        NotificationOutcome::Duplicate,
+        NotificationOutcome::Rejected,
+        NotificationOutcome::Unconfirmed,
+        NotificationOutcome::Error,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationOutcome::Received => "received",
             NotificationOutcome::Processed => "processed",
             NotificationOutcome::Duplicate => "duplicate",
             NotificationOutcome::Rejected => "rejected",
+            NotificationOutcome::Unconfirmed => "unconfirmed",
             NotificationOutcome::Error => "error",
         }
+    }
+
+    /// A later delivery with this outcome keeps the decision already logged (a duplicate,
+    /// or an unconfirmed claim about a transaction that was processed).
+    pub fn keeps_earlier_decision(self) -> bool {
+        match self {
+            NotificationOutcome::Duplicate | NotificationOutcome::Unconfirmed => true,
+            NotificationOutcome::Received
+            | NotificationOutcome::Processed
+            | NotificationOutcome::Rejected
+            | NotificationOutcome::Error => false,
+        }
+    }
+}
+
+impl std::str::FromStr for NotificationOutcome {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        NotificationOutcome::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == raw)
+            .ok_or_else(|| format!("unknown notification outcome {raw:?}"))
     }
 }
 

@@ -174,7 +174,10 @@ mod tests {
                 .change(&act(), rate(value), true, None)
                 .await
                 .unwrap_err();
-            assert!(matches!(error, ServiceError::Validation(_)), "{value}: {error:?}");
+            assert!(
+                matches!(error, ServiceError::Validation(_)),
+                "{value}: {error:?}"
+            );
         }
     }
 
@@ -189,7 +192,10 @@ mod tests {
         let ServiceError::Conflict(message) = error else {
             panic!("expected a conflict, got {error:?}");
         };
-        assert!(message.contains("30%") && message.contains("confirm"), "{message}");
+        assert!(
+            message.contains("30%") && message.contains("confirm"),
+            "{message}"
+        );
     }
 
     #[tokio::test]

@@ -55,6 +55,15 @@ impl NotificationHandled {
         }
     }
 
+    fn unconfirmed(number: Option<OrderNumber>, reason: String) -> Self {
+        NotificationHandled {
+            outcome: NotificationOutcome::Unconfirmed,
+            order_number: number,
+            dispatch: None,
+            reason: Some(reason),
+        }
+    }
+
     fn rejected(number: Option<OrderNumber>, reason: String) -> Self {
         NotificationHandled {
             outcome: NotificationOutcome::Rejected,
@@ -65,12 +74,24 @@ impl NotificationHandled {
     }
 }
 
-/// Where a confirmation came from: a callback must prove it belongs to the order (attach);
-/// an answer to our own query is trusted.
+/// Where a confirmation came from. A callback is unsigned (any mini-program user can send
+/// one through Cloud Hosting), so it changes nothing until WeChat's own record, asked by a
+/// query, confirms it; what is then recorded is that record. An answer to our own query is
+/// WeChat's record already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Callback,
     Query,
+}
+
+/// What WeChat's record says of a callback's claim.
+enum Confirmation {
+    /// The payment stands as claimed: WeChat's own record of it, and the order as read.
+    Confirmed(ConfirmedPayment, Box<Order>),
+    /// The order already records this very transaction: nothing to do.
+    AlreadyRecorded(OrderNumber),
+    /// Not confirmed: the order is not touched, no person is paged.
+    Unconfirmed(Option<OrderNumber>, String),
 }
 
 /// The callback being handled, for its log row.
@@ -299,6 +320,25 @@ impl PaymentService {
         audit: Option<Audit<'_>>,
         by: Option<&AdminAct>,
     ) -> Result<NotificationHandled, ServiceError> {
+        let confirmed;
+        // The order as the confirmation read it, used for the first attempt.
+        let mut known = None;
+        let payment = match source {
+            Source::Query => payment,
+            Source::Callback => match self.confirm_callback(payment, path_order_number).await? {
+                Confirmation::Confirmed(record, order) => {
+                    confirmed = record;
+                    known = Some(*order);
+                    &confirmed
+                }
+                Confirmation::AlreadyRecorded(number) => {
+                    return Ok(NotificationHandled::duplicate(number));
+                }
+                Confirmation::Unconfirmed(number, reason) => {
+                    return Ok(NotificationHandled::unconfirmed(number, reason));
+                }
+            },
+        };
         let Ok(number) = OrderNumber::parse(&payment.order_number) else {
             return Ok(NotificationHandled::rejected(
                 None,
@@ -306,7 +346,11 @@ impl PaymentService {
             ));
         };
         for _ in 0..MAX_RACE_RETRIES {
-            let Some(order) = self.ports.orders.find(&number).await? else {
+            let order = match known.take() {
+                Some(order) => Some(order),
+                None => self.ports.orders.find(&number).await?,
+            };
+            let Some(order) = order else {
                 self.ports
                     .alert(
                         AlertLevel::Critical,
@@ -322,7 +366,7 @@ impl PaymentService {
                     format!("unknown order {number}"),
                 ));
             };
-            let verdict = match self.check_payment(&order, payment, path_order_number, source) {
+            let verdict = match self.check_payment(&order, payment, source) {
                 Err((kind, details)) => self
                     .flag(&order, kind, &details)
                     .await?
@@ -347,20 +391,8 @@ impl PaymentService {
         &self,
         order: &Order,
         payment: &ConfirmedPayment,
-        path_order_number: Option<&str>,
         source: Source,
     ) -> Result<(), (AnomalyKind, String)> {
-        if let Some(path) = path_order_number
-            && path != payment.order_number
-        {
-            return Err((
-                AnomalyKind::OrderNumberMismatch,
-                format!(
-                    "callback URL names {path}, body names {}",
-                    payment.order_number
-                ),
-            ));
-        }
         if payment.amount != order.price_fen {
             return Err((
                 AnomalyKind::AmountMismatch,
@@ -398,14 +430,6 @@ impl PaymentService {
         let number = order.number.clone();
         match order.payment_status {
             PaymentStatus::Unpaid => {
-                if source == Source::Callback
-                    && let Err(details) = self.verify_with_gateway(order, payment).await?
-                {
-                    return Ok(self
-                        .flag(order, AnomalyKind::UnconfirmedPayment, &details)
-                        .await?
-                        .map(|()| NotificationHandled::rejected(Some(number), details)));
-                }
                 let paid_at = payment.paid_at.unwrap_or_else(|| self.ports.clock.now());
                 let reason = match source {
                     Source::Callback => format!(
@@ -476,34 +500,70 @@ impl PaymentService {
         }
     }
 
-    /// A callback carries no signature (trust rests on Cloud Hosting's private link), so
-    /// before money is taken as received, WeChat's own record must confirm it. `Err(Unavailable)`
-    /// makes WeChat retry the callback; `Ok(Err(details))` means the payment is not confirmed.
-    async fn verify_with_gateway(
+    /// Holds a callback's claim against WeChat's own record (a query by order number),
+    /// before anything is written. `Err(Unavailable)` makes WeChat retry the callback.
+    async fn confirm_callback(
         &self,
-        order: &Order,
-        payment: &ConfirmedPayment,
-    ) -> Result<Result<(), String>, ServiceError> {
+        claim: &ConfirmedPayment,
+        path_order_number: Option<&str>,
+    ) -> Result<Confirmation, ServiceError> {
+        let number = OrderNumber::parse(&claim.order_number).ok();
+        if let Some(path) = path_order_number
+            && path != claim.order_number
+        {
+            return Ok(Confirmation::Unconfirmed(
+                number,
+                format!(
+                    "callback URL names {path}, body names {}",
+                    claim.order_number
+                ),
+            ));
+        }
+        let Some(number) = number else {
+            return Ok(Confirmation::Unconfirmed(
+                None,
+                format!("unknown order {:?}", claim.order_number),
+            ));
+        };
+        // A payment for an order we do not have is found by the daily reconciliation,
+        // which reads WeChat's signed statement; a callback alone proves nothing.
+        let Some(order) = self.ports.orders.find(&number).await? else {
+            return Ok(Confirmation::Unconfirmed(
+                Some(number.clone()),
+                format!("unknown order {number}"),
+            ));
+        };
+        if order.payment_status.money_received()
+            && order.transaction_id.as_deref() == Some(claim.transaction_id.as_str())
+        {
+            return Ok(Confirmation::AlreadyRecorded(number));
+        }
         let state = self
             .ports
             .gateway
-            .query_order(&order.number)
+            .query_order(&number)
             .await
             .map_err(|error| {
                 ServiceError::Unavailable(format!(
                     "cannot confirm the payment with WeChat: {error}"
                 ))
             })?;
-        let confirmed = state.standing_payment().is_some_and(|found| {
-            found.transaction_id == payment.transaction_id && found.amount == payment.amount
-        });
-        Ok(if confirmed {
-            Ok(())
-        } else {
-            Err(format!(
-                "callback says transaction {} paid {}, WeChat says {state:?}",
-                payment.transaction_id, payment.amount
-            ))
+        Ok(match state.standing_payment() {
+            Some(record)
+                if record.transaction_id == claim.transaction_id
+                    && record.amount == claim.amount =>
+            {
+                Confirmation::Confirmed(record.clone(), Box::new(order))
+            }
+            _ => Confirmation::Unconfirmed(
+                Some(number),
+                format!(
+                    "callback says transaction {} paid {}, WeChat says {}",
+                    claim.transaction_id,
+                    claim.amount,
+                    trade_state_name(&state)
+                ),
+            ),
         })
     }
 
@@ -625,6 +685,7 @@ impl PaymentService {
             NotificationOutcome::Processed | NotificationOutcome::Duplicate => Expiry::FoundPaid,
             NotificationOutcome::Received
             | NotificationOutcome::Rejected
+            | NotificationOutcome::Unconfirmed
             | NotificationOutcome::Error => Expiry::Skipped,
         })
     }
@@ -762,6 +823,7 @@ impl PaymentService {
             NotificationOutcome::Duplicate => Reconciled::Matched,
             NotificationOutcome::Rejected
             | NotificationOutcome::Received
+            | NotificationOutcome::Unconfirmed
             | NotificationOutcome::Error => Reconciled::Mismatch(
                 handled
                     .reason

@@ -13,7 +13,9 @@ use elife_domain::accounts::audit::{
 };
 use elife_domain::money::ExchangeRate;
 use elife_domain::order::Resolution;
-use elife_domain::ports::{CasOutcome, ExchangeRateRepository, OrderRepository, PageRequest, RepositoryError};
+use elife_domain::ports::{
+    CasOutcome, ExchangeRateRepository, OrderRepository, PageRequest, RepositoryError,
+};
 use elife_domain::testing::t0;
 use elife_persistence::{
     SeaOrmAdminRepository, SeaOrmAuditLog, SeaOrmExchangeRateRepository, SeaOrmOrderRepository,
@@ -50,7 +52,13 @@ fn entry(action: AuditAction, target: &str, minutes: i64) -> AuditEntry {
 
 async fn all_rows(test: &TestDb) -> Vec<AuditEntry> {
     SeaOrmAuditLog::new(test.db.clone())
-        .list(&AuditFilter::default(), PageRequest { page: 1, limit: 100 })
+        .list(
+            &AuditFilter::default(),
+            PageRequest {
+                page: 1,
+                limit: 100,
+            },
+        )
         .await
         .unwrap()
         .items
@@ -83,7 +91,10 @@ async fn an_account_is_created_once_with_its_audit_row() {
     assert!(created.enabled);
     assert_eq!(created.version, 0);
     assert_eq!(created.created_at, t0());
-    assert_eq!(admins.find(created.id).await.unwrap(), Some(created.clone()));
+    assert_eq!(
+        admins.find(created.id).await.unwrap(),
+        Some(created.clone())
+    );
     assert_eq!(
         admins.find_by_username("alice").await.unwrap(),
         Some(created.clone())
@@ -96,7 +107,10 @@ async fn an_account_is_created_once_with_its_audit_row() {
             Some(entry(AuditAction::AdminCreate, "", 0)),
         )
         .await;
-    assert!(matches!(again, Err(RepositoryError::Duplicate(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(RepositoryError::Duplicate(_))),
+        "{again:?}"
+    );
     let rows = all_rows(&test).await;
     assert_eq!(rows.len(), 1, "the refused insert left no audit row");
     assert_eq!(rows[0].target_id, created.id.to_string());
@@ -144,9 +158,18 @@ async fn an_update_is_a_compare_and_set_with_its_audit_row() {
 async fn the_last_enabled_super_admin_keeps_the_power_even_under_a_race() {
     let test = TestDb::new().await;
     let admins = Arc::new(SeaOrmAdminRepository::new(test.db.clone()));
-    let one = admins.insert(&new_admin("one", Role::SuperAdmin), None).await.unwrap();
-    let two = admins.insert(&new_admin("two", Role::SuperAdmin), None).await.unwrap();
-    admins.insert(&new_admin("viewer", Role::Viewer), None).await.unwrap();
+    let one = admins
+        .insert(&new_admin("one", Role::SuperAdmin), None)
+        .await
+        .unwrap();
+    let two = admins
+        .insert(&new_admin("two", Role::SuperAdmin), None)
+        .await
+        .unwrap();
+    admins
+        .insert(&new_admin("viewer", Role::Viewer), None)
+        .await
+        .unwrap();
     assert_eq!(admins.count_active_super_admins().await.unwrap(), 2);
 
     // Each demotes the other at once: exactly one wins.
@@ -179,12 +202,21 @@ async fn accounts_are_listed_by_id_in_pages() {
     let test = TestDb::new().await;
     let admins = SeaOrmAdminRepository::new(test.db.clone());
     for name in ["ann", "ben", "cat"] {
-        admins.insert(&new_admin(name, Role::Viewer), None).await.unwrap();
+        admins
+            .insert(&new_admin(name, Role::Viewer), None)
+            .await
+            .unwrap();
     }
-    let page = admins.list(PageRequest { page: 2, limit: 2 }).await.unwrap();
+    let page = admins
+        .list(PageRequest { page: 2, limit: 2 })
+        .await
+        .unwrap();
     assert_eq!(page.total, 3);
     assert_eq!(
-        page.items.iter().map(|a| a.username.as_str()).collect::<Vec<_>>(),
+        page.items
+            .iter()
+            .map(|a| a.username.as_str())
+            .collect::<Vec<_>>(),
         ["cat"]
     );
 }
@@ -280,7 +312,10 @@ async fn a_rate_change_commits_its_audit_row() {
         )
         .await
         .unwrap();
-    assert_eq!(rates.active("MNT_TO_USD").await.unwrap().unwrap().rate, rate);
+    assert_eq!(
+        rates.active("MNT_TO_USD").await.unwrap().unwrap().rate,
+        rate
+    );
     let rows = all_rows(&test).await;
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1].target_id, "MNT_TO_CNY");

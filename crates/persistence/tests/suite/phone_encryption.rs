@@ -65,7 +65,10 @@ async fn raw_rows(test: &TestDb, sql: &str, columns: usize) -> Vec<Vec<Option<St
 
 async fn phone_columns(test: &TestDb) -> Vec<String> {
     let (sql, values): (&str, Vec<Value>) = match test.backend() {
-        DbBackend::Sqlite => ("SELECT name FROM pragma_table_info(?)", vec!["orders".into()]),
+        DbBackend::Sqlite => (
+            "SELECT name FROM pragma_table_info(?)",
+            vec!["orders".into()],
+        ),
         DbBackend::MySql => (
             "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ?",
@@ -110,7 +113,10 @@ async fn numbers_are_stored_sealed_and_masked_and_read_back_whole() {
     let cipher = cipher.as_deref().expect("sealed");
     assert!(!cipher.contains("88112233") && !cipher.contains("112233"));
     assert_eq!(key_id.as_deref(), Some(keyring().current_key_id()));
-    assert_eq!(index.as_deref(), Some(keyring().phone_index("88112233").as_str()));
+    assert_eq!(
+        index.as_deref(),
+        Some(keyring().phone_index("88112233").as_str())
+    );
 
     let read = repo.find(&order.number).await.unwrap().unwrap();
     assert_eq!(read.msisdn.as_str(), "88112233");
@@ -192,7 +198,10 @@ async fn rotation_moves_every_row_to_the_current_key() {
     let both = ring(&[("k2", 2), ("k1", 1)]);
     let repo = SeaOrmOrderRepository::new(test.db.clone(), both.clone());
     for order in &orders {
-        assert_eq!(repo.find(&order.number).await.unwrap().as_ref(), Some(order));
+        assert_eq!(
+            repo.find(&order.number).await.unwrap().as_ref(),
+            Some(order)
+        );
     }
     let fresh = order(10, "o-rotation", NUMBERS[0]);
     repo.insert(&fresh).await.unwrap();
@@ -213,7 +222,10 @@ async fn rotation_moves_every_row_to_the_current_key() {
     // k1 retired: everything still reads, and the index still finds the plaintext row.
     let retired = SeaOrmOrderRepository::new(test.db.clone(), ring(&[("k2", 2)]));
     for order in orders.iter().chain([&fresh]) {
-        assert_eq!(retired.find(&order.number).await.unwrap().as_ref(), Some(order));
+        assert_eq!(
+            retired.find(&order.number).await.unwrap().as_ref(),
+            Some(order)
+        );
     }
     let by_phone = OrderFilter {
         msisdn: Some(orders[6].msisdn.clone()),
@@ -291,7 +303,12 @@ async fn the_migration_encrypts_plaintext_rows_and_down_restores_them() {
     Migrator::up(&test.db, None).await.unwrap();
     assert_eq!(
         phone_columns(&test).await,
-        ["phone_cipher", "phone_index", "phone_key_id", "phone_number"]
+        [
+            "phone_cipher",
+            "phone_index",
+            "phone_key_id",
+            "phone_number"
+        ]
     );
     let rows = stored(&test).await;
     assert_eq!(rows.len(), count as usize);
@@ -356,5 +373,9 @@ async fn the_old_backends_rows_are_encrypted_when_taken_over() {
         .await
         .unwrap();
     let restored = raw_rows(&test, "SELECT order_number, phone_number FROM orders", 2).await;
-    assert!(restored.iter().all(|row| row[1].as_deref() == Some("88112233")));
+    assert!(
+        restored
+            .iter()
+            .all(|row| row[1].as_deref() == Some("88112233"))
+    );
 }

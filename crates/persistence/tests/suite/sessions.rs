@@ -165,7 +165,10 @@ async fn concurrent_rotations_of_one_token_have_one_winner() {
     }
     assert_eq!(won, 1);
     // The first token and the winner's successor.
-    let count = refresh_tokens::Entity::find().count(&test.db).await.unwrap();
+    let count = refresh_tokens::Entity::find()
+        .count(&test.db)
+        .await
+        .unwrap();
     assert_eq!(count, 2);
 }
 
@@ -198,7 +201,10 @@ async fn a_revoked_session_refuses_rotation_and_revocation_is_idempotent() {
 
     let (_, successor) = token(&stored, at);
     assert_eq!(
-        repository.rotate(&first.hash, &successor, at).await.unwrap(),
+        repository
+            .rotate(&first.hash, &successor, at)
+            .await
+            .unwrap(),
         CasOutcome::Lost
     );
     // The rollback left the presented token unspent.
@@ -234,13 +240,12 @@ async fn revoking_a_subject_ends_only_its_live_sessions() {
         .await
         .unwrap();
     assert_eq!(ended, 2);
-    let revoked: Vec<bool> = futures::future::join_all(
-        ids.iter().map(|id| repository.find_session(id)),
-    )
-    .await
-    .into_iter()
-    .map(|found| found.unwrap().unwrap().revoked_at.is_some())
-    .collect();
+    let revoked: Vec<bool> =
+        futures::future::join_all(ids.iter().map(|id| repository.find_session(id)))
+            .await
+            .into_iter()
+            .map(|found| found.unwrap().unwrap().revoked_at.is_some())
+            .collect();
     assert_eq!(revoked, vec![true, true, false, false]);
 }
 

@@ -4,7 +4,6 @@ use base64::engine::general_purpose::STANDARD;
 use super::*;
 use crate::{INDEX_KEY_VARIABLE, KEYS_VARIABLE};
 
-
 fn key(byte: u8) -> [u8; KEY_BYTES] {
     [byte; KEY_BYTES]
 }
@@ -81,10 +80,7 @@ fn tampered_ciphertext_fails() {
         );
         bytes[position] ^= 0x01;
     }
-    assert_eq!(
-        keyring.open_phone("k1", &b64(&bytes)).unwrap(),
-        "88112233"
-    );
+    assert_eq!(keyring.open_phone("k1", &b64(&bytes)).unwrap(), "88112233");
     assert_eq!(
         keyring.open_phone("k1", "not base64!"),
         Err(CipherError::Malformed)
@@ -128,10 +124,7 @@ fn rotation_seals_with_the_new_key_and_still_opens_the_old() {
     // Once k1 is retired, only re-sealed rows open.
     let retired = ring(&[("k2", 2)]);
     assert!(retired.open_phone(&old.key_id, &old.cipher).is_err());
-    assert_eq!(
-        retired.open_phone("k2", &new.cipher).unwrap(),
-        "88112233"
-    );
+    assert_eq!(retired.open_phone("k2", &new.cipher).unwrap(), "88112233");
 }
 
 #[test]
@@ -160,7 +153,10 @@ fn the_index_depends_on_its_key_and_kind() {
 fn configuration_is_parsed_current_first() {
     let keyring = Keyring::from_lookup(
         lookup(&[
-            (KEYS_VARIABLE, format!("k2:{}, k1:{}", b64(&key(2)), b64(&key(1)))),
+            (
+                KEYS_VARIABLE,
+                format!("k2:{}, k1:{}", b64(&key(2)), b64(&key(1))),
+            ),
             (INDEX_KEY_VARIABLE, b64(&key(9))),
         ]),
         true,
@@ -228,9 +224,7 @@ fn development_falls_back_to_labelled_public_keys() {
     .unwrap();
     assert_eq!(configured.key_ids(), vec!["k1", "dev"]);
     assert_eq!(
-        configured
-            .open_phone("dev", &dev_sealed.cipher)
-            .unwrap(),
+        configured.open_phone("dev", &dev_sealed.cipher).unwrap(),
         "88112233"
     );
 }

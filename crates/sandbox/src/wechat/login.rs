@@ -76,7 +76,11 @@ impl LoginCodes {
     }
 
     /// Spends a code: who it logs in, or the errcode.
-    fn redeem(&mut self, code: &str, now: DateTime<Utc>) -> Result<MintedCode, (i64, &'static str)> {
+    fn redeem(
+        &mut self,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MintedCode, (i64, &'static str)> {
         if self.used.contains(code) {
             return Err((40163, "code been used"));
         }
@@ -115,16 +119,21 @@ pub struct MintCodeRequest {
 fn wechat_error(errcode: i64, errmsg: &str) -> HttpResponse {
     // WeChat appends a request id to every message.
     let rid: u32 = rand::rng().random();
-    HttpResponse::Ok()
-        .content_type("text/plain")
-        .body(json!({ "errcode": errcode, "errmsg": format!("{errmsg}, rid: {rid:08x}") }).to_string())
+    HttpResponse::Ok().content_type("text/plain").body(
+        json!({ "errcode": errcode, "errmsg": format!("{errmsg}, rid: {rid:08x}") }).to_string(),
+    )
 }
 
 pub(crate) async fn jscode2session(
     query: web::Query<HashMap<String, String>>,
     state: web::Data<SimState>,
 ) -> HttpResponse {
-    let param = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let param = |name: &str| {
+        query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let fault = take_fault(&state, API_NAME);
     match fault {
         Some(WechatFault::Http500) => return HttpResponse::InternalServerError().finish(),

@@ -86,23 +86,22 @@ pub async fn run_admin(
     let db = connect_database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let admins = crate::admin::admin_service(&settings.admin, &db, Arc::clone(&clock));
-    let sessions = crate::admin::interim_sessions(&db, clock, settings)?;
+    let sessions = crate::accounts::session_service(settings, &db, clock)?;
     let back_office = AdminSessions::new(Arc::clone(&admins), sessions);
     let act = AdminAct::new(AuditActor::cli(), None);
-    let other = |error: elife_domain::accounts::admin_error::AdminError| {
-        CliError::Other(error.to_string())
-    };
+    let other =
+        |error: elife_domain::accounts::admin_error::AdminError| CliError::Other(error.to_string());
     match action {
         AdminAction::Create {
             username,
             role,
             display_name,
         } => {
-            let role: Role = role
-                .parse()
-                .map_err(|error: elife_domain::accounts::admins::UnknownRole| {
-                    CliError::Other(error.to_string())
-                })?;
+            let role: Role =
+                role.parse()
+                    .map_err(|error: elife_domain::accounts::admins::UnknownRole| {
+                        CliError::Other(error.to_string())
+                    })?;
             let password = password()?;
             admins
                 .create(

@@ -29,7 +29,8 @@ pub enum IdentityMode {
 }
 
 impl IdentityMode {
-    pub const ALL: [IdentityMode; 3] = [IdentityMode::Cloud, IdentityMode::Token, IdentityMode::Both];
+    pub const ALL: [IdentityMode; 3] =
+        [IdentityMode::Cloud, IdentityMode::Token, IdentityMode::Both];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -174,7 +175,9 @@ fn duration(
         .ok_or_else(|| {
             invalid(
                 name,
-                format!("{raw:?}: expected a duration from 60s to 90d, e.g. 7200, 900s, 15m, 2h or 7d"),
+                format!(
+                    "{raw:?}: expected a duration from 60s to 90d, e.g. 7200, 900s, 15m, 2h or 7d"
+                ),
             )
         })
 }
@@ -280,7 +283,10 @@ mod tests {
         ] {
             // (`1h` of refresh is shorter than the default 2 h of access.)
             let error = settings(&[(name, value)], Environment::Development).unwrap_err();
-            assert!(error.to_string().starts_with(name), "{name}={value}: {error}");
+            assert!(
+                error.to_string().starts_with(name),
+                "{name}={value}: {error}"
+            );
         }
     }
 

@@ -24,7 +24,9 @@ impl AdminSettings {
         let access_token_ttl = match get("ADMIN_JWT_EXPIRES_IN") {
             None => chrono::Duration::minutes(15),
             Some(raw) => parse_duration(&raw)
-                .filter(|ttl| *ttl > chrono::Duration::zero() && *ttl <= chrono::Duration::hours(24))
+                .filter(|ttl| {
+                    *ttl > chrono::Duration::zero() && *ttl <= chrono::Duration::hours(24)
+                })
                 .ok_or_else(|| {
                     invalid(
                         "ADMIN_JWT_EXPIRES_IN",
@@ -129,7 +131,9 @@ mod tests {
         assert_eq!(admin.login.lock_for, chrono::Duration::minutes(30));
         assert_eq!(admin.exchange_rate.max_change, Decimal::new(5, 2));
         assert_eq!(
-            settings(&[("ADMIN_JWT_EXPIRES_IN", "900")]).unwrap().access_token_ttl,
+            settings(&[("ADMIN_JWT_EXPIRES_IN", "900")])
+                .unwrap()
+                .access_token_ttl,
             chrono::Duration::minutes(15)
         );
         for (name, bad) in [

@@ -19,17 +19,20 @@ impl PersonalDataSettings {
         get: &impl Fn(&str) -> Option<String>,
         environment: Environment,
     ) -> Result<PersonalDataSettings, ConfigError> {
-        let keyring = Keyring::from_lookup(get, environment.is_production()).map_err(
-            |error| match error {
-                KeyConfigError::MissingInProduction { name, why } => {
-                    ConfigError::MissingInProduction {
-                        name,
-                        why: why.to_owned(),
+        let keyring =
+            Keyring::from_lookup(get, environment.is_production()).map_err(
+                |error| match error {
+                    KeyConfigError::MissingInProduction { name, why } => {
+                        ConfigError::MissingInProduction {
+                            name,
+                            why: why.to_owned(),
+                        }
                     }
-                }
-                KeyConfigError::Invalid { name, reason } => ConfigError::Invalid { name, reason },
-            },
-        )?;
+                    KeyConfigError::Invalid { name, reason } => {
+                        ConfigError::Invalid { name, reason }
+                    }
+                },
+            )?;
         Ok(PersonalDataSettings { keyring })
     }
 }

@@ -237,7 +237,10 @@ fn production_requires_the_personal_data_keys_and_names_them() {
         with_short.push((name, short));
         let error = settings(&with_short).unwrap_err().to_string();
         assert!(error.contains(name), "{error}");
-        assert!(!error.contains("c2hvcnQ"), "the key is not repeated: {error}");
+        assert!(
+            !error.contains("c2hvcnQ"),
+            "the key is not repeated: {error}"
+        );
     }
     // Development runs on the public development keys.
     let development = settings(&[]).unwrap();

@@ -139,7 +139,9 @@ pub fn session_error(error: SessionError) -> ApiError {
         | SessionError::Expired
         | SessionError::WrongAudience
         | SessionError::Ended
-        | SessionError::Reused => ApiError::unauthorized(format!("admin credential refused: {error}")),
+        | SessionError::Reused => {
+            ApiError::unauthorized(format!("admin credential refused: {error}"))
+        }
     }
 }
 
@@ -215,7 +217,9 @@ impl<P: RequiredPermission + 'static> FromRequest for Authorized<P> {
                     admin.actor.role,
                     P::PERMISSION,
                     request.method(),
-                    request.match_pattern().unwrap_or_else(|| request.path().to_owned())
+                    request
+                        .match_pattern()
+                        .unwrap_or_else(|| request.path().to_owned())
                 )));
             }
             Ok(Authorized {
@@ -237,10 +241,8 @@ impl From<AdminError> for ApiError {
                 ApiError::too_many_requests(error.to_string())
                     .retry_after(u64::try_from(wait).unwrap_or(1))
             }
-            AdminError::Throttled { retry_after } => {
-                ApiError::too_many_requests(error.to_string())
-                    .retry_after(retry_after.as_secs().max(1))
-            }
+            AdminError::Throttled { retry_after } => ApiError::too_many_requests(error.to_string())
+                .retry_after(retry_after.as_secs().max(1)),
             AdminError::Forbidden(message) => ApiError::forbidden(format!("forbidden: {message}")),
             AdminError::Validation(message) => ApiError::bad_request(message.clone()),
             AdminError::NotFound(message) => ApiError::not_found(message.clone()),

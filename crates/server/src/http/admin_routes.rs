@@ -65,7 +65,11 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
         "/admin/orders/{orderNumber}/sync-payment",
         Permission::SyncPayments,
     ),
-    route("PUT", "/admin/exchange-rate", Permission::ChangeExchangeRate),
+    route(
+        "PUT",
+        "/admin/exchange-rate",
+        Permission::ChangeExchangeRate,
+    ),
     route("GET", "/admin/notifications", Permission::ViewOrders),
     route("GET", "/admin/notifications/stats", Permission::ViewOrders),
     route("GET", "/admin/audit", Permission::ViewAudit),
@@ -109,7 +113,11 @@ mod tests {
                 "DELETE" => item.delete.is_some(),
                 other => panic!("unexpected method {other}"),
             };
-            assert!(documented, "{} {} is not documented", route.method, route.path);
+            assert!(
+                documented,
+                "{} {} is not documented",
+                route.method, route.path
+            );
             assert_eq!(
                 ADMIN_ROUTES
                     .iter()

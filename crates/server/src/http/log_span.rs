@@ -80,7 +80,9 @@ pub fn private_target(target: &str) -> String {
         let pairs: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((name, value)) => format!("{}={}", scrub_phone_numbers(name), masked(name, value)),
+                Some((name, value)) => {
+                    format!("{}={}", scrub_phone_numbers(name), masked(name, value))
+                }
                 None => scrub_phone_numbers(pair),
             })
             .collect();

@@ -20,6 +20,11 @@ use super::routes;
         routes::orders::my_orders,
         routes::orders::order_detail,
         routes::payment::create_payment,
+        routes::auth::wechat_login,
+        routes::auth::refresh,
+        routes::auth::logout,
+        routes::users::me,
+        routes::users::update_me,
         routes::callback::payment_callback,
         routes::callback::payment_callback_with_number,
         routes::callback::refund_callback,
@@ -54,6 +59,8 @@ use super::routes;
         (name = "statistics", description = "admin figures (Bearer ADMIN_TOKEN)"),
         (name = "admin", description = "admin operations (Bearer admin access token, or the ADMIN_TOKEN break-glass credential); each route needs a permission of the caller's role"),
         (name = "admin-auth", description = "admin login, token refresh and logout"),
+        (name = "auth", description = "shopper login with WeChat (jscode2session), token refresh and logout"),
+        (name = "users", description = "the caller's own account (Cloud Hosting identity or a shopper access token)"),
         (name = "admin-accounts", description = "admin accounts and roles (super admins)"),
     )
 )]

@@ -88,9 +88,23 @@ async fn a_refund_request_is_audited_once() {
     .await;
     let admin = token_of(&app, "admin").await;
     let path = format!("/admin/orders/{number}/refund");
-    let refunded = call(&app, "POST", &path, Some(&admin), Some(&json!({"reason": "top-up failed"}))).await;
+    let refunded = call(
+        &app,
+        "POST",
+        &path,
+        Some(&admin),
+        Some(&json!({"reason": "top-up failed"})),
+    )
+    .await;
     assert_success_envelope(&refunded, 201);
-    let twice = call(&app, "POST", &path, Some(&admin), Some(&json!({"reason": "again"}))).await;
+    let twice = call(
+        &app,
+        "POST",
+        &path,
+        Some(&admin),
+        Some(&json!({"reason": "again"})),
+    )
+    .await;
     assert_eq!(twice.status, 409);
     let row = only_audit_row(&app, "action=order.refund").await;
     assert_eq!(row["targetId"], number);
@@ -136,20 +150,40 @@ async fn the_exchange_rate_is_bounded_confirmed_and_audited() {
     let admin = token_of(&app, "admin").await;
     let put = |body: serde_json::Value| {
         let (app, admin) = (&app, admin.clone());
-        async move { call(app, "PUT", "/admin/exchange-rate", Some(&admin), Some(&body)).await }
+        async move {
+            call(
+                app,
+                "PUT",
+                "/admin/exchange-rate",
+                Some(&admin),
+                Some(&body),
+            )
+            .await
+        }
     };
     // The measured accident: 0.0001 priced 3,000 MNT at 30,000,000 CNY.
     let absurd = put(json!({"rate": "0.0001", "confirm": true})).await;
     assert_error_envelope(&absurd, 400, "/admin/exchange-rate");
-    assert!(absurd.body["message"].as_str().unwrap().contains("100..=2000"));
+    assert!(
+        absurd.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("100..=2000")
+    );
     // +30% from the seeded 480 needs a confirmation.
     let jump = put(json!({"rate": 624})).await;
     assert_error_envelope(&jump, 409, "/admin/exchange-rate");
     assert!(jump.body["message"].as_str().unwrap().contains("confirm"));
-    assert_eq!(app.get("/exchange-rate/current").await.body["data"]["rate"], 480.0);
+    assert_eq!(
+        app.get("/exchange-rate/current").await.body["data"]["rate"],
+        480.0
+    );
     let confirmed = put(json!({"rate": 624, "confirm": true, "reason": "devaluation"})).await;
     assert_success_envelope(&confirmed, 200);
-    assert_eq!(app.get("/exchange-rate/current").await.body["data"]["rate"], 624.0);
+    assert_eq!(
+        app.get("/exchange-rate/current").await.body["data"]["rate"],
+        624.0
+    );
     // Within 20%: no confirmation needed.
     assert_success_envelope(&put(json!({"rate": "600"})).await, 200);
 
@@ -197,7 +231,14 @@ async fn admin_management_is_audited_once_per_change() {
     assert_eq!(create_row["after"]["role"], "viewer");
 
     let path = format!("/admin/admins/{id}");
-    let promoted = call(&app, "PATCH", &path, Some(&root), Some(&json!({"role": "operator"}))).await;
+    let promoted = call(
+        &app,
+        "PATCH",
+        &path,
+        Some(&root),
+        Some(&json!({"role": "operator"})),
+    )
+    .await;
     assert_success_envelope(&promoted, 200);
     assert_eq!(promoted.body["data"]["role"], "operator");
     let update_row = only_audit_row(&app, &format!("action=admin.update&targetId={id}")).await;
@@ -216,17 +257,35 @@ async fn admin_management_is_audited_once_per_change() {
     only_audit_row(&app, &format!("action=admin.reset_password&targetId={id}")).await;
     let dana = login_reply(&app, "dana", "an entirely new passphrase").await;
     assert_success_envelope(&dana, 201);
-    let dana_token = dana.body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let dana_token = dana.body["data"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Disabling takes effect at once, on a token issued before.
-    let disabled = call(&app, "PATCH", &path, Some(&root), Some(&json!({"enabled": false}))).await;
+    let disabled = call(
+        &app,
+        "PATCH",
+        &path,
+        Some(&root),
+        Some(&json!({"enabled": false})),
+    )
+    .await;
     assert_success_envelope(&disabled, 200);
     let refused = call(&app, "GET", "/admin/orders", Some(&dana_token), None).await;
     assert_eq!(refused.status, 401, "{}", refused.body);
-    assert_eq!(audit_rows(&app, &format!("action=admin.update&targetId={id}")).await.len(), 2);
+    assert_eq!(
+        audit_rows(&app, &format!("action=admin.update&targetId={id}"))
+            .await
+            .len(),
+        2
+    );
 
     // The last enabled super admin can be neither disabled nor demoted.
-    let root_id = audit_rows(&app, "action=admin.create").await.last().unwrap()["targetId"]
+    let root_id = audit_rows(&app, "action=admin.create")
+        .await
+        .last()
+        .unwrap()["targetId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -275,11 +334,29 @@ async fn phone_numbers_are_masked_unless_revealed_by_a_role_that_may() {
     let path = format!("/admin/orders/{number}");
     let detail = call(&app, "GET", &path, Some(&operator), None).await;
     assert_eq!(detail.body["data"]["order"]["phoneNumber"], masked);
-    let refused = call(&app, "GET", &format!("{path}?reveal=true"), Some(&operator), None).await;
+    let refused = call(
+        &app,
+        "GET",
+        &format!("{path}?reveal=true"),
+        Some(&operator),
+        None,
+    )
+    .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert!(audit_rows(&app, "action=order.reveal_phone").await.is_empty());
+    assert!(
+        audit_rows(&app, "action=order.reveal_phone")
+            .await
+            .is_empty()
+    );
 
-    let revealed = call(&app, "GET", &format!("{path}?reveal=true"), Some(&admin), None).await;
+    let revealed = call(
+        &app,
+        "GET",
+        &format!("{path}?reveal=true"),
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_success_envelope(&revealed, 200);
     assert_eq!(revealed.body["data"]["order"]["phoneNumber"], VOICE_NUMBER);
     let row = only_audit_row(&app, "action=order.reveal_phone").await;
@@ -306,7 +383,14 @@ async fn the_audit_list_filters_and_refuses_bad_filters() {
     .await;
     assert_eq!(window.body["data"]["pagination"]["total"], 0);
     for bad in ["action=order.delete", "targetType=user", "from=yesterday"] {
-        let reply = call(&app, "GET", &format!("/admin/audit?{bad}"), Some(&viewer), None).await;
+        let reply = call(
+            &app,
+            "GET",
+            &format!("/admin/audit?{bad}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
     }
 }

@@ -21,19 +21,42 @@ async fn login_refresh_and_logout() {
     assert!((14 * 60..=15 * 60).contains(&expires_in), "{expires_in}");
     let access = data["accessToken"].as_str().unwrap().to_owned();
     let refresh = data["refreshToken"].as_str().unwrap().to_owned();
-    assert_success_envelope(&call(&app, "GET", "/admin/orders", Some(&access), None).await, 200);
+    assert_success_envelope(
+        &call(&app, "GET", "/admin/orders", Some(&access), None).await,
+        200,
+    );
 
-    let renewed = call(&app, "POST", "/admin/auth/refresh", None, Some(&json!({"refreshToken": refresh}))).await;
+    let renewed = call(
+        &app,
+        "POST",
+        "/admin/auth/refresh",
+        None,
+        Some(&json!({"refreshToken": refresh})),
+    )
+    .await;
     assert_success_envelope(&renewed, 201);
-    let access = renewed.body["data"]["accessToken"].as_str().unwrap().to_owned();
-    let refresh = renewed.body["data"]["refreshToken"].as_str().unwrap().to_owned();
+    let access = renewed.body["data"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = renewed.body["data"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let out = call(&app, "POST", "/admin/auth/logout", Some(&access), None).await;
     assert_success_envelope(&out, 201);
     assert_eq!(out.body["data"]["loggedOut"], true);
     let after = call(&app, "GET", "/admin/orders", Some(&access), None).await;
     assert_eq!(after.status, 401, "{}", after.body);
-    let stale = call(&app, "POST", "/admin/auth/refresh", None, Some(&json!({"refreshToken": refresh}))).await;
+    let stale = call(
+        &app,
+        "POST",
+        "/admin/auth/refresh",
+        None,
+        Some(&json!({"refreshToken": refresh})),
+    )
+    .await;
     assert_eq!(stale.status, 401, "{}", stale.body);
 }
 
@@ -46,7 +69,14 @@ async fn wrong_credentials_are_refused_without_saying_which() {
     let unknown = login_reply(&app, "nobody", PASSWORD).await;
     assert_error_envelope(&unknown, 401, "/admin/auth/login");
     assert_eq!(wrong.body["message"], unknown.body["message"]);
-    let missing = call(&app, "POST", "/admin/auth/login", None, Some(&json!({"username": "alice"}))).await;
+    let missing = call(
+        &app,
+        "POST",
+        "/admin/auth/login",
+        None,
+        Some(&json!({"username": "alice"})),
+    )
+    .await;
     assert_error_envelope(&missing, 400, "/admin/auth/login");
 }
 
@@ -92,28 +122,39 @@ async fn an_account_created_on_the_command_line_can_log_in() {
         "sqlite://{}?mode=rwc",
         app.database_dir.path().join("elife.db").display()
     );
-    let vars = [("DATABASE_URL", url.as_str()), ("SANDBOX", "on"), ("LOG_DIR", "")];
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("SANDBOX", "on"),
+        ("LOG_DIR", ""),
+    ];
     let settings = Settings::from_lookup(|name| {
         vars.iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| (*value).to_owned())
     })
     .unwrap();
-    let create = |username: &str, password: &str| AdminAction::Create {
-        username: username.to_owned(),
-        role: "super_admin".to_owned(),
-        display_name: Some("Root".to_owned()),
-    }
-    .clone_with(password);
+    let create = |username: &str, password: &str| {
+        AdminAction::Create {
+            username: username.to_owned(),
+            role: "super_admin".to_owned(),
+            display_name: Some("Root".to_owned()),
+        }
+        .clone_with(password)
+    };
     let (action, password) = create("root", "short");
     let refused = run_admin(&settings, action, move || Ok(password)).await;
     assert!(refused.is_err(), "a short password is refused");
     let (action, password) = create("root", PASSWORD);
-    let created = run_admin(&settings, action, move || Ok(password)).await.unwrap();
+    let created = run_admin(&settings, action, move || Ok(password))
+        .await
+        .unwrap();
     assert_eq!(created.username, "root");
 
     let token = login(&app, "root").await;
-    assert_success_envelope(&call(&app, "GET", "/admin/admins", Some(&token), None).await, 200);
+    assert_success_envelope(
+        &call(&app, "GET", "/admin/admins", Some(&token), None).await,
+        200,
+    );
     let row = only_audit_row(&app, "actor=cli").await;
     assert_eq!(row["action"], "admin.create");
 
@@ -121,7 +162,11 @@ async fn an_account_created_on_the_command_line_can_log_in() {
     let disable = AdminAction::Disable {
         username: "root".to_owned(),
     };
-    assert!(run_admin(&settings, disable, || unreachable!()).await.is_err());
+    assert!(
+        run_admin(&settings, disable, || unreachable!())
+            .await
+            .is_err()
+    );
 }
 
 trait WithPassword {

@@ -128,7 +128,7 @@ async fn order_input_is_validated_and_every_problem_reported() {
     assert_error_envelope(&reply, 400, "/orders");
     assert_eq!(
         reply.body["message"],
-        "phone number must be 8 digits, got \"12ab\", productOperator should not be empty, rechargeType should not be empty"
+        "phone number must be 8 digits, got \"12**\", productOperator should not be empty, rechargeType should not be empty"
     );
 
     for (body, fragment) in [
@@ -157,6 +157,10 @@ async fn order_input_is_validated_and_every_problem_reported() {
         assert_error_envelope(&reply, 400, "/orders");
         let message = reply.body["message"].as_str().unwrap_or_default();
         assert!(message.contains(fragment), "{message} lacks {fragment}");
+        // The number is masked in the answer, as in the logs.
+        for number in ["99112233", VOICE_NUMBER, POSTPAID_SETTLED] {
+            assert!(!message.contains(number), "{message} repeats {number}");
+        }
     }
 
     let malformed = app

@@ -4,6 +4,7 @@
 //! test that sets none on the provider proves nothing was sent.
 
 mod expiry;
+mod forged_callbacks;
 mod orders;
 mod payments;
 mod recharge;

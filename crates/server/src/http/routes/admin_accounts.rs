@@ -61,7 +61,9 @@ pub struct AdminListQuery {
 }
 
 fn role(problems: &mut Problems, raw: Option<&str>) -> Option<Role> {
-    problems.optional(raw, |raw| raw.parse::<Role>().map_err(|error| error.to_string()))
+    problems.optional(raw, |raw| {
+        raw.parse::<Role>().map_err(|error| error.to_string())
+    })
 }
 
 fn admin_id(raw: &str) -> Result<AdminId, ApiError> {

@@ -15,22 +15,14 @@ use crate::http::views::{Count, NotificationList, NotificationView, pagination};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NotificationsQuery {
-    /// `received`, `processed`, `duplicate`, `rejected`, `error`.
+    /// `received`, `processed`, `duplicate`, `rejected`, `unconfirmed`, `error`.
     pub outcome: Option<String>,
     pub page: Option<String>,
     pub limit: Option<String>,
 }
 
-const OUTCOMES: [NotificationOutcome; 5] = [
-    NotificationOutcome::Received,
-    NotificationOutcome::Processed,
-    NotificationOutcome::Duplicate,
-    NotificationOutcome::Rejected,
-    NotificationOutcome::Error,
-];
-
 fn parse_outcome(raw: &str) -> Option<NotificationOutcome> {
-    OUTCOMES.into_iter().find(|outcome| outcome.as_str() == raw)
+    raw.parse().ok()
 }
 
 #[utoipa::path(
@@ -82,8 +74,8 @@ pub async fn notification_stats(
     state: State,
     _admin: Authorized<perm::ViewOrders>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut counts = Vec::with_capacity(OUTCOMES.len());
-    for outcome in OUTCOMES {
+    let mut counts = Vec::with_capacity(NotificationOutcome::ALL.len());
+    for outcome in NotificationOutcome::ALL {
         let page = state
             .ports
             .notifications

@@ -119,7 +119,8 @@ pub async fn list_audit(
     let filter = AuditFilter {
         actor: text(&query.actor),
         action: problems.optional(query.action.as_deref(), |raw| {
-            raw.parse::<AuditAction>().map_err(|error| error.to_string())
+            raw.parse::<AuditAction>()
+                .map_err(|error| error.to_string())
         }),
         target_type: problems.optional(query.target_type.as_deref(), |raw| {
             raw.parse::<AuditTargetType>()
@@ -131,7 +132,11 @@ pub async fn list_audit(
     };
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
-    let records = state.back_office.audit_trail.list(&admin.act(), &filter, page).await?;
+    let records = state
+        .back_office
+        .audit_trail
+        .list(&admin.act(), &filter, page)
+        .await?;
     Ok(envelope::ok(AuditList {
         data: records.items.iter().map(AuditEntryView::from).collect(),
         pagination: pagination(&records),

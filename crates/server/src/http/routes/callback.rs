@@ -4,12 +4,16 @@
 //! accepted: recorded as an anomaly), and an error status otherwise so that WeChat retries.
 //! The answer is bounded in time; the top-up starts only after it, never in the request.
 
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::Order;
-use elife_domain::ports::{IncomingNotification, NotificationKind};
+use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_domain::services::{NotificationHandled, PaymentNotice};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
 
 use super::State;
@@ -199,7 +203,11 @@ async fn handle(
     match outcome {
         Ok(handled) => {
             count(handled.outcome.as_str());
-            tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "payment callback handled");
+            if handled.outcome == NotificationOutcome::Unconfirmed {
+                warn_unconfirmed(&handled);
+            } else {
+                tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "payment callback handled");
+            }
             if let NotificationHandled {
                 dispatch: Some(paid),
                 ..
@@ -240,6 +248,18 @@ enum Rejection {
     Forbidden(String),
     Malformed(CallbackError),
     Retry(String),
+}
+
+/// A callback WeChat did not confirm: stored and counted; logged at most a few times a
+/// second, since anyone can send them.
+fn warn_unconfirmed(handled: &NotificationHandled) {
+    static LOG_LIMIT: OnceLock<DefaultDirectRateLimiter> = OnceLock::new();
+    let limiter = LOG_LIMIT.get_or_init(|| {
+        RateLimiter::direct(Quota::per_second(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)))
+    });
+    if limiter.check().is_ok() {
+        tracing::warn!(order = ?handled.order_number, reason = ?handled.reason, "payment callback not confirmed by WeChat: ignored");
+    }
 }
 
 fn count(outcome: &'static str) {

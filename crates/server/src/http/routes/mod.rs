@@ -6,12 +6,14 @@ pub mod admin_auth;
 pub mod admin_exchange_rate;
 pub mod admin_notifications;
 pub mod audit;
+pub mod auth;
 pub mod callback;
 pub mod orders;
 pub mod payment;
 pub mod public;
 pub mod sandbox;
 pub mod statistics;
+pub mod users;
 
 use actix_web::web;
 

@@ -175,12 +175,13 @@ pub async fn order_detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let order = state.orders.find_for_user(&user.openid, &path).await?;
+    let owner = state.accounts.shoppers.me(&user.openid).await?;
     Ok(envelope::ok(OrderDetailView {
         order: OrderView::from(&order),
         user: OrderOwnerView {
-            openid: user.openid.to_string(),
-            appid: user.appid,
-            created_at: user.created_at,
+            openid: owner.openid.to_string(),
+            appid: owner.appid,
+            created_at: owner.created_at,
         },
     }))
 }

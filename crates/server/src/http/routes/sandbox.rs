@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
-use elife_sandbox::wechat::PayOptions;
+use elife_sandbox::wechat::{MintCodeRequest, PayOptions};
 
 use crate::http::envelope::ApiError;
 use crate::sandbox::Sandbox;
@@ -30,6 +30,22 @@ async fn pay(
     Ok(HttpResponse::Ok().json(paid))
 }
 
+/// `POST /__sandbox/wechat/login-code {"openid", "unionid"?}`: a `wx.login()` code the
+/// simulated WeChat accepts once for that user (codes `sim:<openid>` work without this).
+async fn login_code(
+    sandbox: web::Data<Arc<Sandbox>>,
+    body: web::Json<MintCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    if request.openid.trim().is_empty() {
+        return Err(ApiError::bad_request("openid should not be empty"));
+    }
+    let code = sandbox
+        .wechat
+        .login_code(request.openid.trim(), request.unionid.as_deref());
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "code": code })))
+}
+
 async fn unitel_ledger(sandbox: web::Data<Arc<Sandbox>>) -> HttpResponse {
     HttpResponse::Ok().json(sandbox.unitel.ledger())
 }
@@ -43,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Arc<Sandbox>) {
         web::scope("/__sandbox")
             .app_data(web::Data::new(sandbox))
             .route("/pay/{orderNumber}", web::post().to(pay))
+            .route("/wechat/login-code", web::post().to(login_code))
             .route("/unitel/ledger", web::get().to(unitel_ledger))
             .route("/wechat/ledger", web::get().to(wechat_ledger)),
     );
