@@ -552,7 +552,12 @@ mod tests {
 
     #[test]
     fn every_index_is_listed_for_the_catalog_checks() {
+        // Later migrations list theirs after these.
         let specs: Vec<(&str, &str)> = INDEX_SPECS.iter().map(|(t, n, _, _)| (*t, *n)).collect();
-        assert_eq!(specs, crate::INDEXES);
+        assert!(
+            crate::INDEXES.starts_with(&specs),
+            "{specs:?} must open {:?}",
+            crate::INDEXES
+        );
     }
 }

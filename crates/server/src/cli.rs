@@ -161,6 +161,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
             api = endpoints.api
         ));
     }
+    if let Some(v3) = &endpoints.wechat_pay_v3_sandbox {
+        banner.push_str(&format!(
+            "  WeChat v3    {v3} (PAY_CHANNEL=v3: /__sandbox/pay pays here)\n  v3 ledger    GET {}/__sandbox/wechat-pay-v3/ledger\n",
+            endpoints.api
+        ));
+    }
     if development_keys {
         banner.push_str(
             "  personal data DEVELOPMENT keys (public): set PERSONAL_DATA_KEYS and PERSONAL_DATA_INDEX_KEY\n",
@@ -235,7 +241,7 @@ async fn sandbox(
 
 async fn orders(settings: &Settings, action: OrdersAction) -> Result<(), CliError> {
     let db = connect_database(settings).await?;
-    let ports = build_ports(settings, &db, None, &Overrides::default())?;
+    let ports = build_ports(settings, &db, None, &Overrides::default()).await?;
     let parse =
         |raw: &str| OrderNumber::parse(raw).map_err(|error| CliError::Other(error.to_string()));
     let print = |value: &serde_json::Value| {

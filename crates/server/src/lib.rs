@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod key_rotation;
 pub mod metrics_names;
+pub mod payment_channel;
 pub mod sandbox;
 pub mod startup;
 pub mod state;

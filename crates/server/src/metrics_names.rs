@@ -6,6 +6,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub const ORDERS_CREATED: &str = "elife_orders_created_total";
 pub const CALLBACKS: &str = "elife_payment_callbacks_total";
+/// WeChat Pay API v3 notifications by outcome (`unverified` included).
+pub const WECHAT_PAY_NOTIFICATIONS: &str = "elife_wechat_pay_notifications_total";
 pub const TOP_UPS: &str = "elife_top_ups_total";
 pub const JOB_RUNS: &str = "elife_job_runs_total";
 /// Statement payments held against our orders, by outcome (matched, recovered, mismatch).

@@ -11,7 +11,9 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, web};
-use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
+use elife_domain::ports::{
+    Clock, JobLeases, PaymentGateway, RandomIds, StatisticsRepository, SystemClock,
+};
 use elife_domain::services::{
     OrderService, PaymentService, Ports, RechargeService, RefundPolicy, RefundService,
 };
@@ -22,7 +24,6 @@ use elife_persistence::{
     SeaOrmStatisticsRepository, SeaOrmUserRepository,
 };
 use elife_unitel::{UnitelClient, UnitelConfig};
-use elife_wechat::{CloudPayClient, CloudPayConfig};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -35,6 +36,7 @@ use crate::http::identity::IdentityPolicy;
 use crate::http::rate_limit::RateLimits;
 use crate::jobs::Jobs;
 use crate::metrics_names;
+use crate::payment_channel::PaymentChannel;
 use crate::sandbox::Sandbox;
 use crate::state::AppState;
 use crate::topups::TopUps;
@@ -67,6 +69,7 @@ pub struct Endpoints {
     pub swagger: Option<String>,
     pub unitel_sandbox: Option<String>,
     pub wechat_sandbox: Option<String>,
+    pub wechat_pay_v3_sandbox: Option<String>,
 }
 
 pub struct Application {
@@ -80,6 +83,9 @@ pub struct Application {
     sandbox: Option<Arc<Sandbox>>,
     endpoints: Endpoints,
     db: DatabaseConnection,
+    /// The gateway's channel; with v3 it keeps the platform certificates fresh until the
+    /// application stops.
+    payment_channel: PaymentChannel,
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
@@ -105,12 +111,25 @@ pub struct Storage {
 }
 
 /// Builds every port from the settings: storage on `db`, the real adapters pointed at
-/// the real APIs or at the simulators.
-pub fn build_ports(
+/// the real APIs or at the simulators (the CLI's; v3 certificates downloaded once).
+pub async fn build_ports(
     settings: &Settings,
     db: &DatabaseConnection,
     sandbox: Option<&Sandbox>,
     overrides: &Overrides,
+) -> Result<Ports, StartupError> {
+    let channel = PaymentChannel::build(settings, sandbox)?;
+    channel.refresh_certificates().await;
+    build_ports_with(settings, db, sandbox, overrides, channel.gateway())
+}
+
+/// As [`build_ports`], on the payment channel's gateway built already.
+pub fn build_ports_with(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    sandbox: Option<&Sandbox>,
+    overrides: &Overrides,
+    gateway: Arc<dyn PaymentGateway>,
 ) -> Result<Ports, StartupError> {
     let (unitel_url, unitel_user, unitel_password) = match sandbox {
         Some(sandbox) => {
@@ -132,26 +151,6 @@ pub fn build_ports(
     let provider = UnitelClient::new(unitel_config)
         .map_err(|error| StartupError::Adapter(format!("unitel: {error}")))?;
 
-    let wechat = &settings.wechat;
-    let pay_config = match sandbox {
-        Some(sandbox) => CloudPayConfig::new(
-            non_empty(&wechat.env_id, "sandbox-env"),
-            non_empty(&wechat.mch_id, "1712734762"),
-            wechat.callback_service.clone(),
-        )
-        .with_base_url(sandbox.wechat.base_url()),
-        None => CloudPayConfig::new(
-            wechat.env_id.clone(),
-            wechat.mch_id.clone(),
-            wechat.callback_service.clone(),
-        )
-        .with_base_url(wechat.api_url.clone()),
-    }
-    .with_callback_path(wechat.callback_path.clone())
-    .with_timeout(wechat.timeout);
-    let gateway = CloudPayClient::new(pay_config)
-        .map_err(|error| StartupError::Adapter(format!("wechat pay: {error}")))?;
-
     Ok(Ports {
         orders: Arc::new(SeaOrmOrderRepository::new(
             db.clone(),
@@ -161,7 +160,7 @@ pub fn build_ports(
         rates: Arc::new(SeaOrmExchangeRateRepository::new(db.clone())),
         notifications: Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
         refunds: Arc::new(SeaOrmRefundRepository::new(db.clone())),
-        gateway: Arc::new(gateway),
+        gateway,
         provider: Arc::new(provider),
         clock: overrides
             .clock
@@ -177,14 +176,6 @@ pub fn build_ports(
         prefixes: settings.operator_prefixes.clone(),
         audit: Arc::new(SeaOrmAuditLog::new(db.clone())),
     })
-}
-
-fn non_empty(value: &str, fallback: &str) -> String {
-    if value.is_empty() {
-        fallback.to_owned()
-    } else {
-        value.to_owned()
-    }
 }
 
 /// Copies the request id tracing-actix-web assigned into the `x-request-id` header.
@@ -270,14 +261,26 @@ impl Application {
         let local_base = format!("http://127.0.0.1:{port}");
 
         let db = connect_database(&settings).await?;
+        let v3 = settings.wechat_pay.channel == crate::configuration::PayChannel::V3;
         let sandbox = if settings.uses_sandbox() {
-            Some(Arc::new(
-                Sandbox::start(Some(local_base.clone()), 0, 0).await?,
-            ))
+            let sandbox = Sandbox::start(Some(local_base.clone()), 0, 0).await?;
+            Some(Arc::new(if v3 {
+                sandbox.with_wechat_pay_v3().await?
+            } else {
+                sandbox
+            }))
         } else {
             None
         };
-        let ports = build_ports(&settings, &db, sandbox.as_deref(), &overrides)?;
+        let mut payment_channel = PaymentChannel::build(&settings, sandbox.as_deref())?;
+        payment_channel.start().await;
+        let ports = build_ports_with(
+            &settings,
+            &db,
+            sandbox.as_deref(),
+            &overrides,
+            payment_channel.gateway(),
+        )?;
         let statistics: Arc<dyn StatisticsRepository> =
             Arc::new(SeaOrmStatisticsRepository::new(db.clone()));
         let leases: Arc<dyn JobLeases> = Arc::new(SeaOrmJobLeases::new(db.clone()));
@@ -322,6 +325,7 @@ impl Application {
                 .map(|token| token.expose_secret().to_owned()),
             limits: RateLimits::new(settings.rate_limits),
             callback_timeout: settings.callback_timeout,
+            wechat_pay_notifications: payment_channel.notifications(),
             top_ups: top_ups.clone(),
             ports: ports.clone(),
         });
@@ -367,6 +371,9 @@ impl Application {
             swagger: swagger.then(|| format!("{local_base}/api/")),
             unitel_sandbox: sandbox.as_ref().map(|sandbox| sandbox.unitel.base_url()),
             wechat_sandbox: sandbox.as_ref().map(|sandbox| sandbox.wechat.url()),
+            wechat_pay_v3_sandbox: sandbox
+                .as_ref()
+                .and_then(|sandbox| sandbox.wechat_pay_v3.as_ref().map(|sim| sim.url())),
         };
         Ok(Application {
             port,
@@ -379,6 +386,7 @@ impl Application {
             sandbox,
             endpoints,
             db,
+            payment_channel,
         })
     }
 
@@ -393,6 +401,11 @@ impl Application {
     /// The simulators, when the sandbox is on.
     pub fn sandbox(&self) -> Option<Arc<Sandbox>> {
         self.sandbox.clone()
+    }
+
+    /// The WeChat Pay API v3 gateway, with `PAY_CHANNEL=v3` (Native payments, tests).
+    pub fn wechat_pay_v3(&self) -> Option<elife_wechatpay::WechatPayGateway> {
+        self.payment_channel.wechat_pay_v3().cloned()
     }
 
     /// The scheduled jobs, to run one now (tests, CLI).

@@ -21,6 +21,8 @@ pub struct AppState {
     pub admin_token: Option<String>,
     pub limits: RateLimits,
     pub callback_timeout: Duration,
+    /// Verifies and decrypts WeChat Pay API v3 notifications; `None` unless `PAY_CHANNEL=v3`.
+    pub wechat_pay_notifications: Option<elife_wechatpay::NotificationParser>,
     /// Top-ups started after a callback, bounded per instance.
     pub top_ups: TopUps,
     /// Admin accounts and sessions, the audit trail, the exchange-rate use case.

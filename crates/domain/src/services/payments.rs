@@ -78,10 +78,14 @@ impl NotificationHandled {
 /// one through Cloud Hosting), so it changes nothing until WeChat's own record, asked by a
 /// query, confirms it; what is then recorded is that record. An answer to our own query is
 /// WeChat's record already.
+///
+/// A signed notification (API v3) is WeChat's own word, verified over its exact bytes:
+/// accepted like the answer to our query, without asking again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Callback,
     Query,
+    Signed,
 }
 
 /// What WeChat's record says of a callback's claim.
@@ -232,6 +236,24 @@ impl PaymentService {
         &self,
         notice: &PaymentNotice,
     ) -> Result<NotificationHandled, ServiceError> {
+        self.handle_logged(notice, Source::Callback).await
+    }
+
+    /// Handles a payment notification whose signature the adapter verified (WeChat Pay API
+    /// v3): WeChat's own record, so no confirming query; logged and acknowledged exactly as
+    /// [`Self::handle_notification`] does. A replay of a recorded payment is a duplicate.
+    pub async fn handle_signed_notification(
+        &self,
+        notice: &PaymentNotice,
+    ) -> Result<NotificationHandled, ServiceError> {
+        self.handle_logged(notice, Source::Signed).await
+    }
+
+    async fn handle_logged(
+        &self,
+        notice: &PaymentNotice,
+        source: Source,
+    ) -> Result<NotificationHandled, ServiceError> {
         let audit = Audit {
             raw: &notice.raw,
             started: Instant::now(),
@@ -240,7 +262,7 @@ impl PaymentService {
             .accept_payment(
                 &notice.payment,
                 notice.path_order_number.as_deref(),
-                Source::Callback,
+                source,
                 Some(audit),
                 None,
             )
@@ -324,7 +346,7 @@ impl PaymentService {
         // The order as the confirmation read it, used for the first attempt.
         let mut known = None;
         let payment = match source {
-            Source::Query => payment,
+            Source::Query | Source::Signed => payment,
             Source::Callback => match self.confirm_callback(payment, path_order_number).await? {
                 Confirmation::Confirmed(record, order) => {
                     confirmed = record;
@@ -403,7 +425,7 @@ impl PaymentService {
             ));
         }
         match source {
-            Source::Query => Ok(()),
+            Source::Query | Source::Signed => Ok(()),
             Source::Callback => {
                 let named = payment.attach.as_deref().and_then(attach_order_number);
                 if named.as_deref() == Some(order.number.as_str()) {
@@ -438,6 +460,10 @@ impl PaymentService {
                     ),
                     Source::Query => format!(
                         "paid: found by order query, transaction {}",
+                        payment.transaction_id
+                    ),
+                    Source::Signed => format!(
+                        "paid: WeChat Pay signed notification, transaction {}",
                         payment.transaction_id
                     ),
                 };

@@ -181,6 +181,36 @@ impl RefundService {
         Ok(report)
     }
 
+    /// A signed notification says a refund moved: asks the gateway about that one refund
+    /// now and settles it as [`Self::sync_refunds`] does; the notice itself decides nothing.
+    /// `None` when there is nothing in flight to settle: the order is not refunding, or
+    /// `refund_no` is not its latest attempt (an older attempt's news changes nothing).
+    pub async fn sync_refund(
+        &self,
+        number: &OrderNumber,
+        refund_no: &str,
+    ) -> Result<Option<RefundOutcome>, ServiceError> {
+        let Some(order) = self.ports.orders.find(number).await? else {
+            return Ok(None);
+        };
+        match order.payment_status {
+            PaymentStatus::Refunding => {}
+            PaymentStatus::Unpaid
+            | PaymentStatus::Paid
+            | PaymentStatus::Closed
+            | PaymentStatus::Refunded
+            | PaymentStatus::RefundFailed => return Ok(None),
+        }
+        let Some(refund) = self.ports.refunds.latest_for_order(number).await? else {
+            return Ok(None);
+        };
+        if refund.refund_no != refund_no {
+            return Ok(None);
+        }
+        let answer = self.ports.gateway.query_refund(&refund.refund_no).await;
+        self.settle(&order, refund, answer).await.map(Some)
+    }
+
     async fn settle(
         &self,
         order: &Order,

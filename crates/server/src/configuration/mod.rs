@@ -17,11 +17,15 @@ mod admin;
 mod personal_data;
 mod rate_limits;
 mod variables;
+mod wechat_pay;
 
 pub use accounts::{AccountsSettings, IdentityMode, JwtSecretSource};
 pub use admin::AdminSettings;
 pub use personal_data::PersonalDataSettings;
 pub use variables::VARIABLES;
+pub use wechat_pay::{
+    MerchantKeySetting, PayChannel, PublicKeySetting, WechatPaySettings, WechatPayV3Settings,
+};
 
 use crate::http::rate_limit::RateLimitSettings;
 
@@ -162,6 +166,8 @@ pub struct Settings {
     pub operator_prefixes: OperatorPrefixes,
     pub sandbox: SandboxMode,
     pub wechat: WechatSettings,
+    /// `PAY_CHANNEL` and, with `v3`, the direct WeChat Pay API v3 merchant.
+    pub wechat_pay: WechatPaySettings,
     pub unitel: UnitelSettings,
     pub jobs: JobSettings,
     /// Swagger UI at `/api`; off in production unless `SWAGGER_ENABLED=true`.
@@ -243,6 +249,7 @@ impl Settings {
             Some(name) => Tz::from_str(&name)
                 .map_err(|error| invalid("REPORT_TIMEZONE", error.to_string()))?,
         };
+        let wechat_pay = WechatPaySettings::from_lookup(&get)?;
         let settings = Settings {
             environment,
             host: get("HOST").unwrap_or_else(|| "127.0.0.1".to_owned()),
@@ -274,8 +281,7 @@ impl Settings {
             operator_prefixes,
             sandbox,
             wechat: WechatSettings {
-                api_url: get("WECHAT_PAY_API_URL")
-                    .unwrap_or_else(|| elife_wechat::CloudPayConfig::DEFAULT_BASE_URL.to_owned()),
+                api_url: wechat_pay.cloud_api_url(&get),
                 env_id: get("WECHAT_ENV_ID")
                     .or_else(|| get("CBR_ENV_ID"))
                     .unwrap_or_default(),
@@ -286,6 +292,7 @@ impl Settings {
                     .unwrap_or_else(|| "/payment/callback".to_owned()),
                 timeout: Duration::from_millis(parse_or(&get, "WECHAT_TIMEOUT", 10_000)?),
             },
+            wechat_pay,
             unitel: UnitelSettings {
                 api_url: get("UNITEL_API_URL")
                     .unwrap_or_else(|| "https://api.unitel.mn/api/v1".to_owned()),
@@ -333,6 +340,8 @@ impl Settings {
 
     /// The first real-API credential that is not set.
     fn missing_credentials(&self) -> Option<(&'static str, &'static str)> {
+        // Cloud Hosting's credentials matter only when it takes the money.
+        let cloud = self.wechat_pay.channel == PayChannel::Cloud;
         let required = [
             (
                 "UNITEL_USERNAME",
@@ -344,13 +353,26 @@ impl Settings {
                 self.unitel.password.expose_secret().is_empty(),
                 "Unitel top-ups",
             ),
-            ("WECHAT_ENV_ID", self.wechat.env_id.is_empty(), "WeChat Pay"),
-            ("WECHAT_MCH_ID", self.wechat.mch_id.is_empty(), "WeChat Pay"),
+            (
+                "WECHAT_ENV_ID",
+                cloud && self.wechat.env_id.is_empty(),
+                "WeChat Pay",
+            ),
+            (
+                "WECHAT_MCH_ID",
+                cloud && self.wechat.mch_id.is_empty(),
+                "WeChat Pay",
+            ),
         ];
         required
             .into_iter()
             .find(|(_, missing, _)| *missing)
             .map(|(name, _, what)| (name, what))
+            .or_else(|| {
+                self.wechat_pay
+                    .missing_credential()
+                    .map(|name| (name, "WeChat Pay API v3"))
+            })
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -415,6 +437,8 @@ impl Settings {
                 "WeChat expects an answer within 5 s; use at most 4900".to_owned(),
             ));
         }
+        self.wechat_pay
+            .validate(self.environment, self.uses_sandbox())?;
         if !self.environment.is_production() {
             return Ok(());
         }

@@ -118,7 +118,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "refresh token lifetime, granted again at each rotation",
     ),
     ("WECHAT_APPID", "", "mini-program appid for WeChat login"),
-    ("WECHAT_SECRET", "", "mini-program AppSecret for WeChat login"),
+    (
+        "WECHAT_SECRET",
+        "",
+        "mini-program AppSecret for WeChat login",
+    ),
     (
         "WECHAT_API_URL",
         "https://api.weixin.qq.com",
@@ -196,9 +200,57 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "admin login attempts per minute per client address; 0: no limit",
     ),
     (
+        "PAY_CHANNEL",
+        "cloud",
+        "cloud | v3: WeChat Pay through Cloud Hosting's open interface, or API v3 direct",
+    ),
+    (
         "WECHAT_PAY_API_URL",
-        "http://api.weixin.qq.com/_/pay",
-        "Cloud Hosting pay API",
+        "http://api.weixin.qq.com/_/pay (cloud), https://api.mch.weixin.qq.com (v3)",
+        "base of the selected channel's pay API",
+    ),
+    ("WECHAT_PAY_APP_ID", "", "v3: appid bound to the merchant"),
+    ("WECHAT_PAY_MCH_ID", "", "v3: merchant number"),
+    (
+        "WECHAT_PAY_SERIAL_NO",
+        "",
+        "v3: serial of the merchant API certificate",
+    ),
+    (
+        "WECHAT_PAY_PRIVATE_KEY_PATH",
+        "",
+        "v3: file of the merchant API private key (apiclient_key.pem)",
+    ),
+    (
+        "WECHAT_PAY_PRIVATE_KEY",
+        "",
+        "v3: the merchant API private key as inline PEM (instead of the path)",
+    ),
+    ("WECHAT_PAY_APIV3_KEY", "", "v3: the 32-byte APIv3 key"),
+    (
+        "WECHAT_PAY_PUBLIC_KEY_PATH",
+        "",
+        "v3: file of the WeChat Pay public key (public-key mode; with its id)",
+    ),
+    (
+        "WECHAT_PAY_PUBLIC_KEY_ID",
+        "",
+        "v3: id of the WeChat Pay public key, PUB_KEY_ID_...",
+    ),
+    (
+        "WECHAT_PAY_PLATFORM_CERTS",
+        "auto",
+        "v3: auto | off: download platform certificates at start-up and every 12 h",
+    ),
+    (
+        "WECHAT_PAY_NOTIFY_URL",
+        "",
+        "v3: https URL of POST /payment/notify/wechat as WeChat Pay reaches it",
+    ),
+    (
+        "WECHAT_PAY_REFUND_NOTIFY_URL",
+        "the notify URL + /refund",
+        "v3: https URL of POST /payment/notify/wechat/refund",
     ),
     (
         "WECHAT_ENV_ID",

@@ -43,6 +43,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub sandbox: Arc<Sandbox>,
+    /// The app's own API v3 gateway, with `PAY_CHANNEL=v3`.
+    pub wechat_pay_v3: Option<elife_wechatpay::WechatPayGateway>,
     pub jobs: Jobs,
     pub top_ups: TopUps,
     pub shutdown: Shutdown,
@@ -103,6 +105,7 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
     .expect("application builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let sandbox = application.sandbox().expect("sandbox on");
+    let wechat_pay_v3 = application.wechat_pay_v3();
     let jobs = application.jobs();
     let top_ups = application.top_ups();
     let shutdown = application.shutdown();
@@ -111,6 +114,7 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
         address,
         client: reqwest::Client::new(),
         sandbox,
+        wechat_pay_v3,
         jobs,
         top_ups,
         shutdown,

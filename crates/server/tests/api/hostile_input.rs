@@ -94,7 +94,8 @@ async fn hostile_callbacks_are_acknowledged_or_refused_never_a_500() {
     let number = order["orderNumber"].as_str().unwrap().to_owned();
     assert_eq!(app.create_payment("o-cb", &number).await.status, 201);
 
-    // An absurd amount for a real order: an anomaly, acknowledged, nothing paid.
+    // An absurd amount for a real order: WeChat does not confirm it; acknowledged, nothing
+    // paid, nothing written.
     let reply = app
         .callback(
             "/payment/callback",
@@ -130,6 +131,8 @@ async fn hostile_callbacks_are_acknowledged_or_refused_never_a_500() {
     app.settle().await;
     let stored = app.admin_order(&number).await;
     assert_eq!(stored["order"]["paymentStatus"], "unpaid", "{stored}");
+    assert!(stored["order"]["anomaly"].is_null(), "{stored}");
+    assert_eq!(stored["order"]["version"], 0, "{stored}");
     assert_eq!(app.top_ups(&number), 0);
 }
 

@@ -16,3 +16,4 @@ mod limits;
 mod log_privacy;
 mod public;
 mod races;
+mod wechat_pay_v3;

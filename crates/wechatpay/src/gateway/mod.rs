@@ -24,7 +24,9 @@ use elife_domain::ports::{
 
 use crate::client::WechatPayClient;
 use crate::error::WechatPayError;
-use crate::model::{JsapiOrder, NativeOrder, OrderReference, RefundOrder, TradeBillType};
+use crate::model::{
+    JsapiOrder, NativeOrder, OrderReference, RefundOrder, TradeBillType, Transaction,
+};
 use bill::TradeBill;
 use mapping::{attach_for_order, gateway_error, refund_state, statement_entries, trade_state};
 
@@ -77,6 +79,12 @@ impl WechatPayGateway {
             .map_err(|error| gateway_error("create Native payment", error))?;
         Ok(prepay.code_url)
     }
+}
+
+/// A transaction WeChat Pay notified (`TRANSACTION.*`, verified and decrypted), in the
+/// domain's terms: read exactly as the answer to a query.
+pub fn notified_trade_state(transaction: Transaction) -> Result<TradeState, GatewayError> {
+    trade_state(transaction)
 }
 
 /// Cuts `text` to at most `max` characters (WeChat Pay counts characters, not bytes).

@@ -10,14 +10,15 @@ mod payments;
 mod recharge;
 mod reconcile;
 mod refunds;
+mod signed_notifications;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::accounts::audit::{AdminAct, AuditActor, AuditEntry, MockAuditLog};
 use crate::accounts::admins::{AdminId, Role};
+use crate::accounts::audit::{AdminAct, AuditActor, AuditEntry, MockAuditLog};
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, Transition};
 use crate::ports::{

@@ -187,7 +187,11 @@ async fn what_is_recorded_is_wechats_record_not_the_callbacks_own_fields() {
 
         let handled = handle(mocks, notice(claim)).await.unwrap();
 
-        assert_eq!(handled.outcome, NotificationOutcome::Processed, "{attach:?}");
+        assert_eq!(
+            handled.outcome,
+            NotificationOutcome::Processed,
+            "{attach:?}"
+        );
         let write = only_write(&writes);
         assert_eq!(write.order.paid_at, Some(paid_time()), "{attach:?}");
         assert_eq!(write.order.anomaly, None);

@@ -965,7 +965,10 @@ async fn an_admin_resolution_is_audited_with_the_change() {
     let write = only_write(&writes);
     assert_eq!(write.event.actor, Actor::Admin("carol".to_owned()));
     let audit = write.audit.expect("audited with the change");
-    assert_eq!(audit.action, crate::accounts::audit::AuditAction::OrderResolve);
+    assert_eq!(
+        audit.action,
+        crate::accounts::audit::AuditAction::OrderResolve
+    );
     assert_eq!(audit.target_id, number().as_str());
     assert_eq!(audit.before.unwrap()["rechargeStatus"], "unknown");
     assert_eq!(audit.after.unwrap()["rechargeStatus"], "failed");

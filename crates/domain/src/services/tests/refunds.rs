@@ -200,7 +200,10 @@ async fn a_refund_the_gateway_accepts_for_processing_stays_in_progress() {
     assert_eq!(write.order.payment_status, PaymentStatus::Refunding);
     // The admin's request is audited in the order's own write.
     let audit = write.audit.expect("audited with the change");
-    assert_eq!(audit.action, crate::accounts::audit::AuditAction::OrderRefund);
+    assert_eq!(
+        audit.action,
+        crate::accounts::audit::AuditAction::OrderRefund
+    );
     assert_eq!(audit.reason.as_deref(), Some("customer asked"));
     assert_eq!(audit.before.unwrap()["paymentStatus"], "paid");
     assert_eq!(audit.after.unwrap()["paymentStatus"], "refunding");

@@ -43,7 +43,7 @@ fn from_cloud_hosting(request: &HttpRequest) -> bool {
         .is_some_and(|value| !value.is_empty())
 }
 
-fn headers_json(request: &HttpRequest) -> serde_json::Value {
+pub(super) fn headers_json(request: &HttpRequest) -> serde_json::Value {
     let map: serde_json::Map<String, serde_json::Value> = request
         .headers()
         .iter()

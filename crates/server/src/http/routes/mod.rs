@@ -8,6 +8,7 @@ pub mod admin_notifications;
 pub mod audit;
 pub mod auth;
 pub mod callback;
+pub mod notify;
 pub mod orders;
 pub mod payment;
 pub mod public;
