@@ -260,3 +260,86 @@ fn v3_config_error(error: V3ConfigError) -> StartupError {
     };
     StartupError::Adapter(format!("{variable}: {error}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use elife_sandbox::wechat_pay_v3::V3ApiFault;
+
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned()).expect("settings")
+    }
+
+    async fn sandbox_with_v3() -> Sandbox {
+        Sandbox::start(Some("http://127.0.0.1:9".to_owned()), 0, 0)
+            .await
+            .expect("sandbox")
+            .with_wechat_pay_v3()
+            .await
+            .expect("v3 simulator")
+    }
+
+    #[tokio::test]
+    async fn v3_trusts_the_simulators_certificate_and_keeps_it_when_a_refresh_fails() {
+        let sandbox = sandbox_with_v3().await;
+        let simulator = sandbox.wechat_pay_v3.as_ref().unwrap();
+        let mut channel =
+            PaymentChannel::build(&settings(&[("PAY_CHANNEL", "v3")]), Some(&sandbox)).unwrap();
+        assert!(channel.notifications().is_some());
+        let client = channel.wechat_pay_v3().unwrap().client().clone();
+        assert!(client.certificates().serials().is_empty());
+
+        channel.start().await;
+        let trusted = vec![simulator.keys().platform_serial_no];
+        assert_eq!(client.certificates().serials(), trusted);
+        assert!(channel.refresher.is_some(), "refreshed in the background");
+
+        // WeChat Pay down, or answering with a forged signature: the old set stays.
+        for fault in [V3ApiFault::SystemError, V3ApiFault::WrongSerial] {
+            simulator.inject_fault("certificates", fault, 1);
+            channel.refresh_certificates().await;
+            assert_eq!(client.certificates().serials(), trusted, "{fault:?}");
+        }
+        drop(channel);
+        sandbox.stop().await;
+    }
+
+    #[tokio::test]
+    async fn with_certificates_off_nothing_is_downloaded() {
+        let sandbox = sandbox_with_v3().await;
+        let mut channel = PaymentChannel::build(
+            &settings(&[("PAY_CHANNEL", "v3"), ("WECHAT_PAY_PLATFORM_CERTS", "off")]),
+            Some(&sandbox),
+        )
+        .unwrap();
+        channel.start().await;
+        assert!(channel.refresher.is_none());
+        let client = channel.wechat_pay_v3().unwrap().client().clone();
+        assert!(client.certificates().serials().is_empty());
+        drop(channel);
+        sandbox.stop().await;
+    }
+
+    #[tokio::test]
+    async fn the_cloud_channel_has_no_notification_parser() {
+        let channel = PaymentChannel::build(&settings(&[]), None).unwrap();
+        assert!(channel.notifications().is_none());
+        assert!(channel.wechat_pay_v3().is_none());
+    }
+
+    #[test]
+    fn client_complaints_name_our_variables() {
+        let error = v3_config_error(V3ConfigError::Missing("merchant_serial_no"));
+        assert!(
+            error.to_string().contains("WECHAT_PAY_SERIAL_NO"),
+            "{error}"
+        );
+    }
+}

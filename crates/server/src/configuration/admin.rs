@@ -6,6 +6,7 @@ use elife_domain::accounts::login_throttle::LoginPolicy;
 use elife_domain::services::ExchangeRatePolicy;
 use rust_decimal::Decimal;
 
+use super::accounts::parse_duration;
 use super::{ConfigError, invalid, parse_or};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,23 +73,6 @@ impl AdminSettings {
                 ..ExchangeRatePolicy::default()
             },
         })
-    }
-}
-
-/// `900` (seconds), `30s`, `15m`, `2h`, `1d`.
-fn parse_duration(raw: &str) -> Option<chrono::Duration> {
-    let raw = raw.trim();
-    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => raw.split_at(at),
-        None => (raw, "s"),
-    };
-    let amount: i64 = digits.parse().ok()?;
-    match unit {
-        "s" => chrono::Duration::try_seconds(amount),
-        "m" => chrono::Duration::try_minutes(amount),
-        "h" => chrono::Duration::try_hours(amount),
-        "d" => chrono::Duration::try_days(amount),
-        _ => None,
     }
 }
 

@@ -275,7 +275,9 @@ impl FromRequest for CurrentUser {
             let policy = state.identity;
             let credential =
                 presented(&headers, policy).ok_or_else(|| missing_credential(policy.mode))?;
-            resolve(&state, credential, ip).await
+            let user = resolve(&state, credential, ip).await?;
+            state.limits.user_calls.check(user.openid.as_str())?;
+            Ok(user)
         })
     }
 }

@@ -1,7 +1,11 @@
 //! WeChat Cloud Hosting's payment callback.
 //!
-//! Answers `{"errcode":0,...}` once the payment is durably recorded (or can never be
-//! accepted: recorded as an anomaly), and an error status otherwise so that WeChat retries.
+//! The callback is unsigned: any mini-program user can send one through Cloud Hosting. So it
+//! changes nothing until WeChat's own record (a query) confirms it; one that is not confirmed
+//! is stored as `unconfirmed`, counted and acknowledged, and touches no order.
+//!
+//! Answers `{"errcode":0,...}` once the callback is durably recorded (processed, duplicate,
+//! unconfirmed, or never acceptable), and an error status otherwise so that WeChat retries.
 //! The answer is bounded in time; the top-up starts only after it, never in the request.
 
 use std::num::NonZeroU32;
