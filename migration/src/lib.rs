@@ -57,7 +57,10 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("audit_log", "idx_audit_log_actor"),
     ("audit_log", "idx_audit_log_action"),
     ("audit_log", "idx_audit_log_target"),
-    ("orders", m20261130_000003_encrypt_phone_numbers::PHONE_INDEX),
+    (
+        "orders",
+        m20261130_000003_encrypt_phone_numbers::PHONE_INDEX,
+    ),
 ];
 
 /// The application tables, in creation order.

@@ -97,7 +97,11 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
         // MySQL counts an update that changes nothing as 0 rows, so a miss is not proof that
         // the pair is missing: the insert's unique violation settles it (inside a savepoint,
         // so that PostgreSQL's aborted statement does not abort the whole transaction).
-        if update_rate(&txn, pair, stored, now).await.map_err(map_db_err)? == 0 {
+        if update_rate(&txn, pair, stored, now)
+            .await
+            .map_err(map_db_err)?
+            == 0
+        {
             let savepoint = txn.begin().await.map_err(map_db_err)?;
             let inserted = exchange_rates::Entity::insert(exchange_rates::ActiveModel {
                 id: NotSet,

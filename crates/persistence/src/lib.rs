@@ -43,6 +43,6 @@ pub use statistics::{SeaOrmStatisticsRepository, china_day_start};
 pub use time::truncated as truncate_timestamp;
 pub use users::SeaOrmUserRepository;
 
-pub use migration::{Migrator, MigratorTrait};
 pub use elife_personal_data::Keyring;
+pub use migration::{Migrator, MigratorTrait};
 pub use sea_orm::{DatabaseConnection, DbBackend};

@@ -18,9 +18,8 @@ use elife_domain::services::{
     OrderService, PaymentService, Ports, RechargeService, RefundPolicy, RefundService,
 };
 use elife_persistence::{
-    SeaOrmAuditLog,
-    DatabaseConnection, PoolSettings, SeaOrmExchangeRateRepository, SeaOrmJobLeases,
-    SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
+    DatabaseConnection, PoolSettings, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
+    SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
     SeaOrmStatisticsRepository, SeaOrmUserRepository,
 };
 use elife_unitel::{UnitelClient, UnitelConfig};

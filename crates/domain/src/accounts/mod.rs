@@ -4,12 +4,12 @@
 //! Owns its tables (users, refresh tokens, admin users, audit log) and talks to other
 //! contexts only through use cases.
 
-pub mod tokens;
 pub mod profile;
-pub mod sessions;
-pub mod shoppers;
 #[cfg(any(test, feature = "mocks"))]
 pub mod session_fakes;
+pub mod sessions;
+pub mod shoppers;
+pub mod tokens;
 
 pub mod admin_error;
 pub mod admin_service;

@@ -55,7 +55,12 @@ impl RefundService {
         let mut report = SweepReport::of(&orders, next);
         for order in orders {
             match self
-                .refund(&order, Actor::System, "automatic refund: top-up failed", None)
+                .refund(
+                    &order,
+                    Actor::System,
+                    "automatic refund: top-up failed",
+                    None,
+                )
                 .await
             {
                 Ok(_) => report.changed += 1,

@@ -142,7 +142,12 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
         .unwrap();
 
     let created = rates
-        .set("MNT_TO_USD", ExchangeRate::new(dec!(3450.5)).unwrap(), now, None)
+        .set(
+            "MNT_TO_USD",
+            ExchangeRate::new(dec!(3450.5)).unwrap(),
+            now,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(created.pair, "MNT_TO_USD");

@@ -197,7 +197,6 @@ fn default_http_workers() -> usize {
         .max(1)
 }
 
-
 impl Settings {
     /// Reads `.env` if present, then the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {

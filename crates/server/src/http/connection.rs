@@ -153,9 +153,7 @@ mod tests {
 
     #[test]
     fn answers_with_a_body_or_successes_pass_unchanged() {
-        assert!(
-            envelope_bodiless_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none()
-        );
+        assert!(envelope_bodiless_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
         assert!(
             envelope_bodiless_error(b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\n{}")
                 .is_none()

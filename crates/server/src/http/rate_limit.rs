@@ -119,7 +119,10 @@ impl RateLimits {
             ),
             admin_logins: KeyedLimiter::per_minute(
                 limits.admin_logins,
-                format!("{} admin logins per minute per address", limits.admin_logins),
+                format!(
+                    "{} admin logins per minute per address",
+                    limits.admin_logins
+                ),
             ),
         }
     }

@@ -10,7 +10,9 @@ use std::net::TcpListener;
 use actix_http::body::MessageBody;
 use actix_http::{HttpService, Protocol, Request, Response};
 use actix_server::Server;
-use actix_service::{IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, fn_service, map_config};
+use actix_service::{
+    IntoServiceFactory, Service, ServiceFactory, ServiceFactoryExt, fn_service, map_config,
+};
 use actix_web::dev::AppConfig;
 use tokio::net::TcpStream;
 

@@ -100,7 +100,10 @@ async fn errors_of_the_http_layer_use_the_envelope() {
     let (status, body) = envelope_of(&raw_exchange(&app.address, long_url.as_bytes()).await);
     assert_eq!(status, 400);
     assert_eq!(body["code"], 400);
-    assert!(body["message"].as_str().unwrap().contains("64 KiB"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("64 KiB"),
+        "{body}"
+    );
 
     let huge_head = format!(
         "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",

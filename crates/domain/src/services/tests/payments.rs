@@ -356,8 +356,15 @@ async fn wechats_record_of_the_order_pays_it_whatever_its_attach_says() {
 
         let handled = handle(mocks, notice(payment(TRANSACTION))).await.unwrap();
 
-        assert_eq!(handled.outcome, NotificationOutcome::Processed, "{attach:?}");
-        assert_eq!(only_write(&writes).order.payment_status, PaymentStatus::Paid);
+        assert_eq!(
+            handled.outcome,
+            NotificationOutcome::Processed,
+            "{attach:?}"
+        );
+        assert_eq!(
+            only_write(&writes).order.payment_status,
+            PaymentStatus::Paid
+        );
     }
 }
 

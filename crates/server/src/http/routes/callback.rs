@@ -17,8 +17,8 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::Order;
 use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_domain::services::{NotificationHandled, PaymentNotice};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::State;
 use crate::http::identity::{SOURCE_HEADER, client_ip};
@@ -259,7 +259,9 @@ enum Rejection {
 fn warn_unconfirmed(handled: &NotificationHandled) {
     static LOG_LIMIT: OnceLock<DefaultDirectRateLimiter> = OnceLock::new();
     let limiter = LOG_LIMIT.get_or_init(|| {
-        RateLimiter::direct(Quota::per_second(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)))
+        RateLimiter::direct(Quota::per_second(
+            NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+        ))
     });
     if limiter.check().is_ok() {
         tracing::warn!(order = ?handled.order_number, reason = ?handled.reason, "payment callback not confirmed by WeChat: ignored");
