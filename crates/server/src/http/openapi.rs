@@ -155,4 +155,33 @@ mod tests {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");
         }
     }
+
+    #[test]
+    fn routes_that_need_a_caller_name_how_to_prove_it() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document as JSON");
+        let schemes = doc["components"]["securitySchemes"]
+            .as_object()
+            .expect("security schemes");
+        for scheme in ["cloud_hosting", "shopper_bearer", "admin_bearer", "admin_token"] {
+            assert!(schemes.contains_key(scheme), "{scheme} missing");
+        }
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, operations) in paths {
+            let needs_caller = ["/orders", "/payment/create", "/users/", "/admin/", "/statistics"]
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
+                // Logging in and refreshing present a password or a refresh token instead.
+                && !["/admin/auth/login", "/admin/auth/refresh"].contains(&path.as_str());
+            if !needs_caller {
+                continue;
+            }
+            for (method, operation) in operations.as_object().expect("operations") {
+                let security = operation["security"].as_array();
+                assert!(
+                    security.is_some_and(|list| !list.is_empty()),
+                    "{method} {path} names no security scheme"
+                );
+            }
+        }
+    }
 }

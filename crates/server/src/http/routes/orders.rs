@@ -34,7 +34,7 @@ pub struct CreateOrderBody {
 #[utoipa::path(
     tag = "orders",
     request_body = CreateOrderBody,
-    params(("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    security(("cloud_hosting" = []), ("shopper_bearer" = [])),
     responses(
         (status = 201, description = "the new unpaid order", body = Envelope<OrderView>),
         (status = 400, description = "invalid input, unknown product, nothing owed", body = ErrorEnvelope),
@@ -124,7 +124,8 @@ pub fn order_filter(
 
 #[utoipa::path(
     tag = "orders",
-    params(MyOrdersQuery, ("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    params(MyOrdersQuery),
+    security(("cloud_hosting" = []), ("shopper_bearer" = [])),
     responses(
         (status = 200, description = "the caller's orders, newest first", body = Envelope<OrderList>),
         (status = 400, description = "invalid filter", body = ErrorEnvelope),
@@ -159,8 +160,8 @@ pub async fn my_orders(
     tag = "orders",
     params(
         ("orderNumber" = String, Path, example = "ORD1760754386127abcdefghijkl"),
-        ("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)
     ),
+    security(("cloud_hosting" = []), ("shopper_bearer" = [])),
     responses(
         (status = 200, description = "the order and its owner", body = Envelope<OrderDetailView>),
         (status = 401, description = "not called through WeChat", body = ErrorEnvelope),

@@ -20,7 +20,7 @@ pub struct CreatePaymentBody {
 #[utoipa::path(
     tag = "payment",
     request_body = CreatePaymentBody,
-    params(("X-WX-SOURCE" = String, Header), ("X-WX-OPENID" = String, Header)),
+    security(("cloud_hosting" = []), ("shopper_bearer" = [])),
     responses(
         (status = 201, description = "parameters for wx.requestPayment", body = Envelope<PaymentParamsView>),
         (status = 400, description = "invalid input", body = ErrorEnvelope),
