@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::audit::insert_entry;
-use crate::connection::begin_write;
+use crate::connection::{begin_write, finish};
 use crate::entities::admin_users;
 use crate::error::{corrupt, map_db_err};
 use crate::paging::window;
@@ -67,16 +67,20 @@ impl AdminRepository for SeaOrmAdminRepository {
             other => other,
         };
         let txn = begin_write(&self.db).await.map_err(map_db_err)?;
-        let id = admin_users::Entity::insert(row)
-            .exec(&txn)
-            .await
-            .map_err(duplicate)?
-            .last_insert_id;
-        if let Some(mut entry) = audit {
-            entry.target_id = id.to_string();
-            insert_entry(&txn, &entry).await.map_err(map_db_err)?;
+        let written = async {
+            let id = admin_users::Entity::insert(row)
+                .exec(&txn)
+                .await
+                .map_err(duplicate)?
+                .last_insert_id;
+            if let Some(mut entry) = audit {
+                entry.target_id = id.to_string();
+                insert_entry(&txn, &entry).await.map_err(map_db_err)?;
+            }
+            Ok(id)
         }
-        txn.commit().await.map_err(map_db_err)?;
+        .await;
+        let id = finish(txn, written).await?;
         self.find(AdminId(id))
             .await?
             .ok_or_else(|| corrupt("admin vanished after being created", id))

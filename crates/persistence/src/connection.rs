@@ -243,6 +243,27 @@ pub(crate) async fn begin_write(
     .await
 }
 
+/// Ends a write transaction: commits it when `result` is `Ok`, rolls it back otherwise.
+/// A transaction that is only dropped is rolled back when its connection is next used, and
+/// keeps its locks until then (on MySQL a metadata lock that blocks any DDL on its tables).
+pub(crate) async fn finish<T>(
+    txn: sea_orm::DatabaseTransaction,
+    result: Result<T, elife_domain::ports::RepositoryError>,
+) -> Result<T, elife_domain::ports::RepositoryError> {
+    match result {
+        Ok(value) => {
+            txn.commit().await.map_err(crate::error::map_db_err)?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "could not roll back a failed transaction");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Applies every pending migration.
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     use migration::MigratorTrait;

@@ -19,7 +19,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use crate::connection::begin_write;
+use crate::connection::{begin_write, finish};
 use crate::entities::{refresh_tokens, sessions};
 use crate::error::{corrupt, map_db_err};
 use crate::time::{from_db, to_db};
@@ -95,16 +95,19 @@ impl SessionRepository for SeaOrmSessionRepository {
         session: &StoredSession,
         first: &StoredRefreshToken,
     ) -> Result<(), RepositoryError> {
-        let txn = self.db.begin().await.map_err(map_db_err)?;
-        sessions::Entity::insert(session_row(session))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(map_db_err)?;
-        refresh_tokens::Entity::insert(token_row(first))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(map_db_err)?;
-        txn.commit().await.map_err(map_db_err)
+        let txn = begin_write(&self.db).await.map_err(map_db_err)?;
+        let written = async {
+            sessions::Entity::insert(session_row(session))
+                .exec_without_returning(&txn)
+                .await?;
+            refresh_tokens::Entity::insert(token_row(first))
+                .exec_without_returning(&txn)
+                .await?;
+            Ok(())
+        }
+        .await
+        .map_err(map_db_err);
+        finish(txn, written).await
     }
 
     async fn find_token(
