@@ -162,7 +162,12 @@ mod tests {
         let schemes = doc["components"]["securitySchemes"]
             .as_object()
             .expect("security schemes");
-        for scheme in ["cloud_hosting", "shopper_bearer", "admin_bearer", "admin_token"] {
+        for scheme in [
+            "cloud_hosting",
+            "shopper_bearer",
+            "admin_bearer",
+            "admin_token",
+        ] {
             assert!(schemes.contains_key(scheme), "{scheme} missing");
         }
         let paths = doc["paths"].as_object().expect("paths");
