@@ -15,9 +15,7 @@ use elife_domain::accounts::sessions::{
 use elife_domain::accounts::tokens::{Audience, SessionId};
 use elife_domain::ports::{CasOutcome, RepositoryError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::connection::{begin_write, finish};
 use crate::entities::{refresh_tokens, sessions};

@@ -151,11 +151,25 @@ pub trait OrderRepository: Send + Sync {
 }
 
 /// The identity WeChat Cloud Hosting injects into every mini-program call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WechatIdentity {
     pub openid: OpenId,
     pub unionid: Option<String>,
     pub appid: Option<String>,
+}
+
+/// Masked like the openid: a unionid names the person across apps.
+impl std::fmt::Debug for WechatIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatIdentity")
+            .field("openid", &self.openid)
+            .field(
+                "unionid",
+                &self.unionid.as_deref().map(crate::privacy::mask_openid),
+            )
+            .field("appid", &self.appid)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
