@@ -4,17 +4,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use elife_domain::accounts::audit::AuditEntry;
 use elife_domain::money::ExchangeRate;
-use elife_domain::ports::{ExchangeRateRepository, RepositoryError, StoredRate};
+use elife_domain::ports::{CasOutcome, ExchangeRateRepository, RepositoryError, StoredRate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 
 use crate::audit::insert_entry;
-use crate::connection::begin_write;
+use crate::connection::{begin_write, finish};
 use crate::entities::exact_rate::RATE_SCALE;
 use crate::entities::{ExactRate, exchange_rates};
 use crate::error::{corrupt, map_db_err};
@@ -45,19 +44,14 @@ impl SeaOrmExchangeRateRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         SeaOrmExchangeRateRepository { db }
     }
-
-    async fn find(&self, pair: &str) -> Result<Option<exchange_rates::Model>, RepositoryError> {
-        exchange_rates::Entity::find()
-            .filter(exchange_rates::Column::Currency.eq(pair))
-            .one(&self.db)
-            .await
-            .map_err(map_db_err)
-    }
 }
 
+/// Sets the pair's rate where it still is `expected`; the rows changed. `updated_at`
+/// always moves, so MySQL (which counts changed rows, not matched ones) counts a match.
 async fn update_rate<C: ConnectionTrait>(
     db: &C,
     pair: &str,
+    expected: ExactRate,
     rate: ExactRate,
     now: chrono::NaiveDateTime,
 ) -> Result<u64, DbErr> {
@@ -66,6 +60,7 @@ async fn update_rate<C: ConnectionTrait>(
         .col_expr(exchange_rates::Column::IsActive, Expr::value(true))
         .col_expr(exchange_rates::Column::UpdatedAt, Expr::value(now))
         .filter(exchange_rates::Column::Currency.eq(pair))
+        .filter(exchange_rates::Column::Rate.eq(expected))
         .exec(db)
         .await
         .map(|result| result.rows_affected)
@@ -87,53 +82,58 @@ impl ExchangeRateRepository for SeaOrmExchangeRateRepository {
     async fn set(
         &self,
         pair: &str,
+        expected: Option<ExchangeRate>,
         rate: ExchangeRate,
         now: DateTime<Utc>,
         audit: Option<AuditEntry>,
-    ) -> Result<StoredRate, RepositoryError> {
+    ) -> Result<CasOutcome, RepositoryError> {
         let stored = rate_to_db(rate)?;
+        let expected = expected.map(rate_to_db).transpose()?;
         let now = to_db(now);
         let txn = begin_write(&self.db).await.map_err(map_db_err)?;
-        // MySQL counts an update that changes nothing as 0 rows, so a miss is not proof that
-        // the pair is missing: the insert's unique violation settles it (inside a savepoint,
-        // so that PostgreSQL's aborted statement does not abort the whole transaction).
-        if update_rate(&txn, pair, stored, now)
-            .await
-            .map_err(map_db_err)?
-            == 0
-        {
-            let savepoint = txn.begin().await.map_err(map_db_err)?;
-            let inserted = exchange_rates::Entity::insert(exchange_rates::ActiveModel {
-                id: NotSet,
-                currency: Set(pair.to_owned()),
-                rate: Set(stored),
-                is_active: Set(true),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
-            .exec_without_returning(&savepoint)
-            .await
-            .map_err(map_db_err);
-            match inserted {
-                Ok(_) => savepoint.commit().await.map_err(map_db_err)?,
-                Err(RepositoryError::Duplicate(_)) => {
-                    savepoint.rollback().await.map_err(map_db_err)?;
-                    update_rate(&txn, pair, stored, now)
+        let written: Result<CasOutcome, RepositoryError> = async {
+            let won = match expected {
+                Some(expected) => {
+                    update_rate(&txn, pair, expected, stored, now)
                         .await
-                        .map_err(map_db_err)?;
+                        .map_err(map_db_err)?
+                        == 1
                 }
-                Err(other) => return Err(other),
+                // A first rate: the unique pair settles a race between two creators.
+                None => match exchange_rates::Entity::insert(exchange_rates::ActiveModel {
+                    id: NotSet,
+                    currency: Set(pair.to_owned()),
+                    rate: Set(stored),
+                    is_active: Set(true),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .exec_without_returning(&txn)
+                .await
+                .map_err(map_db_err)
+                {
+                    Ok(_) => true,
+                    Err(RepositoryError::Duplicate(_)) => false,
+                    Err(other) => return Err(other),
+                },
+            };
+            if won && let Some(entry) = &audit {
+                insert_entry(&txn, entry).await.map_err(map_db_err)?;
             }
+            Ok(if won {
+                CasOutcome::Won
+            } else {
+                CasOutcome::Lost
+            })
         }
-        if let Some(entry) = &audit {
-            insert_entry(&txn, entry).await.map_err(map_db_err)?;
+        .await;
+        match written {
+            Ok(CasOutcome::Lost) => {
+                txn.rollback().await.map_err(map_db_err)?;
+                Ok(CasOutcome::Lost)
+            }
+            other => finish(txn, other).await,
         }
-        txn.commit().await.map_err(map_db_err)?;
-        let row = self
-            .find(pair)
-            .await?
-            .ok_or_else(|| corrupt("exchange rate vanished after being set", pair))?;
-        stored_rate(row)
     }
 }
 

@@ -221,15 +221,17 @@ pub struct StoredRate {
 pub trait ExchangeRateRepository: Send + Sync {
     async fn active(&self, pair: &str) -> Result<Option<StoredRate>, RepositoryError>;
 
-    /// Sets (or creates) the active rate of a pair, with `audit` (the admin's change) in
-    /// the same transaction.
+    /// Sets the active rate of a pair if it still is `expected` (`None`: the pair has no
+    /// rate yet, and is created), with `audit` (the admin's change) in the same
+    /// transaction. `Lost` when someone changed it first: nothing is written.
     async fn set(
         &self,
         pair: &str,
+        expected: Option<ExchangeRate>,
         rate: ExchangeRate,
         now: DateTime<Utc>,
         audit: Option<crate::accounts::audit::AuditEntry>,
-    ) -> Result<StoredRate, RepositoryError>;
+    ) -> Result<CasOutcome, RepositoryError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::accounts::audit::{AdminAct, AuditAction};
 use crate::money::ExchangeRate;
-use crate::ports::{Clock, ExchangeRateRepository, StoredRate};
+use crate::ports::{CasOutcome, Clock, ExchangeRateRepository, StoredRate};
 
 use super::ServiceError;
 
@@ -114,9 +114,27 @@ impl ExchangeRateService {
             Some(rate_view(rate)),
             now,
         );
-        let stored = self.rates.set(pair, rate, now, Some(entry)).await?;
-        tracing::info!(rate = %stored.rate.value(), by = %act.actor.username, "exchange rate changed");
-        Ok(stored)
+        let expected = current.as_ref().map(|current| current.rate);
+        match self
+            .rates
+            .set(pair, expected, rate, now, Some(entry))
+            .await?
+        {
+            CasOutcome::Won => {}
+            CasOutcome::Lost => {
+                return Err(ServiceError::Conflict(
+                    "the exchange rate was changed meanwhile: reload it and decide again"
+                        .to_owned(),
+                ));
+            }
+        }
+        tracing::info!(rate = %rate.value(), by = %act.actor.username, "exchange rate changed");
+        Ok(StoredRate {
+            pair: pair.to_owned(),
+            rate,
+            is_active: true,
+            updated_at: now,
+        })
     }
 }
 
@@ -205,9 +223,10 @@ mod tests {
             rates
                 .expect_set()
                 .times(1)
-                .withf(move |pair, new, at, audit| {
+                .withf(move |pair, expected, new, at, audit| {
                     let audit = audit.as_ref().expect("audited");
                     pair == "MNT_TO_CNY"
+                        && expected.map(|rate| rate.value()) == Some(dec!(480))
                         && new.value() == value
                         && *at == t0()
                         && audit.action == AuditAction::ExchangeRateChange
@@ -216,14 +235,7 @@ mod tests {
                             == Some(serde_json::json!({"rate": value.normalize().to_string()}))
                         && audit.reason.as_deref() == Some("market moved")
                 })
-                .returning(|pair, rate, at, _| {
-                    Ok(StoredRate {
-                        pair: pair.to_owned(),
-                        rate,
-                        is_active: true,
-                        updated_at: at,
-                    })
-                });
+                .returning(|_, _, _, _, _| Ok(CasOutcome::Won));
             let stored = service(rates)
                 .change(&act(), rate(value), confirm, Some("market moved"))
                 .await
@@ -239,18 +251,27 @@ mod tests {
         rates
             .expect_set()
             .times(1)
-            .withf(|_, _, _, audit| audit.as_ref().is_some_and(|a| a.before.is_none()))
-            .returning(|pair, rate, at, _| {
-                Ok(StoredRate {
-                    pair: pair.to_owned(),
-                    rate,
-                    is_active: true,
-                    updated_at: at,
-                })
-            });
+            .withf(|_, expected, _, _, audit| {
+                expected.is_none() && audit.as_ref().is_some_and(|a| a.before.is_none())
+            })
+            .returning(|_, _, _, _, _| Ok(CasOutcome::Won));
         service(rates)
             .change(&act(), rate(dec!(480)), false, None)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_rate_changed_meanwhile_is_a_conflict() {
+        let mut rates = current(dec!(480));
+        rates
+            .expect_set()
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(CasOutcome::Lost));
+        let error = service(rates)
+            .change(&act(), rate(dec!(490)), false, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ServiceError::Conflict(_)), "{error:?}");
     }
 }

@@ -292,26 +292,42 @@ async fn the_trail_is_filtered_and_paged_newest_first() {
 async fn a_rate_change_commits_its_audit_row() {
     let test = TestDb::new().await;
     let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let seeded = ExchangeRate::new(dec!(480)).unwrap();
     let rate = ExchangeRate::new(dec!(500)).unwrap();
-    rates
+    let changed = rates
         .set(
             ExchangeRate::MNT_TO_CNY,
+            Some(seeded),
             rate,
             t0(),
             Some(entry(AuditAction::ExchangeRateChange, "MNT_TO_CNY", 0)),
         )
         .await
         .unwrap();
+    assert_eq!(changed, CasOutcome::Won);
     // A new pair is created inside the same transaction as its row.
     rates
         .set(
             "MNT_TO_USD",
+            None,
             rate,
             t0(),
             Some(entry(AuditAction::ExchangeRateChange, "MNT_TO_USD", 1)),
         )
         .await
         .unwrap();
+    // A change decided on a rate that is no longer current writes neither.
+    let lost = rates
+        .set(
+            ExchangeRate::MNT_TO_CNY,
+            Some(seeded),
+            rate,
+            t0(),
+            Some(entry(AuditAction::ExchangeRateChange, "MNT_TO_CNY", 2)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lost, CasOutcome::Lost);
     assert_eq!(
         rates.active("MNT_TO_USD").await.unwrap().unwrap().rate,
         rate

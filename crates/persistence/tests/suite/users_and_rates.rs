@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use elife_domain::money::ExchangeRate;
 use elife_domain::order::OpenId;
-use elife_domain::ports::{ExchangeRateRepository, UserRepository, WechatIdentity};
+use elife_domain::ports::{CasOutcome, ExchangeRateRepository, UserRepository, WechatIdentity};
 use elife_domain::testing::t0;
 use elife_persistence::{SeaOrmExchangeRateRepository, SeaOrmUserRepository};
 use rust_decimal_macros::dec;
@@ -118,14 +118,23 @@ async fn the_seeded_rate_is_active_and_exact() {
 async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
     let test = TestDb::new().await;
     let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
-    let now = t0() + TimeDelta::days(1);
-    for value in [dec!(470.1234), dec!(0.0001), dec!(999999.9999), dec!(481)] {
+    let mut now = t0() + TimeDelta::days(1);
+    let mut current = ExchangeRate::new(dec!(480)).unwrap();
+    for value in [
+        dec!(470.1234),
+        dec!(0.0001),
+        dec!(999999.9999),
+        dec!(481),
+        dec!(481),
+    ] {
+        now += TimeDelta::seconds(1);
         let rate = ExchangeRate::new(value).unwrap();
-        let stored = rates
-            .set(ExchangeRate::MNT_TO_CNY, rate, now, None)
+        // The same value twice is a change too (MySQL counts changed rows: the time moves).
+        let outcome = rates
+            .set(ExchangeRate::MNT_TO_CNY, Some(current), rate, now, None)
             .await
             .unwrap();
-        assert_eq!(stored.rate, rate);
+        assert_eq!(outcome, CasOutcome::Won, "{value}");
         let active = rates
             .active(ExchangeRate::MNT_TO_CNY)
             .await
@@ -133,24 +142,15 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
             .unwrap();
         assert_eq!(active.rate.value(), value, "{value} changed in storage");
         assert_eq!(active.updated_at, now);
+        current = rate;
     }
-    // Setting the same value twice is not an error (MySQL reports 0 changed rows).
-    let same = ExchangeRate::new(dec!(481)).unwrap();
-    rates
-        .set(ExchangeRate::MNT_TO_CNY, same, now, None)
-        .await
-        .unwrap();
 
+    let first = ExchangeRate::new(dec!(3450.5)).unwrap();
     let created = rates
-        .set(
-            "MNT_TO_USD",
-            ExchangeRate::new(dec!(3450.5)).unwrap(),
-            now,
-            None,
-        )
+        .set("MNT_TO_USD", None, first, now, None)
         .await
         .unwrap();
-    assert_eq!(created.pair, "MNT_TO_USD");
+    assert_eq!(created, CasOutcome::Won);
     assert_eq!(
         rates
             .active("MNT_TO_USD")
@@ -165,15 +165,57 @@ async fn setting_a_rate_round_trips_exactly_and_creates_missing_pairs() {
 }
 
 #[tokio::test]
+async fn a_rate_changed_meanwhile_is_not_overwritten() {
+    let test = TestDb::new().await;
+    let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let seeded = ExchangeRate::new(dec!(480)).unwrap();
+    let mine = ExchangeRate::new(dec!(490)).unwrap();
+    let theirs = ExchangeRate::new(dec!(470)).unwrap();
+    let now = t0() + TimeDelta::days(1);
+    assert_eq!(
+        rates
+            .set(ExchangeRate::MNT_TO_CNY, Some(seeded), theirs, now, None)
+            .await
+            .unwrap(),
+        CasOutcome::Won
+    );
+    // Decided on 480, which is no longer the rate.
+    assert_eq!(
+        rates
+            .set(ExchangeRate::MNT_TO_CNY, Some(seeded), mine, now, None)
+            .await
+            .unwrap(),
+        CasOutcome::Lost
+    );
+    // A pair that exists cannot be created again.
+    assert_eq!(
+        rates
+            .set(ExchangeRate::MNT_TO_CNY, None, mine, now, None)
+            .await
+            .unwrap(),
+        CasOutcome::Lost
+    );
+    let active = rates
+        .active(ExchangeRate::MNT_TO_CNY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.rate, theirs);
+}
+
+#[tokio::test]
 async fn rates_at_the_limits_of_decimal_10_4_round_trip_exactly() {
     let test = TestDb::new().await;
     let rates = SeaOrmExchangeRateRepository::new(test.db.clone());
+    let mut current = ExchangeRate::new(dec!(480)).unwrap();
     for value in [dec!(999999.9999), dec!(0.0001), dec!(470.1235)] {
         let rate = ExchangeRate::new(value).unwrap();
-        rates
-            .set(ExchangeRate::MNT_TO_CNY, rate, t0(), None)
+        let outcome = rates
+            .set(ExchangeRate::MNT_TO_CNY, Some(current), rate, t0(), None)
             .await
             .unwrap();
+        assert_eq!(outcome, CasOutcome::Won);
+        current = rate;
         let active = rates
             .active(ExchangeRate::MNT_TO_CNY)
             .await
