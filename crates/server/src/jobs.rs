@@ -19,6 +19,8 @@ use elife_domain::services::{
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 
+use elife_domain::accounts::sessions::SessionService;
+
 use crate::configuration::JobSettings;
 use crate::metrics_names;
 use crate::topups::TopUps;
@@ -126,6 +128,8 @@ struct JobsInner {
     payments: Arc<PaymentService>,
     refunds: Arc<RefundService>,
     statistics: Arc<dyn StatisticsRepository>,
+    /// Expired sessions are purged with the daily report.
+    sessions: Arc<SessionService>,
     leases: Arc<dyn JobLeases>,
     holder: String,
     settings: JobSettings,
@@ -158,6 +162,7 @@ impl Jobs {
         payments: Arc<PaymentService>,
         refunds: Arc<RefundService>,
         statistics: Arc<dyn StatisticsRepository>,
+        sessions: Arc<SessionService>,
         leases: Arc<dyn JobLeases>,
         holder: String,
         settings: JobSettings,
@@ -170,6 +175,7 @@ impl Jobs {
                 payments,
                 refunds,
                 statistics,
+                sessions,
                 leases,
                 holder,
                 settings,
@@ -473,6 +479,11 @@ impl Jobs {
         };
         if let Err(error) = self.inner.ports.alerts.send(&alert).await {
             tracing::warn!(%error, "daily report not delivered");
+        }
+        // Sessions that ended or expired more than a day ago keep nothing anyone needs.
+        match self.inner.sessions.purge_expired().await {
+            Ok(purged) => tracing::info!(purged, "expired sessions purged"),
+            Err(error) => tracing::warn!(%error, "expired sessions not purged"),
         }
         Ok(())
     }

@@ -304,7 +304,8 @@ impl Application {
             Arc::clone(&sessions),
             sandbox.as_deref(),
         )?;
-        let back_office = crate::admin::BackOffice::new(&settings, &db, &ports, sessions);
+        let back_office =
+            crate::admin::BackOffice::new(&settings, &db, &ports, Arc::clone(&sessions));
         let state = web::Data::new(AppState {
             back_office,
             accounts,
@@ -335,6 +336,7 @@ impl Application {
             Arc::new(PaymentService::new(ports.clone(), payment_window)),
             Arc::new(RefundService::new(ports.clone(), refund_policy)),
             statistics,
+            sessions,
             leases,
             lease_holder(),
             settings.jobs.clone(),

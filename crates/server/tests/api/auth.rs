@@ -415,3 +415,36 @@ async fn the_profile_is_read_and_patched_within_bounds() {
     let anonymous = app.get("/users/me").await;
     assert_error_envelope(&anonymous, 401, "/users/me");
 }
+
+#[tokio::test]
+async fn the_daily_job_purges_sessions_that_expired_long_ago() {
+    let app = spawn_app().await;
+    let old = logged_in(&app, "o-purged").await;
+    // Past the 7-day refresh lifetime, and a day more.
+    app.clock.advance(chrono::Duration::days(9));
+    let before = refresh(&app, &old.refresh).await;
+    assert_eq!(before.status, 401);
+    assert!(
+        before.body["message"].as_str().unwrap().contains("expired"),
+        "{}",
+        before.body
+    );
+
+    app.run_job(elife_server::jobs::Job::DailyReport).await;
+
+    // Its rows are gone: the refresh token is now simply unknown.
+    let after = refresh(&app, &old.refresh).await;
+    assert_eq!(after.status, 401);
+    assert!(
+        after.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid token"),
+        "{}",
+        after.body
+    );
+    // Sessions started since are kept.
+    let fresh = logged_in(&app, "o-kept").await;
+    app.run_job(elife_server::jobs::Job::DailyReport).await;
+    assert_eq!(refresh(&app, &fresh.refresh).await.status, 201);
+}
