@@ -3,6 +3,7 @@
 //!
 //! Written from the outside API's point of view; this crate shares no code with the adapters.
 
+mod serve;
 pub mod unitel;
 pub mod wechat;
 pub mod wechat_pay_v3;

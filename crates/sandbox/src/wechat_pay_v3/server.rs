@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -68,15 +68,7 @@ impl WechatPayV3Simulator {
             bills: BillFiles::default(),
             http,
         });
-        let app_state = state.clone();
-        let server =
-            HttpServer::new(move || App::new().app_data(app_state.clone()).configure(routes))
-                .workers(1)
-                .disable_signals()
-                .listen(listener)?
-                .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let handle = crate::serve::spawn(listener, state.clone(), routes)?;
         tracing::info!(%addr, "WeChat Pay v3 simulator listening");
         Ok(RunningWechatPayV3Sim {
             addr,
