@@ -43,3 +43,27 @@ pub fn id(backend: DbBackend, column: impl IntoIden) -> ColumnDef {
 fn unsupported(backend: DbBackend) -> String {
     format!("unsupported backend {backend:?}")
 }
+
+/// `(table, index name, columns, unique)`: how each migration lists its indexes, so that
+/// `down` and the catalog tests agree with `up`.
+pub type IndexSpec = (&'static str, &'static str, &'static [&'static str], bool);
+
+/// Creates every index of `specs` that does not exist yet: MySQL commits DDL at once, so a
+/// run that failed half-way may have created some already.
+pub async fn create_indexes(manager: &SchemaManager<'_>, specs: &[IndexSpec]) -> Result<(), DbErr> {
+    for (table, name, columns, unique) in specs {
+        if manager.has_index(*table, *name).await? {
+            continue;
+        }
+        let mut index = Index::create();
+        index.name(*name).table(Alias::new(*table));
+        for column in *columns {
+            index.col(Alias::new(*column));
+        }
+        if *unique {
+            index.unique();
+        }
+        manager.create_index(index).await?;
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@ mod m20251101_000002_seed_exchange_rate;
 mod m20261130_000001_accounts_sessions;
 mod m20261130_000002_admin_audit;
 mod m20261130_000003_encrypt_phone_numbers;
+mod m20261130_000004_payments_core;
 mod personal_data;
 
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
@@ -61,6 +62,12 @@ pub const INDEXES: &[(&str, &str)] = &[
         "orders",
         m20261130_000003_encrypt_phone_numbers::PHONE_INDEX,
     ),
+    ("pay_orders", "idx_pay_orders_merchant"),
+    ("pay_orders", "idx_pay_orders_status_expire"),
+    ("pay_orders", "idx_pay_orders_status_updated"),
+    ("pay_orders", "idx_pay_orders_transaction"),
+    ("pay_outbox", "idx_pay_outbox_pending"),
+    ("pay_outbox", "idx_pay_outbox_order"),
 ];
 
 /// The application tables, in creation order.
@@ -76,6 +83,8 @@ pub const TABLES: &[&str] = &[
     "refresh_tokens",
     "admin_users",
     "audit_log",
+    "pay_orders",
+    "pay_outbox",
 ];
 
 pub struct Migrator;
@@ -89,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_accounts_sessions::Migration),
             Box::new(m20261130_000002_admin_audit::Migration),
             Box::new(m20261130_000003_encrypt_phone_numbers::Migration),
+            Box::new(m20261130_000004_payments_core::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::columns::{id, rate, timestamp};
+use crate::columns::{IndexSpec, create_indexes, id, rate, timestamp};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -119,10 +119,6 @@ enum JobLeases {
     ExpiresAt,
 }
 
-/// `(table, index name, columns, unique)`: one place for every index, so `down` and the
-/// tests agree with `up`.
-type IndexSpec = (&'static str, &'static str, &'static [&'static str], bool);
-
 const INDEX_SPECS: &[IndexSpec] = &[
     // Paid orders waiting for a worker (PaidUnclaimed, FailedPaid, backlog).
     (
@@ -221,17 +217,7 @@ impl MigrationTrait for Migration {
         }
         create_new_tables(manager, backend).await?;
 
-        for (table, name, columns, unique) in INDEX_SPECS {
-            let mut index = Index::create();
-            index.name(*name).table(Alias::new(*table));
-            for column in *columns {
-                index.col(Alias::new(*column));
-            }
-            if *unique {
-                index.unique();
-            }
-            manager.create_index(index).await?;
-        }
+        create_indexes(manager, INDEX_SPECS).await?;
         Ok(())
     }
 

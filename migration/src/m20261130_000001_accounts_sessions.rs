@@ -8,7 +8,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{id, timestamp};
+use crate::columns::{IndexSpec, create_indexes, id, timestamp};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,7 +45,7 @@ enum RefreshTokens {
 }
 
 /// (table, index, columns, unique).
-pub const INDEX_SPECS: &[(&str, &str, &[&str], bool)] = &[
+pub const INDEX_SPECS: &[IndexSpec] = &[
     (
         "sessions",
         "idx_sessions_subject",
@@ -147,17 +147,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (table, name, columns, unique) in INDEX_SPECS {
-            let mut index = Index::create();
-            index.name(*name).table(Alias::new(*table));
-            for column in *columns {
-                index.col(Alias::new(*column));
-            }
-            if *unique {
-                index.unique();
-            }
-            manager.create_index(index).await?;
-        }
+        create_indexes(manager, INDEX_SPECS).await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{id, timestamp};
+use crate::columns::{IndexSpec, create_indexes, id, timestamp};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,7 +45,7 @@ pub const ADMIN_TABLE: &str = "admin_users";
 pub const AUDIT_TABLE: &str = "audit_log";
 
 /// `(table, index name, columns, unique)`, as in the first migration.
-pub const INDEX_SPECS: &[(&str, &str, &[&str], bool)] = &[
+pub const INDEX_SPECS: &[IndexSpec] = &[
     (ADMIN_TABLE, "idx_admin_users_username", &["username"], true),
     // `GET /admin/audit` pages newest first, alone or with one of the filters below.
     (AUDIT_TABLE, "idx_audit_log_at", &["at"], false),
@@ -154,17 +154,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (table, name, columns, unique) in INDEX_SPECS {
-            let mut index = Index::create();
-            index.name(*name).table(Alias::new(*table));
-            for column in *columns {
-                index.col(Alias::new(*column));
-            }
-            if *unique {
-                index.unique();
-            }
-            manager.create_index(index).await?;
-        }
+        create_indexes(manager, INDEX_SPECS).await?;
         Ok(())
     }
 

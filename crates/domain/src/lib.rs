@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod money;
 pub mod msisdn;
 pub mod order;
+pub mod payments;
 pub mod ports;
 pub mod privacy;
 pub mod services;

@@ -6,7 +6,8 @@ use elife_domain::order::OrderNumber;
 use elife_domain::ports::{CasOutcome, Refund, RefundRepository, RefundStatus, RepositoryError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::entities::refunds;
@@ -27,26 +28,7 @@ impl SeaOrmRefundRepository {
 #[async_trait]
 impl RefundRepository for SeaOrmRefundRepository {
     async fn insert(&self, refund: &Refund) -> Result<(), RepositoryError> {
-        refunds::Entity::insert(refunds::ActiveModel {
-            refund_no: Set(refund.refund_no.clone()),
-            order_number: Set(refund.order_number.as_str().to_owned()),
-            amount_fen: Set(refund.amount.value()),
-            reason: Set(refund.reason.clone()),
-            status: Set(refund.status.as_str().to_owned()),
-            gateway_refund_id: Set(refund.gateway_refund_id.clone()),
-            created_at: Set(to_db(refund.created_at)),
-            updated_at: Set(to_db(refund.updated_at)),
-            version: Set(refund.version),
-        })
-        .exec_without_returning(&self.db)
-        .await
-        .map_err(|error| match map_db_err(error) {
-            RepositoryError::Duplicate(_) => {
-                RepositoryError::Duplicate(format!("refund {}", refund.refund_no))
-            }
-            other => other,
-        })?;
-        Ok(())
+        insert_refund(&self.db, refund).await
     }
 
     async fn find(&self, refund_no: &str) -> Result<Option<Refund>, RepositoryError> {
@@ -107,6 +89,34 @@ impl RefundRepository for SeaOrmRefundRepository {
             _ => CasOutcome::Won,
         })
     }
+}
+
+/// Writes a new refund on `conn` (a connection, or the transaction of the pay order's
+/// change that starts it); `Duplicate` if its number is taken.
+pub(crate) async fn insert_refund<C: ConnectionTrait>(
+    conn: &C,
+    refund: &Refund,
+) -> Result<(), RepositoryError> {
+    refunds::Entity::insert(refunds::ActiveModel {
+        refund_no: Set(refund.refund_no.clone()),
+        order_number: Set(refund.order_number.as_str().to_owned()),
+        amount_fen: Set(refund.amount.value()),
+        reason: Set(refund.reason.clone()),
+        status: Set(refund.status.as_str().to_owned()),
+        gateway_refund_id: Set(refund.gateway_refund_id.clone()),
+        created_at: Set(to_db(refund.created_at)),
+        updated_at: Set(to_db(refund.updated_at)),
+        version: Set(refund.version),
+    })
+    .exec_without_returning(conn)
+    .await
+    .map_err(|error| match map_db_err(error) {
+        RepositoryError::Duplicate(_) => {
+            RepositoryError::Duplicate(format!("refund {}", refund.refund_no))
+        }
+        other => other,
+    })?;
+    Ok(())
 }
 
 fn status_from_db(value: &str) -> Result<RefundStatus, RepositoryError> {

@@ -96,7 +96,7 @@ fn scoped(query: &StatisticsQuery) -> Select<orders::Entity> {
     select
 }
 
-fn day_in_china(at: NaiveDateTime) -> NaiveDate {
+pub(crate) fn day_in_china(at: NaiveDateTime) -> NaiveDate {
     // In range by construction; UTC would be the harmless fallback.
     match FixedOffset::east_opt(UTC_PLUS_8_SECS) {
         Some(offset) => from_db(at).with_timezone(&offset).date_naive(),

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod key_rotation;
 pub mod metrics_names;
 pub mod payment_channel;
+pub mod payments;
 pub mod sandbox;
 pub mod startup;
 pub mod state;

@@ -14,9 +14,7 @@ use actix_web::{App, HttpMessage, HttpResponse, web};
 use elife_domain::ports::{
     Clock, JobLeases, PaymentGateway, RandomIds, StatisticsRepository, SystemClock,
 };
-use elife_domain::services::{
-    OrderService, PaymentService, Ports, RechargeService, RefundPolicy, RefundService,
-};
+use elife_domain::services::{OrderService, Ports, RechargeService};
 use elife_persistence::{
     DatabaseConnection, PoolSettings, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
     SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
@@ -287,14 +285,20 @@ impl Application {
         let recharge = Arc::new(RechargeService::new(ports.clone()));
         // Payable for as long as expiry leaves the order open.
         let payment_window = chrono::Duration::minutes(settings.jobs.order_expire_minutes);
-        let refund_policy = RefundPolicy {
-            automatic: settings.jobs.auto_refund,
-        };
         let background = Background::on_current_runtime();
         let top_ups = TopUps::new(
             Arc::clone(&recharge),
             settings.jobs.topup_concurrency,
             background.clone(),
+        );
+        let payments = crate::payments::Payments::new(
+            &db,
+            &ports,
+            payment_channel.gateway(),
+            settings.wechat_pay.channel,
+            &top_ups,
+            payment_window,
+            settings.jobs.auto_refund,
         );
         crate::admin::warn_about_break_glass(&settings);
         let sessions = crate::accounts::session_service(&settings, &db, Arc::clone(&ports.clock))?;
@@ -310,10 +314,12 @@ impl Application {
             back_office,
             accounts,
             orders: OrderService::new(ports.clone()),
-            payments: PaymentService::new(ports.clone(), payment_window),
+            payments: payments.clone(),
             recharge: Arc::clone(&recharge),
-            refunds: RefundService::new(ports.clone(), refund_policy),
             statistics: Arc::clone(&statistics),
+            notification_log: elife_domain::services::NotificationLogService::new(Arc::clone(
+                &ports.notifications,
+            )),
             identity: IdentityPolicy {
                 mock_enabled: settings.mock_identity_enabled
                     && !settings.environment.is_production(),
@@ -333,8 +339,7 @@ impl Application {
             ports.clone(),
             Arc::clone(&recharge),
             top_ups.clone(),
-            Arc::new(PaymentService::new(ports.clone(), payment_window)),
-            Arc::new(RefundService::new(ports.clone(), refund_policy)),
+            payments,
             statistics,
             sessions,
             leases,
@@ -418,9 +423,14 @@ impl Application {
         self.db.clone()
     }
 
-    /// Top-ups in flight in this instance (tests wait for them to settle).
+    /// Top-ups in flight in this instance, bounded by `TOPUP_CONCURRENCY`.
     pub fn top_ups(&self) -> TopUps {
         self.top_ups.clone()
+    }
+
+    /// Work started after a request was answered (tests wait for it to drain).
+    pub fn background(&self) -> Background {
+        self.background.clone()
     }
 
     /// Stops the application as SIGTERM does (tests, embedding).

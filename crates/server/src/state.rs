@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use elife_domain::ports::StatisticsRepository;
-use elife_domain::services::{OrderService, PaymentService, Ports, RechargeService, RefundService};
+use elife_domain::services::{OrderService, Ports, RechargeService};
 
 use crate::http::identity::IdentityPolicy;
 use crate::http::rate_limit::RateLimits;
@@ -13,10 +13,12 @@ use crate::topups::TopUps;
 pub struct AppState {
     pub ports: Ports,
     pub orders: OrderService,
-    pub payments: PaymentService,
+    /// The payments core and the top-up's use cases that involve money.
+    pub payments: crate::payments::Payments,
     pub recharge: Arc<RechargeService>,
-    pub refunds: RefundService,
     pub statistics: Arc<dyn StatisticsRepository>,
+    /// The admin's view of the payment callback log.
+    pub notification_log: elife_domain::services::NotificationLogService,
     pub identity: IdentityPolicy,
     pub admin_token: Option<String>,
     pub limits: RateLimits,

@@ -65,12 +65,6 @@ impl TopUps {
     pub fn stop_claiming(&self) {
         self.permits.close();
     }
-
-    /// Waits until no top-up is in flight or waiting for a permit, at most `limit`; true
-    /// when everything finished.
-    pub async fn settled(&self, limit: std::time::Duration) -> bool {
-        self.background.drain(limit).await
-    }
 }
 
 /// Counts the outcome of one order's dispatch.
@@ -99,5 +93,11 @@ fn count(
             tracing::error!(order = %number, %error, "dispatch failed; the job will retry if unclaimed");
             None
         }
+    }
+}
+
+impl elife_domain::ports::TopUpQueue for TopUps {
+    fn start(&self, order: Order) {
+        self.start_order(order);
     }
 }

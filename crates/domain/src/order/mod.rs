@@ -393,6 +393,17 @@ impl Order {
                 recharge: self.recharge_status,
             });
         }
+        self.mark_refunding(actor, reason, now)
+    }
+
+    /// The payment went into refund (the payments core decided, after the rule of
+    /// [`Self::request_refund`] was checked by whoever asked).
+    pub fn mark_refunding(
+        &self,
+        actor: Actor,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderError> {
         let payment = self.payment_status.apply(PaymentEvent::RefundRequested)?;
         Ok(self.transition(actor, reason, now, |order| order.payment_status = payment))
     }

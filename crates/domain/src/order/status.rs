@@ -323,7 +323,63 @@ impl RechargeStatus {
     }
 }
 
+/// The displayed value ([`RechargeStatus::as_str`]: `none` before payment), or the old
+/// backend's `timeout`, read as [`RechargeStatus::Unknown`] like [`RechargeStatus::from_db`].
+impl FromStr for RechargeStatus {
+    type Err = TransitionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match RechargeStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+        {
+            Some(status) => Ok(status),
+            None => RechargeStatus::from_db(Some(s)),
+        }
+    }
+}
+
 impl fmt::Display for RechargeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 2] = [Resolution::Succeeded, Resolution::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Succeeded => "succeeded",
+            Resolution::Failed => "failed",
+        }
+    }
+
+    /// The other word a person types for it (the recharge status it leads to, or the noun).
+    fn alias(self) -> &'static str {
+        match self {
+            Resolution::Succeeded => "success",
+            Resolution::Failed => "failure",
+        }
+    }
+}
+
+/// What a person typed (an admin's form, the CLI): either word of a resolution, in any case,
+/// surrounding blanks ignored.
+impl FromStr for Resolution {
+    type Err = TransitionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim().to_ascii_lowercase();
+        Resolution::ALL
+            .into_iter()
+            .find(|resolution| resolution.as_str() == word || resolution.alias() == word)
+            .ok_or_else(|| TransitionError::UnknownStatus {
+                kind: "resolution",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for Resolution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -448,5 +504,68 @@ mod tests {
         }
         assert!("timeout".parse::<PaymentStatus>().is_err());
         assert!(RechargeStatus::from_db(Some("bogus")).is_err());
+    }
+
+    #[test]
+    fn displayed_statuses_parse_back() {
+        for status in RechargeStatus::ALL {
+            assert_eq!(status.to_string().parse::<RechargeStatus>(), Ok(status));
+        }
+        assert_eq!("timeout".parse::<RechargeStatus>(), Ok(R::Unknown));
+        assert_eq!(
+            "bogus".parse::<RechargeStatus>(),
+            Err(TransitionError::UnknownStatus {
+                kind: "recharge",
+                value: "bogus".to_owned()
+            })
+        );
+        assert!("".parse::<RechargeStatus>().is_err());
+    }
+
+    #[test]
+    fn resolutions_parse_from_either_word() {
+        for resolution in Resolution::ALL {
+            assert_eq!(resolution.to_string().parse::<Resolution>(), Ok(resolution));
+        }
+        for (typed, expected) in [
+            (" Success ", Resolution::Succeeded),
+            ("SUCCEEDED", Resolution::Succeeded),
+            ("failure", Resolution::Failed),
+            ("Failed\n", Resolution::Failed),
+        ] {
+            assert_eq!(typed.parse::<Resolution>(), Ok(expected), "{typed:?}");
+        }
+        for refused in ["", "ok", "unknown", "succeed"] {
+            assert!(refused.parse::<Resolution>().is_err(), "{refused:?}");
+        }
+    }
+
+    /// The figures' rules: money received is exactly what is neither unpaid nor closed;
+    /// a settled top-up is one no automatic event moves.
+    #[test]
+    fn classifiers_name_their_states() {
+        let received: Vec<_> = PaymentStatus::ALL
+            .into_iter()
+            .filter(|status| status.money_received())
+            .collect();
+        assert_eq!(
+            received,
+            [P::Paid, P::Refunding, P::Refunded, P::RefundFailed]
+        );
+        let settled: Vec<_> = RechargeStatus::ALL
+            .into_iter()
+            .filter(|status| status.is_settled())
+            .collect();
+        assert_eq!(settled, [R::Success, R::Failed, R::Unknown]);
+        for from in RechargeStatus::ALL {
+            if from.is_settled() {
+                for event in RECHARGE_EVENTS {
+                    let automatic = !matches!(event, RE::Resolved(_));
+                    if automatic {
+                        assert!(from.apply(event).is_err(), "{from} on {event:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -122,3 +122,10 @@ pub trait TopUpProvider: Send + Sync {
 
     async fn check_transaction(&self, seq: &str) -> Result<TransactionCheck, ProviderError>;
 }
+
+/// Starts a paid order's top-up soon, after the caller's work: the server runs it in the
+/// background, bounded per instance; the recharge job catches any it drops.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TopUpQueue: Send + Sync {
+    fn start(&self, order: crate::order::Order);
+}

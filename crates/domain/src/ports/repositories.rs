@@ -11,6 +11,8 @@ use crate::order::{
     AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
 };
 
+use super::notification_log::{NotificationFilter, NotificationStatistics, NotificationStatsQuery};
+
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryError {
     #[error("{0} already exists")]
@@ -241,6 +243,28 @@ pub enum NotificationKind {
     Refund,
 }
 
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 2] = [NotificationKind::Payment, NotificationKind::Refund];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Payment => "payment",
+            NotificationKind::Refund => "refund",
+        }
+    }
+}
+
+impl std::str::FromStr for NotificationKind {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        NotificationKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+            .ok_or_else(|| format!("unknown notification kind {raw:?}"))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationOutcome {
@@ -373,11 +397,21 @@ pub trait PaymentNotificationLog: Send + Sync {
         processing_ms: i64,
     ) -> Result<(), RepositoryError>;
 
+    /// The callbacks `filter` matches, newest first.
     async fn list(
         &self,
-        outcome: Option<NotificationOutcome>,
+        filter: &NotificationFilter,
         page: PageRequest,
     ) -> Result<Page<NotificationRecord>, RepositoryError>;
+
+    /// The callbacks first received in `query`'s range, counted by outcome per UTC+8
+    /// calendar day (every day the range touches, oldest first, days without any included)
+    /// and overall, with their processing times. A callback counts once, under its current
+    /// outcome, however often it was delivered.
+    async fn statistics(
+        &self,
+        query: &NotificationStatsQuery,
+    ) -> Result<NotificationStatistics, RepositoryError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -390,12 +424,29 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    pub const ALL: [RefundStatus; 3] = [
+        RefundStatus::Processing,
+        RefundStatus::Succeeded,
+        RefundStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefundStatus::Processing => "processing",
             RefundStatus::Succeeded => "succeeded",
             RefundStatus::Failed => "failed",
         }
+    }
+}
+
+impl std::str::FromStr for RefundStatus {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        RefundStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+            .ok_or_else(|| format!("unknown refund status {raw:?}"))
     }
 }
 
@@ -489,4 +540,18 @@ pub trait JobLeases: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 
     async fn release(&self, job: &str, holder: &str) -> Result<(), RepositoryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refund_statuses_round_trip_through_storage() {
+        for status in RefundStatus::ALL {
+            assert_eq!(status.as_str().parse::<RefundStatus>(), Ok(status));
+        }
+        assert!("refunded".parse::<RefundStatus>().is_err());
+        assert!("".parse::<RefundStatus>().is_err());
+    }
 }

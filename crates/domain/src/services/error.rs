@@ -17,8 +17,9 @@ pub enum ServiceError {
     /// The provider or gateway refused or failed; nothing changed on our side.
     #[error("{0}")]
     Upstream(String),
-    /// Storage failed; the caller may retry.
-    #[error("storage unavailable: {0}")]
+    /// Something we depend on (storage, the payment gateway) failed for now; the caller
+    /// may retry. The message names which.
+    #[error("{0}")]
     Unavailable(String),
 }
 
@@ -87,5 +88,11 @@ impl From<GatewayError> for ServiceError {
                 ServiceError::Upstream(error.to_string())
             }
         }
+    }
+}
+
+impl From<crate::payments::PayTransitionError> for ServiceError {
+    fn from(error: crate::payments::PayTransitionError) -> Self {
+        ServiceError::Conflict(error.to_string())
     }
 }

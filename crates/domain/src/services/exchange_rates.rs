@@ -70,6 +70,16 @@ impl ExchangeRateService {
         self.policy
     }
 
+    /// The active `MNT_TO_CNY` rate, the one new orders are priced at; `NotFound` while
+    /// none is set.
+    pub async fn current(&self) -> Result<StoredRate, ServiceError> {
+        let pair = ExchangeRate::MNT_TO_CNY;
+        self.rates
+            .active(pair)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no active {pair} exchange rate")))
+    }
+
     /// An admin sets the `MNT_TO_CNY` rate. Refused outside the policy's bounds; a change by
     /// more than `max_change` of the current rate needs `confirm` (a conflict otherwise).
     /// The audit row (before → after) is written in the rate's transaction.
@@ -180,6 +190,37 @@ mod tests {
             }))
         });
         rates
+    }
+
+    #[tokio::test]
+    async fn the_current_rate_is_the_active_one() {
+        let stored = service(current(dec!(480))).current().await.unwrap();
+        assert_eq!(
+            (stored.pair.as_str(), stored.rate),
+            (ExchangeRate::MNT_TO_CNY, rate(dec!(480)))
+        );
+    }
+
+    #[tokio::test]
+    async fn without_an_active_rate_there_is_none_to_show() {
+        let mut rates = MockExchangeRateRepository::new();
+        rates.expect_active().returning(|_| Ok(None));
+        match service(rates).current().await.unwrap_err() {
+            ServiceError::NotFound(message) => {
+                assert_eq!(message, "no active MNT_TO_CNY exchange rate");
+            }
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+        let mut down = MockExchangeRateRepository::new();
+        down.expect_active().returning(|_| {
+            Err(crate::ports::RepositoryError::Unavailable(
+                "connection refused".to_owned(),
+            ))
+        });
+        assert!(matches!(
+            service(down).current().await,
+            Err(ServiceError::Unavailable(_))
+        ));
     }
 
     #[tokio::test]

@@ -1,24 +1,31 @@
 //! Use cases: the application services the inbound adapters (HTTP, jobs, CLI) call.
 
+mod attention;
+mod catalogue;
 mod error;
 mod exchange_rates;
+mod notification_log;
+mod order_queries;
 mod orders;
-mod payments;
 mod recharge;
-mod refunds;
+mod statistics;
+mod topup_payments;
 
 #[cfg(test)]
 mod tests;
 
+pub use attention::{
+    AttentionAlert, AttentionReport, AttentionService, OrderTally, StuckKind, StuckTally,
+};
+pub use catalogue::TopUpCatalogue;
 pub use error::ServiceError;
 pub use exchange_rates::{ExchangeRatePolicy, ExchangeRateService};
+pub use notification_log::{NotificationLogService, NotificationSearch};
+pub use order_queries::{OrderHistory, OrderQueries};
 pub use orders::{CreateOrder, OrderService};
-pub use payments::{
-    ExpiryReport, Mismatch, NotificationHandled, PaymentNotice, PaymentService,
-    ReconciliationReport,
-};
 pub use recharge::{DispatchOutcome, RechargeService, SweepReport, UnclaimedPage};
-pub use refunds::{RefundOutcome, RefundPolicy, RefundService};
+pub use statistics::{Figures, StatisticsService};
+pub use topup_payments::{TopUpFulfilment, TopUpPayments, pay_order_draft};
 
 use std::sync::Arc;
 

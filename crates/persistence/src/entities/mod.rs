@@ -7,6 +7,8 @@ pub mod exchange_rates;
 pub mod job_leases;
 pub mod order_events;
 pub mod orders;
+pub mod pay_orders;
+pub mod pay_outbox;
 pub mod payment_notifications;
 pub mod refresh_tokens;
 pub mod refunds;

@@ -7,6 +7,7 @@ mod admins_and_audit;
 mod adopt_prisma;
 mod common;
 mod leases;
+mod notification_queries;
 mod notifications;
 mod orders;
 mod phone_encryption;

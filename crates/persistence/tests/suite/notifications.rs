@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use elife_domain::ports::{
-    CasOutcome, DecidedNotification, IncomingNotification, NotificationKind, NotificationOutcome,
-    NotificationRecord, OrderRepository, PageRequest, PaymentNotificationLog, RepositoryError,
+    CasOutcome, DecidedNotification, IncomingNotification, NotificationFilter, NotificationKind,
+    NotificationOutcome, NotificationRecord, OrderRepository, PageRequest, PaymentNotificationLog,
+    RepositoryError,
 };
 use elife_domain::testing::{ORDER_NUMBER, t0, unpaid_order};
 use elife_persistence::{SeaOrmOrderRepository, SeaOrmPaymentNotificationLog};
@@ -40,7 +41,10 @@ async fn a_repeated_callback_is_recognised_and_its_retries_counted() {
         assert_eq!(repeat.id, first.id);
     }
     let page = log
-        .list(None, PageRequest { page: 1, limit: 10 })
+        .list(
+            &NotificationFilter::default(),
+            PageRequest { page: 1, limit: 10 },
+        )
         .await
         .unwrap();
     assert_eq!(page.total, 1);
@@ -117,7 +121,10 @@ async fn concurrent_deliveries_of_one_callback_make_one_row() {
     ids.dedup();
     assert_eq!(ids.len(), 1);
     let page = log
-        .list(None, PageRequest { page: 1, limit: 10 })
+        .list(
+            &NotificationFilter::default(),
+            PageRequest { page: 1, limit: 10 },
+        )
         .await
         .unwrap();
     assert_eq!(page.items[0].retry_count, 9);
@@ -156,7 +163,7 @@ async fn outcomes_are_recorded_and_filtered() {
 
     let processed = log
         .list(
-            Some(NotificationOutcome::Processed),
+            &NotificationFilter::with_outcome(NotificationOutcome::Processed),
             PageRequest { page: 1, limit: 10 },
         )
         .await
@@ -169,7 +176,7 @@ async fn outcomes_are_recorded_and_filtered() {
     assert_eq!(processed.items[1].processing_ms, Some(12));
     let rejected = log
         .list(
-            Some(NotificationOutcome::Rejected),
+            &NotificationFilter::with_outcome(NotificationOutcome::Rejected),
             PageRequest { page: 1, limit: 10 },
         )
         .await
@@ -180,7 +187,10 @@ async fn outcomes_are_recorded_and_filtered() {
     );
 
     let second_page = log
-        .list(None, PageRequest { page: 2, limit: 2 })
+        .list(
+            &NotificationFilter::default(),
+            PageRequest { page: 2, limit: 2 },
+        )
         .await
         .unwrap();
     assert_eq!(second_page.total, 5);
@@ -216,10 +226,13 @@ fn decided(
 }
 
 async fn all(log: &SeaOrmPaymentNotificationLog) -> Vec<NotificationRecord> {
-    log.list(None, PageRequest { page: 1, limit: 50 })
-        .await
-        .unwrap()
-        .items
+    log.list(
+        &NotificationFilter::default(),
+        PageRequest { page: 1, limit: 50 },
+    )
+    .await
+    .unwrap()
+    .items
 }
 
 #[tokio::test]

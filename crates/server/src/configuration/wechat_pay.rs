@@ -14,42 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, Environment, invalid};
 
-/// `PAY_CHANNEL`: which WeChat Pay API takes the money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayChannel {
-    /// WeChat Cloud Hosting's open interface (unsigned callbacks, confirmed by query).
-    Cloud,
-    /// WeChat Pay API v3, direct merchant (signed requests, answers and notifications).
-    V3,
-}
-
-impl PayChannel {
-    pub const ALL: [PayChannel; 2] = [PayChannel::Cloud, PayChannel::V3];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PayChannel::Cloud => "cloud",
-            PayChannel::V3 => "v3",
-        }
-    }
-}
-
-impl FromStr for PayChannel {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        PayChannel::ALL
-            .into_iter()
-            .find(|channel| channel.as_str() == raw)
-            .ok_or_else(|| format!("expected cloud or v3, got {raw:?}"))
-    }
-}
-
-impl fmt::Display for PayChannel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// `PAY_CHANNEL`: which WeChat Pay API takes the money (the payments core's own names).
+pub use elife_domain::payments::PayChannel;
 
 /// The merchant API private key, as PEM text, and the variable it came from.
 #[derive(Debug, Clone)]
@@ -102,8 +68,8 @@ impl WechatPaySettings {
             None => PayChannel::Cloud,
             Some(raw) => raw
                 .to_ascii_lowercase()
-                .parse()
-                .map_err(|reason| invalid("PAY_CHANNEL", reason))?,
+                .parse::<PayChannel>()
+                .map_err(|error| invalid("PAY_CHANNEL", format!("expected cloud or v3: {error}")))?,
         };
         let v3 = match channel {
             PayChannel::Cloud => None,

@@ -72,6 +72,11 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     ),
     route("GET", "/admin/notifications", Permission::ViewOrders),
     route("GET", "/admin/notifications/stats", Permission::ViewOrders),
+    route(
+        "GET",
+        "/admin/notifications/statistics",
+        Permission::ViewOrders,
+    ),
     route("GET", "/admin/audit", Permission::ViewAudit),
     route("GET", "/admin/admins", Permission::ManageAdmins),
     route("POST", "/admin/admins", Permission::ManageAdmins),

@@ -44,6 +44,7 @@ use super::routes;
         routes::admin_exchange_rate::set_exchange_rate,
         routes::admin_notifications::notifications,
         routes::admin_notifications::notification_stats,
+        routes::admin_notifications::notification_statistics,
         routes::audit::list_audit,
         routes::admin_auth::login,
         routes::admin_auth::refresh,
@@ -151,6 +152,7 @@ mod tests {
             "/admin/exchange-rate",
             "/admin/notifications",
             "/admin/notifications/stats",
+            "/admin/notifications/statistics",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use elife_domain::ports::Clock;
+use elife_server::background::Background;
 use elife_server::configuration::Settings;
 use elife_server::jobs::{Job, Jobs};
 use elife_server::sandbox::Sandbox;
@@ -47,6 +48,8 @@ pub struct TestApp {
     pub wechat_pay_v3: Option<elife_wechatpay::WechatPayGateway>,
     pub jobs: Jobs,
     pub top_ups: TopUps,
+    /// The app's work that outlives a request (the top-up a callback starts).
+    pub background: Background,
     pub shutdown: Shutdown,
     /// The running application; resolves once it has stopped.
     pub stopped: Mutex<Option<JoinHandle<std::io::Result<()>>>>,
@@ -108,6 +111,7 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
     let wechat_pay_v3 = application.wechat_pay_v3();
     let jobs = application.jobs();
     let top_ups = application.top_ups();
+    let background = application.background();
     let shutdown = application.shutdown();
     let stopped = tokio::spawn(application.run_until_stopped());
     TestApp {
@@ -117,6 +121,7 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
         wechat_pay_v3,
         jobs,
         top_ups,
+        background,
         shutdown,
         stopped: Mutex::new(Some(stopped)),
         clock,
@@ -291,12 +296,15 @@ impl TestApp {
         self.sandbox.unitel.ledger().for_journal(order_number).len()
     }
 
-    /// Waits until the app has no top-up in flight or waiting (lets a background dispatch
-    /// finish).
+    /// Waits until the app's background work has drained: every top-up a callback started
+    /// (in flight or waiting for a permit) and whatever that work started in turn. Panics
+    /// past the deadline, naming how much is still running.
     pub async fn settle(&self) {
+        let deadline = Duration::from_secs(15);
         assert!(
-            self.top_ups.settled(Duration::from_secs(15)).await,
-            "top-ups still in flight after 15 s"
+            self.background.drain(deadline).await,
+            "{} background task(s) still in flight after {deadline:?}",
+            self.background.in_flight()
         );
     }
 

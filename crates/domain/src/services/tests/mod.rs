@@ -3,14 +3,9 @@
 //! Every port starts without expectations, so a call a test did not expect fails it: a
 //! test that sets none on the provider proves nothing was sent.
 
-mod expiry;
-mod forged_callbacks;
+mod attention;
 mod orders;
-mod payments;
 mod recharge;
-mod reconcile;
-mod refunds;
-mod signed_notifications;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use actix_web::{HttpResponse, get, post, web};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::order::{AnomalyKind, Order, OrderNumber, Resolution};
-use elife_domain::services::{RefundOutcome, ServiceError};
+use elife_domain::payments::RefundOutcome;
+use elife_domain::services::ServiceError;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -245,7 +246,8 @@ pub async fn refund(
     let reason = required_field("reason", &body.reason)?;
     let number = order_number(&path)?;
     let outcome = state
-        .refunds
+        .payments
+        .top_ups
         .refund_by_admin(&number, &admin.act(), &reason)
         .await?;
     let order = stored_order(&state, &number).await?;
@@ -282,15 +284,12 @@ pub async fn sync_payment(
     let number = order_number(&path)?;
     // A number that names no order is not asked about (nor audited).
     stored_order(&state, &number).await?;
-    let handled = state
+    // A payment found is recorded, and the top-up started, by the use case.
+    state
         .payments
-        .sync_with_gateway(&number, &admin.act())
+        .top_ups
+        .sync_payment(&number, &admin.act())
         .await?;
-    if let Some(handled) = handled
-        && let Some(paid) = handled.dispatch
-    {
-        super::callback::start_recharge(&state, paid);
-    }
     let order = stored_order(&state, &number).await?;
     Ok(envelope::created(masked_view(&order)))
 }

@@ -16,7 +16,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::Order;
 use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
-use elife_domain::services::{NotificationHandled, PaymentNotice};
+use elife_domain::payments::{NotificationHandled, PaymentNotice};
 use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
@@ -132,7 +132,7 @@ pub async fn refund_callback(state: State, request: HttpRequest, body: web::Byte
         client_ip: Some(client_ip(&request)),
         received_at: state.ports.clock.now(),
     };
-    let logging = state.payments.record_refund_notice(&raw);
+    let logging = state.payments.collection.record_refund_notice(&raw);
     match tokio::time::timeout(state.callback_timeout, logging).await {
         Ok(Ok(())) => {
             count("refund_notice");
@@ -193,6 +193,7 @@ async fn handle(
         };
         state
             .payments
+            .collection
             .handle_notification(&notice)
             .await
             .map_err(|error| Rejection::Retry(error.to_string()))
@@ -210,14 +211,7 @@ async fn handle(
             if handled.outcome == NotificationOutcome::Unconfirmed {
                 warn_unconfirmed(&handled);
             } else {
-                tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "payment callback handled");
-            }
-            if let NotificationHandled {
-                dispatch: Some(paid),
-                ..
-            } = handled
-            {
-                start_recharge(&state, paid);
+                tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.out_trade_no, reason = ?handled.reason, "payment callback handled");
             }
             ack()
         }
@@ -264,7 +258,7 @@ fn warn_unconfirmed(handled: &NotificationHandled) {
         ))
     });
     if limiter.check().is_ok() {
-        tracing::warn!(order = ?handled.order_number, reason = ?handled.reason, "payment callback not confirmed by WeChat: ignored");
+        tracing::warn!(order = ?handled.out_trade_no, reason = ?handled.reason, "payment callback not confirmed by WeChat: ignored");
     }
 }
 
@@ -273,16 +267,10 @@ fn count(outcome: &'static str) {
 }
 
 async fn record_rejection(state: &State, raw: &IncomingNotification, reason: &str) {
-    let recording = state.payments.reject_malformed(raw, reason);
+    let recording = state.payments.collection.reject_malformed(raw, reason);
     match tokio::time::timeout(state.callback_timeout, recording).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::warn!(%error, "rejected callback not logged"),
         Err(_) => tracing::warn!("rejected callback not logged in time"),
     }
-}
-
-/// Starts the top-up after the answer; the jobs pick it up if this instance dies first.
-/// The paid order is passed as written, so the top-up does not read it back.
-pub fn start_recharge(state: &State, paid: Order) {
-    state.top_ups.start_order(paid);
 }

@@ -19,7 +19,7 @@ use elife_domain::order::OrderNumber;
 use elife_domain::ports::{
     IncomingNotification, NotificationKind, NotificationOutcome, TradeState,
 };
-use elife_domain::services::{NotificationHandled, PaymentNotice};
+use elife_domain::payments::{NotificationHandled, PaymentNotice};
 use elife_wechatpay::gateway::notified_trade_state;
 use elife_wechatpay::model::{RefundNotice, RefundStatus, Transaction};
 use elife_wechatpay::{Notification, NotificationContent, NotificationError};
@@ -28,7 +28,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::State;
-use super::callback::{headers_json, start_recharge};
+use super::callback::headers_json;
 use crate::http::identity::client_ip;
 use crate::metrics_names;
 
@@ -196,6 +196,7 @@ async fn handle(state: State, request: HttpRequest, body: web::Bytes) -> HttpRes
             NotificationContent::Other => {
                 state
                     .payments
+                    .collection
                     .reject_malformed(&raw, &format!("event {event_type} is not handled"))
                     .await
                     .map_err(|error| error.to_string())?;
@@ -213,14 +214,7 @@ async fn handle(state: State, request: HttpRequest, body: web::Bytes) -> HttpRes
     match outcome {
         Ok(Recorded::Payment(handled)) => {
             count(handled.outcome.as_str());
-            tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.order_number, reason = ?handled.reason, "WeChat Pay payment notification handled");
-            if let NotificationHandled {
-                dispatch: Some(paid),
-                ..
-            } = *handled
-            {
-                start_recharge(&state, paid);
-            }
+            tracing::info!(outcome = handled.outcome.as_str(), order = ?handled.out_trade_no, reason = ?handled.reason, "WeChat Pay payment notification handled");
             recorded()
         }
         Ok(Recorded::Refund { order, refund_no }) => {
@@ -294,6 +288,7 @@ async fn payment(
             };
             return state
                 .payments
+                .collection
                 .handle_signed_notification(&notice)
                 .await
                 .map(|handled| Recorded::Payment(Box::new(handled)))
@@ -305,6 +300,7 @@ async fn payment(
     };
     state
         .payments
+        .collection
         .reject_malformed(&raw, &reason)
         .await
         .map_err(|error| error.to_string())?;
@@ -319,6 +315,7 @@ async fn refund(
 ) -> Result<Recorded, String> {
     state
         .payments
+        .collection
         .record_refund_notice(&raw)
         .await
         .map_err(|error| error.to_string())?;
@@ -346,7 +343,7 @@ async fn refund(
 fn sync_refund_later(state: &State, order: OrderNumber, refund_no: String) {
     let state = state.clone();
     tokio::spawn(async move {
-        match state.refunds.sync_refund(&order, &refund_no).await {
+        match state.payments.refunds.sync_refund(&order, &refund_no).await {
             Ok(outcome) => {
                 tracing::info!(%order, refund = %refund_no, ?outcome, "refund synced after its notification");
             }

@@ -42,6 +42,7 @@ pub async fn create_payment(
     state.limits.payments.check(user.openid.as_str())?;
     let params = state
         .payments
+        .top_ups
         .create_payment(&user.openid, &number, &user.client_ip)
         .await?;
     Ok(envelope::created(params.0))

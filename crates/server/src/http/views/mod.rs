@@ -1,0 +1,27 @@
+//! What the API shows, one module per area: the order row in the old backend's camelCase
+//! shape and the customer's lists, the public and payment answers, the admin views and the
+//! figures. Presentation only: amounts stay integers until they are displayed here, and
+//! every rule about states is the domain's.
+
+mod admin;
+mod format;
+mod notifications;
+mod orders;
+mod paging;
+mod payment;
+mod public;
+mod statistics;
+
+pub use admin::{
+    AdminOrderDetail, AdminOrderList, AdminOrderView, AnomalyView, OrderEventView, RefundView,
+};
+pub use format::{DecimalNumber, js_time};
+pub use notifications::{NotificationList, NotificationView};
+pub use orders::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
+pub use paging::{Pagination, pagination};
+pub use payment::{CallbackAck, PaymentParamsView};
+pub use public::{ExchangeRateView, HealthView};
+pub use statistics::{
+    AnomalyDayView, Count, OrderStatsView, OverviewView, RechargeDelayView, RevenueDayView,
+    RevenueStatsView, UserStatsView,
+};

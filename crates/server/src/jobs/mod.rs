@@ -1,0 +1,124 @@
+//! Scheduled jobs. Each run holds a `job_leases` lease so that parallel instances do not
+//! run the same job at once; the work itself is the domain's.
+//!
+//! [`scheduler`] decides when a job runs and under which lease; [`sweeps`] and [`reports`]
+//! translate each job to the domain's use cases.
+
+mod reports;
+mod scheduler;
+mod sweeps;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use elife_domain::accounts::sessions::SessionService;
+use elife_domain::order::OrderNumber;
+use elife_domain::ports::{JobLeases, StatisticsRepository};
+use elife_domain::services::{
+    AttentionService, PaymentService, Ports, RechargeService, RefundService,
+};
+use tokio::sync::Mutex;
+
+use crate::configuration::JobSettings;
+use crate::topups::TopUps;
+
+pub use scheduler::{next_daily_run, next_run_at, previous_china_day, previous_day};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Paid never claimed, stale claims, confirmations by seq.
+    Recharge,
+    /// Unpaid orders past their time, after asking WeChat.
+    ExpireUnpaid,
+    /// Automatic refunds (when enabled) and refund status sync.
+    Refunds,
+    /// Failed, unknown and anomalous orders, and paid orders or refunds stuck in flight.
+    Alerts,
+    /// Yesterday's figures at 02:00.
+    DailyReport,
+    /// Yesterday's WeChat statement (China day) against our orders, at 10:30.
+    Reconcile,
+}
+
+impl Job {
+    pub const ALL: [Job; 6] = [
+        Job::Recharge,
+        Job::ExpireUnpaid,
+        Job::Refunds,
+        Job::Alerts,
+        Job::DailyReport,
+        Job::Reconcile,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Recharge => "recharge",
+            Job::ExpireUnpaid => "expire_unpaid",
+            Job::Refunds => "refunds",
+            Job::Alerts => "alerts",
+            Job::DailyReport => "daily_report",
+            Job::Reconcile => "reconcile",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<JobsInner>,
+}
+
+struct JobsInner {
+    ports: Ports,
+    recharge: Arc<RechargeService>,
+    top_ups: TopUps,
+    payments: Arc<PaymentService>,
+    refunds: Arc<RefundService>,
+    /// Orders that need a person, and the alert about them.
+    attention: AttentionService,
+    statistics: Arc<dyn StatisticsRepository>,
+    /// Expired sessions are purged with the daily report.
+    sessions: Arc<SessionService>,
+    leases: Arc<dyn JobLeases>,
+    holder: String,
+    settings: JobSettings,
+    /// Where each sweep's next run starts; in memory, since a lease keeps a job on one
+    /// instance (another instance taking over simply starts from the oldest).
+    cursors: Mutex<HashMap<sweeps::Sweep, OrderNumber>>,
+}
+
+impl Jobs {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ports: Ports,
+        recharge: Arc<RechargeService>,
+        top_ups: TopUps,
+        payments: Arc<PaymentService>,
+        refunds: Arc<RefundService>,
+        statistics: Arc<dyn StatisticsRepository>,
+        sessions: Arc<SessionService>,
+        leases: Arc<dyn JobLeases>,
+        holder: String,
+        settings: JobSettings,
+    ) -> Self {
+        let attention = AttentionService::new(
+            ports.clone(),
+            chrono::Duration::minutes(settings.stuck_alert_minutes),
+        );
+        Jobs {
+            inner: Arc::new(JobsInner {
+                ports,
+                recharge,
+                top_ups,
+                payments,
+                refunds,
+                attention,
+                statistics,
+                sessions,
+                leases,
+                holder,
+                settings,
+                cursors: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+}

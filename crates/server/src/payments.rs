@@ -1,0 +1,74 @@
+//! The payments core as this server composes it: its storage, the gateway of the chosen
+//! channel, and the goods it tells (top-ups today).
+
+use std::sync::Arc;
+
+use elife_domain::payments::{
+    FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
+    RefundService,
+};
+use elife_domain::ports::{PaymentGateway, TopUpQueue};
+use elife_domain::services::{Ports, TopUpFulfilment, TopUpPayments};
+use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
+use sea_orm::DatabaseConnection;
+
+use crate::topups::TopUps;
+
+/// Every use case of the payments core, and the top-up's use cases that involve money.
+#[derive(Clone)]
+pub struct Payments {
+    pub collection: Arc<PaymentService>,
+    pub refunds: Arc<RefundService>,
+    pub relay: Arc<FulfilmentRelay>,
+    pub top_ups: Arc<TopUpPayments>,
+}
+
+impl Payments {
+    /// `window`: how long an order may be paid after it was created.
+    pub fn new(
+        db: &DatabaseConnection,
+        ports: &Ports,
+        gateway: Arc<dyn PaymentGateway>,
+        channel: PayChannel,
+        top_ups: &TopUps,
+        window: chrono::Duration,
+        automatic_refunds: bool,
+    ) -> Self {
+        let pay_ports = PayPorts {
+            pay_orders: Arc::new(SeaOrmPayOrderRepository::new(db.clone())),
+            outbox: Arc::new(SeaOrmFulfilmentOutbox::new(db.clone())),
+            refunds: Arc::clone(&ports.refunds),
+            notifications: Arc::clone(&ports.notifications),
+            gateway,
+            clock: Arc::clone(&ports.clock),
+            alerts: Arc::clone(&ports.alerts),
+            audit: Arc::clone(&ports.audit),
+            channel,
+        };
+        let queue: Arc<dyn TopUpQueue> = Arc::new(top_ups.clone());
+        let goods = FulfilmentRouter::new().with(
+            GoodsKind::TopUp,
+            Arc::new(TopUpFulfilment::new(ports.clone(), queue)),
+        );
+        let relay = Arc::new(FulfilmentRelay::new(
+            Arc::clone(&pay_ports.outbox),
+            Arc::new(goods),
+            Arc::clone(&ports.clock),
+        ));
+        let collection = Arc::new(PaymentService::new(pay_ports.clone(), Arc::clone(&relay)));
+        let refunds = Arc::new(RefundService::new(pay_ports, Arc::clone(&relay)));
+        let top_ups = Arc::new(TopUpPayments::new(
+            ports.clone(),
+            Arc::clone(&collection),
+            Arc::clone(&refunds),
+            window,
+            automatic_refunds,
+        ));
+        Payments {
+            collection,
+            refunds,
+            relay,
+            top_ups,
+        }
+    }
+}
