@@ -183,7 +183,11 @@ async fn create_pay_orders(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                         .string_len(64)
                         .not_null(),
                 )
-                .col(ColumnDef::new(PayOrders::AmountFen).big_integer().not_null())
+                .col(
+                    ColumnDef::new(PayOrders::AmountFen)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(PayOrders::Channel).string_len(8).not_null())
                 .col(
                     ColumnDef::new(PayOrders::PayerOpenid)

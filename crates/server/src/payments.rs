@@ -10,7 +10,7 @@ use elife_domain::payments::{
 use elife_domain::ports::{PaymentGateway, TopUpQueue};
 use elife_domain::services::{Ports, TopUpFulfilment, TopUpPayments};
 use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
-use sea_orm::DatabaseConnection;
+use elife_persistence::DatabaseConnection;
 
 use crate::topups::TopUps;
 

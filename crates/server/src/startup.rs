@@ -316,7 +316,12 @@ impl Application {
             orders: OrderService::new(ports.clone()),
             payments: payments.clone(),
             recharge: Arc::clone(&recharge),
-            statistics: Arc::clone(&statistics),
+            statistics: elife_domain::services::StatisticsService::new(
+                Arc::clone(&statistics),
+                Arc::clone(&ports.clock),
+            ),
+            order_queries: elife_domain::services::OrderQueries::new(Arc::clone(&ports.orders)),
+            catalogue: elife_domain::services::TopUpCatalogue::new(Arc::clone(&ports.provider)),
             notification_log: elife_domain::services::NotificationLogService::new(Arc::clone(
                 &ports.notifications,
             )),

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use elife_domain::ports::StatisticsRepository;
-use elife_domain::services::{OrderService, Ports, RechargeService};
+use elife_domain::services::{
+    OrderQueries, OrderService, Ports, RechargeService, StatisticsService, TopUpCatalogue,
+};
 
 use crate::http::identity::IdentityPolicy;
 use crate::http::rate_limit::RateLimits;
@@ -13,10 +14,14 @@ use crate::topups::TopUps;
 pub struct AppState {
     pub ports: Ports,
     pub orders: OrderService,
+    /// Any order, its history and the list of all, for the back office.
+    pub order_queries: OrderQueries,
+    /// A number's price list and postpaid bill.
+    pub catalogue: TopUpCatalogue,
     /// The payments core and the top-up's use cases that involve money.
     pub payments: crate::payments::Payments,
     pub recharge: Arc<RechargeService>,
-    pub statistics: Arc<dyn StatisticsRepository>,
+    pub statistics: StatisticsService,
     /// The admin's view of the payment callback log.
     pub notification_log: elife_domain::services::NotificationLogService,
     pub identity: IdentityPolicy,

@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::china_time::parse_china_time;
 
-/// Present only on calls that came through WeChat's private link (names are case-insensitive).
+/// Present only on calls that came through WeChat's private link (names are case-insensitive):
+/// Cloud Hosting sets it on the mini-program's calls and on payment callbacks alike.
 pub const SOURCE_HEADER: &str = "x-wx-source";
 
 /// The one answer that stops Cloud Hosting's retries.
@@ -125,6 +126,8 @@ impl PaymentCallback {
             amount: self.total_fee,
             attach: self.attach.clone(),
             paid_at: self.paid_at,
+            // A callback's claim is only a prompt to ask WeChat; its payer is not used.
+            payer: None,
         }
     }
 }

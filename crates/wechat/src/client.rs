@@ -237,6 +237,9 @@ fn confirmed_payment(
         amount,
         attach: string_field(respdata, "attach").filter(|attach| !attach.is_empty()),
         paid_at,
+        // Through Cloud Hosting, which of `openid`/`sub_openid` names the mini-program's
+        // user depends on the merchant's binding: not compared, lest a right payment alert.
+        payer: None,
     })
 }
 

@@ -25,10 +25,12 @@ pub enum AnomalyKind {
     RefundRejected,
     /// A callback the gateway's own records do not confirm (forged, or for another payment).
     UnconfirmedPayment,
+    /// WeChat's record names another payer than the one the payment was made out to.
+    PayerMismatch,
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 8] = [
+    pub const ALL: [AnomalyKind; 9] = [
         AnomalyKind::AmountMismatch,
         AnomalyKind::AttachMismatch,
         AnomalyKind::OrderNumberMismatch,
@@ -37,6 +39,7 @@ impl AnomalyKind {
         AnomalyKind::RechargeOutcomeUnknown,
         AnomalyKind::RefundRejected,
         AnomalyKind::UnconfirmedPayment,
+        AnomalyKind::PayerMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl AnomalyKind {
             AnomalyKind::RechargeOutcomeUnknown => "recharge_outcome_unknown",
             AnomalyKind::RefundRejected => "refund_rejected",
             AnomalyKind::UnconfirmedPayment => "unconfirmed_payment",
+            AnomalyKind::PayerMismatch => "payer_mismatch",
         }
     }
 }

@@ -434,6 +434,20 @@ impl PaymentService {
                 .await?
                 .map(|()| rejected(details)));
         }
+        if let Some(payer) = payment.payer.as_deref()
+            && payer != order.payer.as_str()
+        {
+            let details = format!(
+                "transaction {} was paid by {}, the payment was made out to {}",
+                payment.transaction_id,
+                crate::privacy::mask_openid(payer),
+                crate::privacy::mask_openid(order.payer.as_str())
+            );
+            return Ok(self
+                .flag(order, AnomalyKind::PayerMismatch, &details)
+                .await?
+                .map(|()| rejected(details)));
+        }
         let paid_at = payment.paid_at.unwrap_or(now);
         let transition = match order.status {
             PayStatus::Unpaid => order.mark_paid(&payment.transaction_id, paid_at, now)?,

@@ -125,6 +125,7 @@ impl PaymentService {
             amount: entry.amount,
             attach: None,
             paid_at: None,
+            payer: None,
         };
         // The statement is WeChat's own record, trusted like the answer to our query.
         let handled = self.accept_found(&payment).await?;

@@ -83,6 +83,8 @@ pub struct ConfirmedPayment {
     pub amount: Fen,
     pub attach: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// The payer's openid as WeChat records it, when the answer names one.
+    pub payer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,9 +74,11 @@ async fn migrations_go_up_down_and_up_again() {
     );
     Migrator::status(&test.db).await.unwrap();
 
-    // One step down removes only the seed.
+    // One step down removes only the last migration's tables: the payments core's.
     Migrator::down(&test.db, Some(1)).await.unwrap();
-    assert_eq!(tables(&test).await, all_tables());
+    let mut before_the_core = all_tables();
+    before_the_core.retain(|table| !table.starts_with("pay_"));
+    assert_eq!(tables(&test).await, before_the_core);
     Migrator::down(&test.db, None).await.unwrap();
     assert!(tables(&test).await.is_empty());
     assert_eq!(

@@ -21,13 +21,12 @@ use elife_domain::accounts::shoppers::ShopperError;
 use elife_domain::accounts::tokens::{Audience, SessionId};
 use elife_domain::order::OpenId;
 use elife_domain::ports::WechatIdentity;
+use elife_wechat::SOURCE_HEADER;
 
 use super::envelope::ApiError;
 use crate::configuration::IdentityMode;
 use crate::state::AppState;
 
-/// The header only Cloud Hosting sets; a call without it did not come through WeChat.
-pub const SOURCE_HEADER: &str = "x-wx-source";
 /// Local development only, and only when `MOCK_IDENTITY_ENABLED=true` outside production.
 pub const MOCK_HEADER: &str = "x-mock-openid";
 

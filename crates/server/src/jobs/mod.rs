@@ -15,7 +15,7 @@ use elife_domain::accounts::sessions::SessionService;
 use elife_domain::order::OrderNumber;
 use elife_domain::ports::{JobLeases, StatisticsRepository};
 use elife_domain::services::{
-    AttentionService, PaymentService, Ports, RechargeService, RefundService,
+    AttentionService, Ports, RechargeService,
 };
 use tokio::sync::Mutex;
 
@@ -71,8 +71,8 @@ struct JobsInner {
     ports: Ports,
     recharge: Arc<RechargeService>,
     top_ups: TopUps,
-    payments: Arc<PaymentService>,
-    refunds: Arc<RefundService>,
+    /// The payments core (expiry, refunds, reconciliation, the outbox relay).
+    payments: crate::payments::Payments,
     /// Orders that need a person, and the alert about them.
     attention: AttentionService,
     statistics: Arc<dyn StatisticsRepository>,
@@ -92,8 +92,7 @@ impl Jobs {
         ports: Ports,
         recharge: Arc<RechargeService>,
         top_ups: TopUps,
-        payments: Arc<PaymentService>,
-        refunds: Arc<RefundService>,
+        payments: crate::payments::Payments,
         statistics: Arc<dyn StatisticsRepository>,
         sessions: Arc<SessionService>,
         leases: Arc<dyn JobLeases>,
@@ -110,7 +109,6 @@ impl Jobs {
                 recharge,
                 top_ups,
                 payments,
-                refunds,
                 attention,
                 statistics,
                 sessions,

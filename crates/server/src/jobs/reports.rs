@@ -60,7 +60,7 @@ impl Jobs {
     /// alerted by the domain.
     pub(super) async fn reconcile(&self) -> Result<(), ServiceError> {
         let day = previous_china_day(self.inner.ports.clock.now());
-        let report = self.inner.payments.reconcile(day).await?;
+        let report = self.inner.payments.collection.reconcile(day).await?;
         for (outcome, count) in [
             ("matched", report.matched),
             ("recovered", report.recovered),

@@ -3,9 +3,8 @@
 
 use chrono::Duration;
 use elife_domain::order::OrderNumber;
-use elife_domain::services::{
-    DispatchOutcome, ExpiryReport, ServiceError, SweepReport, UnclaimedPage,
-};
+use elife_domain::payments::{ExpiryReport, RefundSweep};
+use elife_domain::services::{DispatchOutcome, ServiceError, SweepReport, UnclaimedPage};
 use tokio::task::JoinSet;
 
 use super::Jobs;
@@ -26,6 +25,7 @@ pub(super) enum Sweep {
     StaleSubmissions,
     ConfirmPending,
     ExpireUnpaid,
+    CloseAbandoned,
     RefundFailed,
     SyncRefunds,
 }
@@ -61,12 +61,30 @@ impl Page for ExpiryReport {
     }
 }
 
+impl Page for RefundSweep {
+    fn next(&self) -> &Option<OrderNumber> {
+        &self.next
+    }
+
+    fn absorb(&mut self, page: Self) {
+        self.examined += page.examined;
+        self.finished += page.finished;
+        self.next = page.next;
+    }
+}
+
 impl Jobs {
     /// Drains the recharge queues: every paid order never claimed is dispatched (in
     /// parallel, bounded by `TOPUP_CONCURRENCY`), every stale claim is marked unknown, and
     /// every top-up awaiting confirmation is asked about.
     pub(super) async fn recharge(&self) -> Result<(), ServiceError> {
         let inner = &self.inner;
+        // News the payments core could not hand over at once (a crash, a failure) first:
+        // a payment it carries makes an order paid, which the dispatch below picks up.
+        let relayed = inner.payments.relay.deliver_pending(BATCH).await?;
+        if relayed.delivered + relayed.failed > 0 {
+            tracing::info!(?relayed, "outbox relay");
+        }
         let dispatched = self.dispatch_unclaimed().await?;
         let stale_after = Duration::minutes(inner.settings.stale_submission_minutes);
         let stale = self
@@ -126,14 +144,18 @@ impl Jobs {
 
     pub(super) async fn expire(&self) -> Result<(), ServiceError> {
         let inner = &self.inner;
-        let expire_after = Duration::minutes(inner.settings.order_expire_minutes);
         let report = self
             .drain(Sweep::ExpireUnpaid, |after| {
-                inner.payments.expire_unpaid(expire_after, after, BATCH)
+                inner.payments.collection.expire_unpaid(after, BATCH)
             })
             .await?;
-        if report.closed + report.found_paid + report.skipped > 0 {
-            tracing::info!(?report, "expiry job");
+        let abandoned = self
+            .drain(Sweep::CloseAbandoned, |after| {
+                inner.payments.top_ups.close_abandoned(after, BATCH)
+            })
+            .await?;
+        if report.closed + report.found_paid + report.skipped + abandoned.changed > 0 {
+            tracing::info!(?report, ?abandoned, "expiry job");
         }
         Ok(())
     }
@@ -142,12 +164,13 @@ impl Jobs {
         let inner = &self.inner;
         let refunded = self
             .drain(Sweep::RefundFailed, |after| {
-                inner.refunds.refund_failed_top_ups(after, BATCH)
+                inner.payments.top_ups.refund_failed_top_ups(after, BATCH)
             })
             .await?;
         let synced = self
             .drain(Sweep::SyncRefunds, |after| {
                 inner
+                    .payments
                     .refunds
                     .sync_refunds(Duration::minutes(1), after, BATCH)
             })

@@ -14,6 +14,7 @@ mod helpers;
 mod hostile_input;
 mod limits;
 mod log_privacy;
+mod notifications_admin;
 mod public;
 mod races;
 mod wechat_pay_v3;

@@ -117,6 +117,10 @@ fn confirmed_payment(transaction: Transaction) -> Result<ConfirmedPayment, Gatew
         paid_at: transaction
             .success_time
             .map(|time| time.with_timezone(&chrono::Utc)),
+        payer: transaction
+            .payer
+            .and_then(|payer| payer.openid)
+            .filter(|openid| !openid.is_empty()),
     })
 }
 

@@ -126,6 +126,7 @@ fn paid_and_refunded_orders_carry_the_confirmed_payment() {
                 .unwrap()
                 .with_timezone(&chrono::Utc),
         ),
+        payer: None,
     };
     assert_eq!(
         trade_state(transaction(paid.clone())).unwrap(),

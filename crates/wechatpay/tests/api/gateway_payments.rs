@@ -297,6 +297,7 @@ async fn every_trade_state_maps_onto_the_domain() {
                 .unwrap()
                 .with_timezone(&Utc),
         ),
+        payer: Some(OPENID.to_owned()),
     };
     assert_eq!(
         query_answered_with(signed(&transaction("SUCCESS"))).await,

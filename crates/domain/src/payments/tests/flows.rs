@@ -24,6 +24,7 @@ fn claim(order: &Order, transaction: &str, amount: Fen) -> PaymentNotice {
             amount,
             attach: None,
             paid_at: None,
+            payer: None,
         },
         path_order_number: None,
         raw: IncomingNotification {
@@ -372,4 +373,29 @@ async fn an_admin_sync_that_finds_nothing_is_audited_alone() {
     assert_eq!(found.outcome, NotificationOutcome::Processed);
     assert_eq!(world.store.state().audit.len(), 1, "audited with the change");
     assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+}
+
+#[tokio::test]
+async fn a_payment_wechat_records_for_another_payer_is_flagged_once_and_not_delivered() {
+    let world = World::new(PayChannel::V3);
+    let order = world.place(16);
+    world.start_payment(&order).await.expect("payment starts");
+    let mut notice = claim(&order, "42000016", order.price_fen);
+    notice.payment.payer = Some("o-someone-else".to_owned());
+    for _ in 0..2 {
+        let handled = world
+            .payments
+            .handle_signed_notification(&notice)
+            .await
+            .expect("recorded");
+        assert_eq!(handled.outcome, NotificationOutcome::Rejected);
+    }
+    assert_eq!(world.alerts().len(), 1);
+    let top_up = world.orders.get(&order.number);
+    assert_eq!(top_up.anomaly.map(|a| a.kind), Some(AnomalyKind::PayerMismatch));
+    assert_eq!(top_up.payment_status, PaymentStatus::Unpaid);
+    // The same payer is accepted.
+    notice.payment.payer = Some(crate::testing::OPENID.to_owned());
+    let handled = world.payments.handle_signed_notification(&notice).await.expect("recorded");
+    assert_eq!(handled.outcome, NotificationOutcome::Processed);
 }

@@ -78,6 +78,7 @@ fn notice(number: &OrderNumber, transaction: &str, amount: Fen) -> PaymentNotice
             amount,
             attach: None,
             paid_at: None,
+            payer: None,
         },
         path_order_number: None,
         raw: IncomingNotification {

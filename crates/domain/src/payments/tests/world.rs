@@ -192,6 +192,7 @@ impl FakeWechat {
                     amount,
                     attach: None,
                     paid_at: None,
+                    payer: None,
                 });
                 true
             }
@@ -216,6 +217,7 @@ impl FakeWechat {
                     amount,
                     attach: None,
                     paid_at: None,
+                    payer: None,
                 }),
                 refunds: Vec::new(),
             },

@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, get, post, web};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::order::{AnomalyKind, Order, OrderNumber, Resolution};
 use elife_domain::payments::RefundOutcome;
-use elife_domain::services::ServiceError;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -42,13 +41,7 @@ fn order_number(raw: &str) -> Result<OrderNumber, ApiError> {
 
 /// The order as stored now, or a 404.
 async fn stored_order(state: &State, number: &OrderNumber) -> Result<Order, ApiError> {
-    state
-        .ports
-        .orders
-        .find(number)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or_else(|| ApiError::not_found(format!("order {number} not found")))
+    Ok(state.order_queries.find(number).await?)
 }
 
 /// An order as admins see it: the customer's phone number masked (`8811****`).
@@ -87,12 +80,7 @@ pub async fn list_orders(
     filter.only_anomalies = query.only_anomalies.unwrap_or(false);
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
-    let orders = state
-        .ports
-        .orders
-        .list_all(&filter, page)
-        .await
-        .map_err(ServiceError::from)?;
+    let orders = state.order_queries.list_all(&filter, page).await?;
     Ok(envelope::ok(AdminOrderList {
         data: orders.items.iter().map(masked_view).collect(),
         pagination: pagination(&orders),
@@ -133,13 +121,7 @@ pub async fn order_detail(
         )));
     }
     let number = order_number(&path)?;
-    let order = stored_order(&state, &number).await?;
-    let events = state
-        .ports
-        .orders
-        .events(&number)
-        .await
-        .map_err(ServiceError::from)?;
+    let history = state.order_queries.history(&number).await?;
     let view = if reveal {
         // Recorded before it is shown: no reveal goes unaudited.
         state
@@ -147,13 +129,13 @@ pub async fn order_detail(
             .audit_trail
             .record_phone_reveal(&admin.act(), &number)
             .await?;
-        AdminOrderView::from(&order)
+        AdminOrderView::from(&history.order)
     } else {
-        masked_view(&order)
+        masked_view(&history.order)
     };
     Ok(envelope::ok(AdminOrderDetail {
         order: view,
-        events: events.iter().map(OrderEventView::from).collect(),
+        events: history.events.iter().map(OrderEventView::from).collect(),
     }))
 }
 
@@ -168,11 +150,7 @@ pub struct ResolveBody {
 }
 
 pub fn parse_resolution(raw: &str) -> Option<Resolution> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "succeeded" | "success" => Some(Resolution::Succeeded),
-        "failed" | "failure" => Some(Resolution::Failed),
-        _ => None,
-    }
+    raw.parse().ok()
 }
 
 #[utoipa::path(

@@ -17,11 +17,13 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::Order;
 use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_domain::payments::{NotificationHandled, PaymentNotice};
-use elife_wechat::{CALLBACK_ACK, CallbackError, callback_failure_body, parse_payment_callback};
+use elife_wechat::{
+    CALLBACK_ACK, CallbackError, SOURCE_HEADER, callback_failure_body, parse_payment_callback,
+};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::State;
-use crate::http::identity::{SOURCE_HEADER, client_ip};
+use crate::http::identity::client_ip;
 use crate::http::views::CallbackAck;
 use crate::metrics_names;
 

@@ -1,9 +1,7 @@
 //! Endpoints without identity: health, exchange rate, Unitel price list and bill.
 
 use actix_web::{HttpResponse, get, post, web};
-use elife_domain::money::ExchangeRate;
 use elife_domain::msisdn::Msisdn;
-use elife_domain::services::ServiceError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -34,13 +32,7 @@ pub async fn health() -> HttpResponse {
 )]
 #[get("/exchange-rate/current")]
 pub async fn current_exchange_rate(state: State) -> Result<HttpResponse, ApiError> {
-    let rate = state
-        .ports
-        .rates
-        .active(ExchangeRate::MNT_TO_CNY)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or_else(|| ApiError::not_found("no active MNT_TO_CNY exchange rate"))?;
+    let rate = state.back_office.exchange_rates.current().await?;
     Ok(envelope::ok(ExchangeRateView::from(&rate)))
 }
 
@@ -83,12 +75,7 @@ pub async fn unitel_services(
     body: web::Json<ServicesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let msisdn = checked_msisdn(Problems::new(), &body.msisdn)?;
-    let prices = state
-        .ports
-        .provider
-        .price_list(&msisdn)
-        .await
-        .map_err(ServiceError::from)?;
+    let prices = state.catalogue.price_list(&msisdn).await?;
     Ok(envelope::created(prices.raw))
 }
 
@@ -117,11 +104,6 @@ pub async fn postpaid_bill(
     let mut problems = Problems::new();
     problems.required("owner", &body.owner);
     let msisdn = checked_msisdn(problems, &body.msisdn)?;
-    let bill = state
-        .ports
-        .provider
-        .postpaid_bill(&msisdn)
-        .await
-        .map_err(ServiceError::from)?;
+    let bill = state.catalogue.postpaid_bill(&msisdn).await?;
     Ok(envelope::created(bill.raw))
 }

@@ -1,8 +1,8 @@
 //! Admin figures (open to every user in the old backend; admin-only here).
 
 use actix_web::{HttpResponse, get, web};
-use elife_domain::ports::{OrderStatistics, StatisticsQuery};
-use elife_domain::services::ServiceError;
+use elife_domain::ports::StatisticsQuery;
+use elife_domain::services::Figures;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -22,7 +22,7 @@ pub struct StatsQuery {
     pub appid: Option<String>,
 }
 
-async fn figures(state: &State, query: &StatsQuery) -> Result<OrderStatistics, ApiError> {
+async fn figures(state: &State, query: &StatsQuery) -> Result<Figures, ApiError> {
     let mut problems = Problems::new();
     let from = day_start(&mut problems, "startDate", query.start_date.as_deref());
     let before = day_end(&mut problems, "endDate", query.end_date.as_deref());
@@ -37,11 +37,7 @@ async fn figures(state: &State, query: &StatsQuery) -> Result<OrderStatistics, A
             .filter(|appid| !appid.is_empty())
             .map(str::to_owned),
     };
-    Ok(state
-        .statistics
-        .order_statistics(&query)
-        .await
-        .map_err(ServiceError::from)?)
+    Ok(state.statistics.figures(&query).await?)
 }
 
 #[utoipa::path(
@@ -61,10 +57,10 @@ pub async fn overview(
     _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let stats = figures(&state, &query).await?;
+    let figures = figures(&state, &query).await?;
     Ok(envelope::ok(OverviewView::new(
-        &stats,
-        state.ports.clock.now(),
+        &figures.statistics,
+        figures.taken_at,
     )))
 }
 
@@ -84,7 +80,7 @@ pub async fn users(
     _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let stats = figures(&state, &query).await?;
+    let stats = figures(&state, &query).await?.statistics;
     Ok(envelope::ok(UserStatsView {
         total_users: stats.total_users,
     }))
@@ -106,7 +102,7 @@ pub async fn orders(
     _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let stats = figures(&state, &query).await?;
+    let stats = figures(&state, &query).await?.statistics;
     Ok(envelope::ok(OrderStatsView::from(&stats)))
 }
 
@@ -126,6 +122,6 @@ pub async fn revenue(
     _admin: Authorized<perm::ViewStatistics>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let stats = figures(&state, &query).await?;
+    let stats = figures(&state, &query).await?.statistics;
     Ok(envelope::ok(RevenueStatsView::from(&stats)))
 }

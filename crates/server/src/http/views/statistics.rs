@@ -163,3 +163,93 @@ impl From<&OrderStatistics> for RevenueStatsView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn figures() -> OrderStatistics {
+        let pairs = |counts: &[(&str, u64)]| -> Vec<(String, u64)> {
+            counts
+                .iter()
+                .map(|(key, count)| ((*key).to_owned(), *count))
+                .collect()
+        };
+        let day = NaiveDate::from_ymd_opt(2025, 10, 18).unwrap();
+        OrderStatistics {
+            total_orders: 20,
+            by_payment_status: pairs(&[
+                ("closed", 4),
+                ("paid", 12),
+                ("refund_failed", 1),
+                ("refunded", 1),
+                ("unpaid", 2),
+            ]),
+            by_recharge_status: pairs(&[
+                ("failed", 1),
+                ("none", 6),
+                ("pending", 1),
+                ("success", 10),
+                ("timeout", 1),
+                ("unknown", 1),
+            ]),
+            by_operator: pairs(&[("Unitel", 20)]),
+            by_recharge_kind: pairs(&[("voice", 15), ("data", 5)]),
+            revenue_fen: 7_500,
+            revenue_mnt: 36_000,
+            revenue_by_day: vec![(day, 7_500)],
+            anomalies_by_day: vec![(day, "amount_mismatch".to_owned(), 2)],
+            recharge_delay_avg_secs: Some(4),
+            recharge_delay_max_secs: Some(9),
+            recharge_delay_min_secs: Some(1),
+            pending_backlog: 1,
+            oldest_pending_paid_at: Some(Utc.with_ymd_and_hms(2025, 10, 18, 9, 0, 0).unwrap()),
+            total_users: 7,
+        }
+    }
+
+    /// The whole overview as the admin reads it: names, and the domain's rules applied
+    /// (paid: money received, 14; success rate: 10 of 13 settled).
+    #[test]
+    fn the_overview_is_laid_out_as_the_contract_says() {
+        let now = Utc.with_ymd_and_hms(2025, 10, 18, 10, 0, 0).unwrap();
+        let view = serde_json::to_value(OverviewView::new(&figures(), now)).unwrap();
+        assert_eq!(
+            view,
+            json!({
+                "totalOrders": 20,
+                "totalUsers": 7,
+                "paidOrders": 14,
+                "revenueFen": 7500,
+                "revenueRmb": 75.00,
+                "revenueMnt": 36000,
+                "rechargeSuccessRate": 1000.0 / 13.0,
+                "rechargeDelay": {"avgSeconds": 4, "maxSeconds": 9, "minSeconds": 1},
+                "pendingBacklog": 1,
+                "oldestPendingPaidAt": "2025-10-18T09:00:00Z",
+                "oldestPendingAgeSeconds": 3600,
+                "anomalies": 2
+            })
+        );
+    }
+
+    #[test]
+    fn counts_keep_the_stored_values_and_the_rate_follows_the_domain() {
+        let view = serde_json::to_value(OrderStatsView::from(&figures())).unwrap();
+        assert_eq!(
+            view["byRechargeStatus"][4],
+            json!({"key": "timeout", "count": 1})
+        );
+        assert_eq!(view["rechargeSuccessRate"], json!(1000.0 / 13.0));
+        assert_eq!(
+            view["anomaliesByDay"],
+            json!([{"date": "2025-10-18", "kind": "amount_mismatch", "count": 2}])
+        );
+        let nothing_settled = OrderStatistics::default();
+        let view = serde_json::to_value(OrderStatsView::from(&nothing_settled)).unwrap();
+        assert_eq!(view["rechargeSuccessRate"], json!(null));
+    }
+}
