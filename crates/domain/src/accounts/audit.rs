@@ -28,10 +28,12 @@ pub enum AuditAction {
     AdminCreate,
     AdminUpdate,
     AdminPasswordReset,
+    /// A stored payment notification processed again.
+    NotificationRetry,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::OrderResolve,
         AuditAction::OrderRefund,
         AuditAction::PaymentSync,
@@ -40,6 +42,7 @@ impl AuditAction {
         AuditAction::AdminCreate,
         AuditAction::AdminUpdate,
         AuditAction::AdminPasswordReset,
+        AuditAction::NotificationRetry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,7 @@ impl AuditAction {
             AuditAction::AdminCreate => "admin.create",
             AuditAction::AdminUpdate => "admin.update",
             AuditAction::AdminPasswordReset => "admin.reset_password",
+            AuditAction::NotificationRetry => "notification.retry",
         }
     }
 
@@ -66,6 +70,7 @@ impl AuditAction {
             AuditAction::AdminCreate
             | AuditAction::AdminUpdate
             | AuditAction::AdminPasswordReset => AuditTargetType::Admin,
+            AuditAction::NotificationRetry => AuditTargetType::Notification,
         }
     }
 }
@@ -102,13 +107,15 @@ pub enum AuditTargetType {
     Order,
     ExchangeRate,
     Admin,
+    Notification,
 }
 
 impl AuditTargetType {
-    pub const ALL: [AuditTargetType; 3] = [
+    pub const ALL: [AuditTargetType; 4] = [
         AuditTargetType::Order,
         AuditTargetType::ExchangeRate,
         AuditTargetType::Admin,
+        AuditTargetType::Notification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +123,7 @@ impl AuditTargetType {
             AuditTargetType::Order => "order",
             AuditTargetType::ExchangeRate => "exchange_rate",
             AuditTargetType::Admin => "admin",
+            AuditTargetType::Notification => "notification",
         }
     }
 }

@@ -367,6 +367,10 @@ impl PaymentNotificationLog for MemoryPayments {
         Ok(())
     }
 
+    async fn find(&self, id: i64) -> Result<Option<NotificationRecord>, RepositoryError> {
+        Ok(self.state().notifications.iter().find(|r| r.id == id).cloned())
+    }
+
     async fn list(
         &self,
         filter: &NotificationFilter,

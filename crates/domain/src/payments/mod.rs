@@ -13,6 +13,7 @@ mod ports;
 mod reconcile;
 mod refunds;
 mod relay;
+mod retry;
 mod service;
 mod status;
 

@@ -141,6 +141,21 @@ impl RefundService {
         Ok(report)
     }
 
+    /// Settles the refund in flight of one pay order now, if it has one.
+    pub async fn sync_order(&self, out_trade_no: &OrderNumber) -> Result<Option<RefundOutcome>, ServiceError> {
+        let Some(order) = self.core.ports.pay_orders.find(out_trade_no).await? else {
+            return Ok(None);
+        };
+        match order.status {
+            PayStatus::Refunding => self.sync_one(&order).await.map(Some),
+            PayStatus::Unpaid
+            | PayStatus::Paid
+            | PayStatus::Closed
+            | PayStatus::Refunded
+            | PayStatus::RefundFailed => Ok(None),
+        }
+    }
+
     async fn sync_one(&self, order: &PayOrder) -> Result<RefundOutcome, ServiceError> {
         let ports = &self.core.ports;
         let Some(refund) = ports.refunds.latest_for_order(&order.out_trade_no).await? else {

@@ -397,6 +397,9 @@ pub trait PaymentNotificationLog: Send + Sync {
         processing_ms: i64,
     ) -> Result<(), RepositoryError>;
 
+    /// One stored callback.
+    async fn find(&self, id: i64) -> Result<Option<NotificationRecord>, RepositoryError>;
+
     /// The callbacks `filter` matches, newest first.
     async fn list(
         &self,

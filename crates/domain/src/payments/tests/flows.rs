@@ -399,3 +399,59 @@ async fn a_payment_wechat_records_for_another_payer_is_flagged_once_and_not_deli
     let handled = world.payments.handle_signed_notification(&notice).await.expect("recorded");
     assert_eq!(handled.outcome, NotificationOutcome::Processed);
 }
+
+#[tokio::test]
+async fn a_notification_that_failed_is_retried_from_the_log_once() {
+    let world = World::new(PayChannel::Cloud);
+    let order = world.place(17);
+    world.start_payment(&order).await.expect("payment starts");
+    world.wechat.pay(&order.number, order.price_fen, "42000017");
+    world.wechat.set_down(true);
+    let failed = world
+        .payments
+        .handle_notification(&claim(&order, "42000017", order.price_fen))
+        .await;
+    assert!(failed.is_err());
+    let id = world.store.state().notifications[0].id;
+    assert_eq!(world.store.state().notifications[0].outcome, NotificationOutcome::Error);
+
+    // Still down: the retry fails and changes nothing.
+    assert!(world.payments.retry_notification(id, &world.refunds, &world.admin()).await.is_err());
+    world.wechat.set_down(false);
+    let retried = world
+        .payments
+        .retry_notification(id, &world.refunds, &world.admin())
+        .await
+        .expect("retried");
+    assert_eq!(retried.outcome, NotificationOutcome::Processed);
+    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+    assert_eq!(world.audit.all().len(), 1, "the retry is audited");
+
+    // Again: nothing to do, nothing written.
+    let again = world
+        .payments
+        .retry_notification(id, &world.refunds, &world.admin())
+        .await
+        .expect("idempotent");
+    assert_eq!(again.outcome, NotificationOutcome::Processed);
+    assert_eq!(world.audit.all().len(), 1);
+    world.run_top_ups().await;
+    assert_eq!(world.top_ups_of(&order.number), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_notification_is_not_retried() {
+    let world = World::new(PayChannel::V3);
+    let order = world.place(18);
+    world.start_payment(&order).await.expect("payment starts");
+    world
+        .payments
+        .handle_signed_notification(&claim(&order, "42000018", Fen::new(1)))
+        .await
+        .expect("recorded");
+    let id = world.store.state().notifications[0].id;
+    let refused = world.payments.retry_notification(id, &world.refunds, &world.admin()).await;
+    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
+    let missing = world.payments.retry_notification(999, &world.refunds, &world.admin()).await;
+    assert!(matches!(missing, Err(ServiceError::NotFound(_))));
+}

@@ -242,18 +242,6 @@ impl FakeWechat {
             .get(number.as_str())
             .map_or(0, |p| p.refunds.iter().map(|(_, fen)| fen.value()).sum())
     }
-
-    pub fn paid(&self, number: &OrderNumber) -> Option<ConfirmedPayment> {
-        lock(&self.payments).get(number.as_str()).and_then(|p| match &p.state {
-            TradeState::Paid(payment) | TradeState::Refunded(payment) => Some(payment.clone()),
-            TradeState::NotPaid
-            | TradeState::UserPaying
-            | TradeState::Closed
-            | TradeState::Revoked
-            | TradeState::PayError
-            | TradeState::NotFound => None,
-        })
-    }
 }
 
 #[async_trait]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::accounts::admins::{AdminId, Role};
-use crate::accounts::audit::{AdminAct, AuditActor, AuditEntry, MockAuditLog};
+use crate::accounts::audit::{AdminAct, AuditActor, MockAuditLog};
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, Transition};
 use crate::ports::{
@@ -53,10 +53,6 @@ where
 pub(super) fn now() -> DateTime<Utc> {
     t0() + Duration::hours(1)
 }
-
-/// How long orders may be paid in these tests: the fixtures (created an hour before `now`)
-/// are still payable.
-pub(super) const PAYMENT_WINDOW: Duration = Duration::hours(2);
 
 pub(super) fn storage_down() -> RepositoryError {
     RepositoryError::Unavailable("connection refused".to_owned())
@@ -164,33 +160,10 @@ impl Mocks {
         self.orders.expect_apply_notified().never();
     }
 
-    /// `record_decided` accepts every callback and keeps it in [`Mocks::logged`].
-    pub fn logs(&mut self) -> Calls<DecidedNotification> {
-        let sink = self.logged.clone();
-        self.notifications
-            .expect_record_decided()
-            .returning(move |decided| {
-                sink.lock().unwrap().push(decided.clone());
-                Ok(())
-            });
-        self.logged.clone()
-    }
-
     /// Every alert is accepted and kept.
     pub fn alerts(&mut self) -> Calls<Alert> {
         let (log, answering) = recording(Ok(()));
         self.alerts.expect_send().returning(answering);
-        log
-    }
-
-    /// Every audit row written alone is accepted and kept.
-    pub fn audits(&mut self) -> Calls<AuditEntry> {
-        let log: Calls<AuditEntry> = Calls::default();
-        let sink = Arc::clone(&log);
-        self.audit.expect_record().returning(move |entry| {
-            sink.lock().unwrap().push(entry.clone());
-            Ok(1)
-        });
         log
     }
 
