@@ -252,6 +252,11 @@ impl ServerConfig {
     }
 }
 
+/// Where an instance on `port` answers.
+pub fn base_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
 /// One `elife` server instance on a fixed port, which can be killed and started again.
 pub struct ServerProcess {
     binary: ElifeBinary,
@@ -268,19 +273,28 @@ impl ServerProcess {
         config: &ServerConfig,
         log: PathBuf,
     ) -> Result<ServerProcess, ClusterError> {
-        let port = free_port()?;
-        Ok(ServerProcess {
+        Ok(ServerProcess::on_port(binary, config, free_port()?, log))
+    }
+
+    /// An instance on `port`, known before it starts (e.g. for a balancer in front of it).
+    pub fn on_port(
+        binary: &ElifeBinary,
+        config: &ServerConfig,
+        port: u16,
+        log: PathBuf,
+    ) -> ServerProcess {
+        ServerProcess {
             binary: binary.clone(),
             port,
             env: config.environment(port),
             log,
             child: None,
             client: reqwest::Client::new(),
-        })
+        }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        base_url(self.port)
     }
 
     pub fn pid(&self) -> Option<u32> {

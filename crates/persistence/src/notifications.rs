@@ -136,6 +136,15 @@ impl PaymentNotificationLog for SeaOrmPaymentNotificationLog {
         Ok(())
     }
 
+    async fn find(&self, id: i64) -> Result<Option<NotificationRecord>, RepositoryError> {
+        rows::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .map(record_from_row)
+            .transpose()
+    }
+
     async fn list(
         &self,
         filter: &NotificationFilter,

@@ -143,6 +143,8 @@ struct Payload {
     paid_at: Option<DateTime<Utc>>,
     anomaly_kind: Option<String>,
     anomaly_details: Option<String>,
+    #[serde(default)]
+    note: String,
 }
 
 fn new_row(message: &FulfilmentMessage) -> Result<rows::ActiveModel, RepositoryError> {
@@ -161,6 +163,7 @@ fn new_row(message: &FulfilmentMessage) -> Result<rows::ActiveModel, RepositoryE
             .anomaly
             .as_ref()
             .map(|anomaly| anomaly.details.clone()),
+        note: message.note.clone(),
     };
     let payload = serde_json::to_string(&payload)
         .map_err(|e| corrupt(&format!("outbox message of {}", message.out_trade_no), e))?;
@@ -210,6 +213,7 @@ fn message_from_row(row: rows::Model) -> Result<FulfilmentMessage, RepositoryErr
         in_full: payload.in_full,
         paid_at: payload.paid_at,
         anomaly,
+        note: payload.note,
         created_at: from_db(row.created_at),
     })
 }

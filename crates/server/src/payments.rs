@@ -9,8 +9,8 @@ use elife_domain::payments::{
 };
 use elife_domain::ports::{PaymentGateway, TopUpQueue};
 use elife_domain::services::{Ports, TopUpFulfilment, TopUpPayments};
-use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
 use elife_persistence::DatabaseConnection;
+use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
 
 use crate::topups::TopUps;
 

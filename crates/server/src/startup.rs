@@ -76,6 +76,7 @@ pub struct Application {
     jobs_enabled: bool,
     background: Background,
     top_ups: TopUps,
+    payments: crate::payments::Payments,
     shutdown: Shutdown,
     sandbox: Option<Arc<Sandbox>>,
     endpoints: Endpoints,
@@ -344,7 +345,7 @@ impl Application {
             ports.clone(),
             Arc::clone(&recharge),
             top_ups.clone(),
-            payments,
+            payments.clone(),
             statistics,
             sessions,
             leases,
@@ -393,6 +394,7 @@ impl Application {
             jobs_enabled: settings.jobs.enabled,
             background,
             top_ups,
+            payments,
             shutdown: Shutdown::default(),
             sandbox,
             endpoints,
@@ -417,6 +419,11 @@ impl Application {
     /// The WeChat Pay API v3 gateway, with `PAY_CHANNEL=v3` (Native payments, tests).
     pub fn wechat_pay_v3(&self) -> Option<elife_wechatpay::WechatPayGateway> {
         self.payment_channel.wechat_pay_v3().cloned()
+    }
+
+    /// The payments core's use cases (tests, embedding).
+    pub fn payments(&self) -> crate::payments::Payments {
+        self.payments.clone()
     }
 
     /// The scheduled jobs, to run one now (tests, CLI).

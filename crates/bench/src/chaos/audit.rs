@@ -10,7 +10,22 @@ use crate::markdown;
 use super::drain::Drain;
 use super::ledgers::Ledgers;
 use super::orders::{OrderRow, is_paid_status};
+use super::wechat::WechatTruth;
 use super::workload::{Outcome, Phase};
+
+/// The order records the money it received: paid (or refunded since), or closed and flagged
+/// for a payment that landed after close.
+pub fn recorded(row: &OrderRow) -> bool {
+    is_paid_status(&row.payment_status)
+        || (row.payment_status == "closed"
+            && row.anomaly_reason.as_deref() == Some("payment_after_close"))
+}
+
+/// The money WeChat took for the order is accounted for: recorded here, or given back
+/// (refunded at WeChat: only the server asks for refunds).
+pub fn accounted_for(row: &OrderRow, wechat: &WechatTruth) -> bool {
+    recorded(row) || wechat.refunded(&row.number)
+}
 
 /// One line of the audit table.
 #[derive(Debug, Clone)]
@@ -62,7 +77,7 @@ pub struct AuditInput<'a> {
 pub fn audit(input: &AuditInput<'_>) -> Audit {
     let mut checks = Vec::new();
     let mut violations = Vec::new();
-    let states = input.ledgers.wechat_states();
+    let wechat = &input.ledgers.wechat;
     let top_ups = input.ledgers.top_ups();
     let rows: HashMap<&str, &OrderRow> = input
         .orders
@@ -114,20 +129,16 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
     ));
 
     // Money received: WeChat's ledger against ours.
-    let paid_at_wechat: Vec<&String> = states
-        .iter()
-        .filter(|(_, state)| matches!(state.as_str(), "SUCCESS" | "REFUND"))
-        .map(|(number, _)| number)
+    let mut paid_at_wechat: Vec<&String> = wechat
+        .states
+        .keys()
+        .filter(|number| wechat.paid(number))
         .collect();
-    let recorded = |row: &OrderRow| {
-        is_paid_status(&row.payment_status)
-            || (row.payment_status == "closed"
-                && row.anomaly_reason.as_deref() == Some("payment_after_close"))
-    };
+    paid_at_wechat.sort();
     let mut lost = 0;
     for number in &paid_at_wechat {
         match rows.get(number.as_str()) {
-            Some(row) if recorded(row) => {}
+            Some(row) if accounted_for(row, wechat) => {}
             Some(row) => {
                 lost += 1;
                 violations.push(format!(
@@ -141,34 +152,35 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
             }
         }
     }
-    let paid_in_db = input.orders.iter().filter(|row| recorded(row)).count();
+    let paid_in_db = input
+        .orders
+        .iter()
+        .filter(|row| accounted_for(row, wechat))
+        .count();
     let phantom: Vec<&OrderRow> = input
         .orders
         .iter()
         .filter(|row| is_paid_status(&row.payment_status))
-        .filter(|row| {
-            !matches!(
-                states.get(&row.number).map(String::as_str),
-                Some("SUCCESS" | "REFUND")
-            )
-        })
+        .filter(|row| !wechat.paid(&row.number))
         .collect();
     for row in &phantom {
         violations.push(format!(
             "{}: {} here, WeChat says {:?}",
             row.number,
             row.payment_status,
-            states.get(&row.number)
+            wechat.state(&row.number)
         ));
     }
     checks.push(Check {
-        what: "paid at WeChat / recorded as paid in the database".to_owned(),
+        what:
+            "paid at WeChat / accounted for in the database (paid, flagged, or refunded at WeChat)"
+                .to_owned(),
         value: format!("{} / {}", paid_at_wechat.len(), paid_in_db),
         expected: "equal".to_owned(),
         ok: Some(paid_at_wechat.len() == paid_in_db),
     });
     checks.push(Check::zero(
-        "paid at WeChat, not recorded as paid (lost payments)",
+        "paid at WeChat, not accounted for (lost payments)",
         lost,
     ));
     checks.push(Check::zero(
@@ -278,15 +290,27 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
         .count();
     let late_refunded = late_rows
         .iter()
-        .filter(|row| states.get(&row.number).map(String::as_str) == Some("REFUND"))
+        .filter(|row| wechat.refunded(&row.number))
         .count();
-    let late_dropped: Vec<&&OrderRow> = late_rows.iter().filter(|row| !recorded(row)).collect();
+    let late_dropped: Vec<&&OrderRow> = late_rows
+        .iter()
+        .filter(|row| !accounted_for(row, wechat))
+        .collect();
+    for row in &late_dropped {
+        violations.push(format!(
+            "{}: paid after close, {} here (anomaly {:?}), WeChat says {:?}",
+            row.number,
+            row.payment_status,
+            row.anomaly_reason,
+            wechat.state(&row.number)
+        ));
+    }
     checks.push(Check::info(
         "late payments (after close): paid / flagged `payment_after_close` / refunded at WeChat",
         format!("{} / {late_flagged} / {late_refunded}", late.len()),
     ));
     checks.push(Check::zero(
-        "late payments dropped (neither paid nor flagged)",
+        "late payments dropped (neither recorded, flagged nor refunded at WeChat)",
         late_dropped.len(),
     ));
 
@@ -316,29 +340,36 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
     ));
 
     // Notifications.
-    let deliveries = input.ledgers.deliveries();
-    let attempts: u64 = deliveries.values().map(|(attempts, _, _)| attempts).sum();
+    let deliveries = &wechat.deliveries;
+    let attempts: u64 = deliveries.iter().map(|delivery| delivery.attempts).sum();
+    let acknowledged = deliveries
+        .iter()
+        .filter(|delivery| delivery.acknowledged)
+        .count();
     let retried_ok = deliveries
-        .values()
-        .filter(|(_, failed, acknowledged)| *failed && *acknowledged)
+        .iter()
+        .filter(|delivery| delivery.failed_once && delivery.acknowledged)
         .count();
     let abandoned: HashSet<&String> = deliveries
         .iter()
-        .filter(|(_, (_, _, acknowledged))| !acknowledged)
-        .map(|((number, _), _)| number)
+        .filter(|delivery| !delivery.acknowledged)
+        .map(|delivery| &delivery.order)
         .collect();
     checks.push(Check::info(
-        "callback copies delivered / attempts",
-        format!("{} / {attempts}", deliveries.len()),
+        "payment notifications: acknowledged / sent / attempts",
+        format!("{acknowledged} / {} / {attempts}", deliveries.len()),
     ));
     checks.push(Check::info(
-        "callbacks answered with an error (or unreachable), later retried successfully",
+        "notifications answered with an error (or unreachable), later retried successfully",
         retried_ok,
     ));
     checks.push(Check::info(
-        "orders with a callback copy WeChat gave up on (recovered by the expiry query)",
+        "orders with a notification WeChat gave up on (recovered by the expiry query)",
         abandoned.len(),
     ));
+    for (what, value) in &wechat.figures {
+        checks.push(Check::info(what, value));
+    }
 
     checks.extend(input.drain.checks());
 

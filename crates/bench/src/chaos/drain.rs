@@ -6,13 +6,10 @@ use std::time::Duration;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::time::Instant;
 
-use crate::cluster::Simulators;
-
 use super::audit::Check;
-use super::ledgers::Ledgers;
 use super::orders::{count_paid, in_flight};
-use super::setup::CALLBACK_RETRY_DELAYS_MS;
 use super::timeline::Timeline;
+use super::wechat::Wechat;
 use super::workload::Outcome;
 
 /// The drain: from the end of the last fault until no paid order is `pending`.
@@ -104,33 +101,46 @@ pub async fn measure_drain(
     }
 }
 
-/// Waits until WeChat has stopped notifying: every copy acknowledged or its retries spent.
+/// Waits until WeChat has sent what it still had to, then until it has stopped notifying:
+/// every notification acknowledged or its retries spent.
 pub async fn wait_for_notifications(
     http: &reqwest::Client,
-    simulators: &Simulators,
+    wechat: &Wechat,
     outcomes: &[Outcome],
     timeline: &Timeline,
 ) {
-    let expected: usize = outcomes
+    let problems = wechat.settle().await;
+    for error in problems.errors.iter().take(5) {
+        timeline.note(format!("WeChat follow-up not done: {error}"));
+    }
+    if problems.errors.len() > 5 {
+        timeline.note(format!(
+            "... and {} more follow-ups not done",
+            problems.errors.len() - 5
+        ));
+    }
+    let scheduled: usize = outcomes
         .iter()
         .filter(|outcome| outcome.paid)
         .map(|outcome| usize::try_from(outcome.callbacks).unwrap_or(0))
         .sum();
-    let max_attempts = u64::try_from(CALLBACK_RETRY_DELAYS_MS.len() + 1).unwrap_or(u64::MAX);
+    let expected = scheduled.saturating_sub(usize::try_from(problems.missing).unwrap_or(0));
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(ledgers) = Ledgers::fetch(http, simulators).await {
-            let deliveries = ledgers.deliveries();
-            let finished = deliveries
-                .values()
-                .filter(|(attempts, _, acknowledged)| *acknowledged || *attempts >= max_attempts)
-                .count();
-            if finished >= expected || Instant::now() >= deadline {
-                timeline.note(format!(
-                    "notifications: {finished} of {expected} copies finished"
-                ));
-                return;
+        let finished = match wechat.truth(http).await {
+            Ok(truth) => truth
+                .deliveries
+                .iter()
+                .filter(|delivery| delivery.finished)
+                .count(),
+            Err(error) => {
+                timeline.note(format!("WeChat's ledger not read: {error}"));
+                0
             }
+        };
+        if finished >= expected || Instant::now() >= deadline {
+            timeline.note(format!("notifications: {finished} of {expected} finished"));
+            return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

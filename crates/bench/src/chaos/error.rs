@@ -38,6 +38,8 @@ pub enum ChaosError {
     DatabaseUrl(#[from] url::ParseError),
     #[error("cannot set the port")]
     DatabasePort,
+    #[error(transparent)]
+    WechatPayV3Simulator(#[from] elife_sandbox::wechat_pay_v3::WechatPayV3SimError),
 }
 
 /// `map_err` for an I/O step named `what`.

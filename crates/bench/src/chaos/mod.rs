@@ -2,9 +2,10 @@
 //! simulators in their own process, thousands of orders paid with duplicated, delayed and
 //! late notifications, Unitel answering 10% of money calls with faults; instances killed,
 //! the database cut, a burst of payments; then an audit of every order against the
-//! simulators' ledgers.
+//! simulators' ledgers. The same on either WeChat Pay channel (`--channel cloud|v3`).
 
 pub mod audit;
+pub mod control;
 pub mod drain;
 pub mod error;
 pub mod faults;
@@ -16,6 +17,7 @@ pub mod proxy;
 pub mod report;
 pub mod setup;
 pub mod timeline;
+pub mod wechat;
 pub mod workload;
 
 use std::time::Duration;
@@ -45,9 +47,10 @@ pub async fn run(options: Options) -> Result<bool, ChaosError> {
     let binary = ElifeBinary::locate()?;
     let fresh = FreshDatabase::create(&options.database_url, "elife_chaos").await?;
     println!(
-        "elife-chaos: {} ({}), {} instance(s), {} orders ({} main, {} burst, {} late), seed {}",
+        "elife-chaos: {} ({}), WeChat channel {}, {} instance(s), {} orders ({} main, {} burst, {} late), seed {}",
         engine.name(),
         redact(&fresh.url),
+        options.channel.name(),
         sizes.instances,
         sizes.main + sizes.burst + sizes.late,
         sizes.main,
@@ -75,7 +78,7 @@ async fn run_on(
     let api = Api {
         http: rig.http.clone(),
         instances: rig.urls.clone(),
-        wechat_url: rig.simulators.wechat_url.clone(),
+        wechat: rig.wechat().clone(),
         patience: Duration::from_secs(90),
     };
     let plans = workload::plans(options.seed, sizes.main, sizes.burst, sizes.late);
@@ -116,7 +119,7 @@ async fn run_on(
         None => format!("NOT drained within {} s", drain.waited.as_secs()),
     });
     outcomes.extend(late.into_iter().map(|(outcome, _)| outcome));
-    drain::wait_for_notifications(&rig.http, &rig.simulators, &outcomes, &timeline).await;
+    drain::wait_for_notifications(&rig.http, rig.wechat(), &outcomes, &timeline).await;
 
     // Audit.
     let orders = orders::read_orders(&audit_db, backend)
@@ -131,7 +134,8 @@ async fn run_on(
             what: "reading order events",
             source,
         })?;
-    let ledgers = Ledgers::fetch(&rig.http, &rig.simulators).await?;
+    let ledgers = Ledgers::fetch(&rig.http, &rig.simulators, rig.wechat()).await?;
+    ledgers.save(&options.work_dir)?;
     let result = audit::audit(&AuditInput {
         outcomes: &outcomes,
         orders: &orders,
@@ -151,6 +155,7 @@ async fn run_on(
 
     let run = report::Run {
         engine: fresh.engine,
+        channel: options.channel,
         short: options.short,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         started_at,
@@ -161,6 +166,7 @@ async fn run_on(
         db_cut: rig.db_proxy.as_ref().map(|_| sizes.db_cut),
         drain_bound: bound,
         unitel_mode: rig.unitel_mode.clone(),
+        wechat_mode: rig.wechat.description.clone(),
         callback_routing: main.callback_routing,
         server_env: rig.server_env.clone(),
         burst_secs,

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::database::Engine;
 
+use super::wechat::Channel;
+
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "elife-chaos",
@@ -17,6 +19,11 @@ pub struct Options {
     /// (one instance, no database cut).
     #[arg(long, env = "ELIFE_CHAOS_DATABASE_URL")]
     pub database_url: String,
+    /// The WeChat Pay channel the servers take money through: `cloud` (Cloud Hosting's open
+    /// interface, simulated by `elife sandbox`) or `v3` (WeChat Pay API v3 direct, its
+    /// simulator run by this process).
+    #[arg(long, value_enum, default_value_t = Channel::Cloud)]
+    pub channel: Channel,
     /// `elife` server processes.
     #[arg(long, default_value_t = 3)]
     pub instances: usize,

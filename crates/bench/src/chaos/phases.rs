@@ -10,19 +10,18 @@ use futures::StreamExt;
 use rand::Rng;
 use rand::rngs::StdRng;
 use sea_orm::{DatabaseConnection, DbBackend};
-use serde_json::json;
 use tokio::time::Instant;
 
+use super::audit::accounted_for;
 use super::error::ChaosError;
 use super::faults::{cut_database_at, spawn_kill_at, spawn_periodic_kills};
-use super::ledgers::Ledgers;
 use super::options::{Options, Sizes};
-use super::orders::{OrderRow, is_paid_status, read_orders};
+use super::orders::{OrderRow, read_orders};
 use super::proxy::TcpProxy;
-use super::setup::{Rig, post_ok};
+use super::setup::Rig;
 use super::timeline::{Timeline, lock};
+use super::wechat::{Payment, WechatTruth};
 use super::workload::{Api, Outcome, Phase, Plan};
-use crate::shop;
 
 /// Orders prepared (created, payment started) and not paid yet, with their numbers.
 pub type Prepared = Vec<(Outcome, Option<String>)>;
@@ -50,7 +49,7 @@ pub struct MainPhase {
     pub outcomes: Vec<Outcome>,
     pub kills: usize,
     pub callback_routing: String,
-    /// In front of the instances, when the simulator takes one callback URL only.
+    /// In front of the instances, when the Cloud simulator takes one callback URL only.
     pub balancer: Option<TcpProxy>,
 }
 
@@ -101,31 +100,17 @@ pub async fn main_phase(
         let every = Duration::from_secs(options.kill_every_secs.max(1));
         spawn_periodic_kills(&rig.servers, timeline, &stop, every, rng.random())
     });
-    // The callback-routing check and the cut run beside the workers.
-    let check_routing = async {
-        // A simulator without multi-URL callbacks posts to the joined list: detect it early
-        // and put a balancer in front of the instances instead.
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        Ledgers::fetch(&rig.http, &rig.simulators)
-            .await
-            .map(|ledgers| ledgers.unsplit_callback_urls())
-            .unwrap_or(false)
-    };
+    // The callback routing (checked once payments have started) and the cut run beside the
+    // workers.
     let cut = async {
         if let Some(proxy) = rig.db_proxy.as_ref() {
             cut_database_at(proxy, &done, sizes.main / 3, sizes.db_cut, timeline).await;
         }
     };
-    let (unsplit, ()) = tokio::join!(check_routing, cut);
-    let mut callback_routing = format!(
-        "each attempt to one of the {} instances at random (simulator)",
-        rig.urls.len()
-    );
-    let mut balancer = None;
-    if unsplit {
-        balancer = Some(balance_callbacks(rig).await?);
-        callback_routing = "FALLBACK: this simulator takes one callback URL; a TCP balancer in front of the instances picks one at random per connection".to_owned();
-        timeline.note(&callback_routing);
+    let (routing, ()) = tokio::join!(rig.wechat().route_callbacks(&rig.http, &rig.urls), cut);
+    let routing = routing?;
+    if routing.balancer.is_some() {
+        timeline.note(&routing.description);
     }
     for worker in workers {
         let _ = worker.await;
@@ -143,28 +128,9 @@ pub async fn main_phase(
     Ok(MainPhase {
         outcomes,
         kills,
-        callback_routing,
-        balancer,
+        callback_routing: routing.description,
+        balancer: routing.balancer,
     })
-}
-
-/// A TCP balancer in front of the instances, WeChat's callbacks pointed at it.
-async fn balance_callbacks(rig: &Rig) -> Result<TcpProxy, ChaosError> {
-    let upstreams = rig
-        .urls
-        .iter()
-        .map(|url| url.trim_start_matches("http://").to_owned())
-        .collect();
-    let proxy = TcpProxy::start(upstreams)
-        .await
-        .map_err(ChaosError::Balancer)?;
-    post_ok(
-        &rig.http,
-        &shop::wechat_config_url(&rig.simulators.wechat_url),
-        &json!({"callback_base_url": format!("http://127.0.0.1:{}", proxy.port)}),
-    )
-    .await?;
-    Ok(proxy)
 }
 
 /// Every burst order ready, then paid as fast as the simulator goes; an instance dies
@@ -223,24 +189,23 @@ pub async fn pay_late(
     late: &mut Prepared,
     timeline: &Timeline,
 ) {
-    // WeChat closes an order only five minutes after its creation: move its clock on.
-    let _ = post_ok(
-        &rig.http,
-        &shop::wechat_clock_url(&rig.simulators.wechat_url),
-        &json!({"advance_seconds": 360}),
-    )
-    .await;
+    let ready = rig.wechat().before_late_payments(&rig.http).await;
     let numbers: Vec<String> = late
         .iter()
         .filter_map(|(_, number)| number.clone())
         .collect();
     timeline.note(format!(
-        "late: WeChat's clock moved 6 min on; waiting for the server to close {} orders",
+        "late: {ready}; waiting for the server to close {} orders",
         numbers.len()
     ));
-    let closed = count_late(db, backend, &numbers, Duration::from_secs(300), |row| {
-        row.payment_status == "closed"
-    })
+    let closed = count_late(
+        db,
+        backend,
+        &numbers,
+        Duration::from_secs(300),
+        None,
+        |row, _| row.payment_status == "closed",
+    )
     .await;
     timeline.note(format!(
         "late: {closed} of {} closed by the server",
@@ -248,11 +213,12 @@ pub async fn pay_late(
     ));
     for (outcome, number) in late.iter_mut() {
         let Some(number) = number else { continue };
-        let copies = 1 + u32::try_from(outcome.plan.index % 2).unwrap_or(0);
-        match api
-            .pay(number, json!({"late": true, "copies": copies}))
-            .await
-        {
+        let payment = Payment {
+            copies: 1 + u32::try_from(outcome.plan.index % 2).unwrap_or(0),
+            delay_ms: 0,
+            late: true,
+        };
+        match api.pay(number, &payment).await {
             Ok(callbacks) => {
                 outcome.paid = true;
                 outcome.callbacks = callbacks;
@@ -260,40 +226,52 @@ pub async fn pay_late(
             Err(error) => outcome.error = Some(error),
         }
     }
-    timeline.note("late: paid after close; waiting for the server to record them");
-    let recorded = count_late(db, backend, &numbers, Duration::from_secs(120), |row| {
-        row.anomaly_reason.as_deref() == Some("payment_after_close")
-            || is_paid_status(&row.payment_status)
-    })
+    timeline.note("late: paid after close; waiting for the server to record or refund them");
+    let recorded = count_late(
+        db,
+        backend,
+        &numbers,
+        Duration::from_secs(120),
+        Some(rig),
+        accounted_for,
+    )
     .await;
     timeline.note(format!(
-        "late: {recorded} of {} recorded (flagged or paid)",
+        "late: {recorded} of {} recorded (paid or flagged) or refunded at WeChat",
         numbers.len()
     ));
 }
 
-/// Polls the orders table until every one of `numbers` is `counted` or `limit` passes;
-/// how many were (the last count read, when the table cannot be read).
+/// Polls the orders table (and WeChat's ledger, when `wechat_of` is given) until every one of
+/// `numbers` is `counted` or `limit` passes; how many were (the last count read, when a
+/// table or the ledger cannot be read).
 async fn count_late(
     db: &DatabaseConnection,
     backend: DbBackend,
     numbers: &[String],
     limit: Duration,
-    counted: impl Fn(&OrderRow) -> bool,
+    wechat_of: Option<&Rig>,
+    counted: impl Fn(&OrderRow, &WechatTruth) -> bool,
 ) -> usize {
     let deadline = Instant::now() + limit;
     let mut count = 0;
     loop {
-        if let Ok(rows) = read_orders(db, backend).await {
+        let truth = match wechat_of {
+            Some(rig) => rig.wechat().truth(&rig.http).await.ok(),
+            None => Some(WechatTruth::default()),
+        };
+        if let (Ok(rows), Some(truth)) = (read_orders(db, backend).await, truth) {
             count = rows
                 .iter()
                 .filter(|row| numbers.contains(&row.number))
-                .filter(|row| counted(row))
+                .filter(|row| counted(row, &truth))
                 .count();
         }
         if count == numbers.len() || Instant::now() >= deadline {
             return count;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // WeChat's ledger is larger than the orders table: read it less often.
+        let pause = if wechat_of.is_some() { 1000 } else { 500 };
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }

@@ -10,10 +10,12 @@ use crate::machine;
 
 use super::audit::Audit;
 use super::options::Sizes;
+use super::wechat::Channel;
 
 /// What was run, for the report.
 pub struct Run {
     pub engine: Engine,
+    pub channel: Channel,
     pub short: bool,
     pub command: String,
     pub started_at: chrono::DateTime<chrono::Local>,
@@ -24,6 +26,8 @@ pub struct Run {
     pub db_cut: Option<Duration>,
     pub drain_bound: Duration,
     pub unitel_mode: String,
+    /// How WeChat pays and notifies on this channel.
+    pub wechat_mode: String,
     pub callback_routing: String,
     pub server_env: Vec<(String, String)>,
     pub burst_secs: f64,
@@ -48,6 +52,9 @@ It starts N `elife` server processes (default 3) on one fresh database (PostgreS
 MariaDB; SQLite with one process), the WeChat Pay and Unitel simulators as a separate\n\
 process (`elife sandbox`, so that their ledgers, the truth the audit compares against,\n\
 survive every crash), and a TCP proxy of its own between the servers and the database.\n\
+`--channel v3` runs the same test on WeChat Pay API v3 direct (`PAY_CHANNEL=v3`): the v3\n\
+simulator runs inside `elife-chaos` (it outlives every server crash too), the servers use\n\
+its sandbox merchant, and their `notify_url` is a TCP balancer in front of them.\n\
 Then:\n\
 \n\
 - **workload**: orders for voice cards, data packages and postpaid bills, one customer\n\
@@ -79,20 +86,28 @@ target/release/elife-chaos --database-url mysql://root@127.0.0.1:3306\n\
 # the CI version (~300 orders, one kill, one 6 s database cut), debug build:\n\
 cargo build -p elife-server -p elife-bench && target/debug/elife-chaos --short \\\n\
   --database-url postgres://postgres@127.0.0.1:5432\n\
+# the same on WeChat Pay API v3 direct:\n\
+target/debug/elife-chaos --short --channel v3 --database-url postgres://postgres@127.0.0.1:5432\n\
 ```\n\
 \n\
-Options: `--instances 3 --orders 2000 --seed 7 --kill-every-secs 5 --db-cut-secs 20\n\
+Options: `--channel cloud|v3 --instances 3 --orders 2000 --seed 7 --kill-every-secs 5 --db-cut-secs 20\n\
 --drain-bound-secs 60 --report docs/reliability.md --work-dir target/chaos --keep\n\
 --server-env NAME=VALUE`. Each process logs to a file in the work directory. The exit code\n\
 is 0 when every check passed, 1 when one failed, 2 when the run itself could not be done.\n\
-Each run rewrites its own section below (per engine and mode).\n";
+Each run rewrites its own section below (per engine, mode and channel).\n";
 
+/// The section's key: engine and mode, then the channel unless it is Cloud Hosting (whose
+/// sections predate the channels and keep their keys).
 pub fn key(run: &Run) -> String {
-    format!(
+    let key = format!(
         "{} {}",
         run.engine.name(),
         if run.short { "short" } else { "full" }
-    )
+    );
+    match run.channel {
+        Channel::Cloud => key,
+        Channel::V3 => format!("{key} {}", run.channel.name()),
+    }
 }
 
 pub fn section(run: &Run, audit: &Audit) -> String {
@@ -100,9 +115,10 @@ pub fn section(run: &Run, audit: &Audit) -> String {
     let verdict = if audit.passed() { "PASSED" } else { "FAILED" };
     let _ = writeln!(
         out,
-        "## {} — {} run: {verdict}\n",
+        "## {} — {} run, {}: {verdict}\n",
         run.engine.name(),
-        if run.short { "short (CI)" } else { "full" }
+        if run.short { "short (CI)" } else { "full" },
+        run.channel.title()
     );
     let _ = writeln!(out, "- command: `{}`", run.command);
     let _ = writeln!(
@@ -147,6 +163,12 @@ pub fn section(run: &Run, audit: &Audit) -> String {
         run.burst_secs,
         run.instances_alive.0,
         run.instances_alive.1
+    );
+    let _ = writeln!(
+        out,
+        "- WeChat (`--channel {}`): {}",
+        run.channel.name(),
+        run.wechat_mode
     );
     let _ = writeln!(out, "- Unitel: {}", run.unitel_mode);
     let _ = writeln!(out, "- callbacks: {}", run.callback_routing);

@@ -1,25 +1,22 @@
 //! The rig under test: the database behind a proxy that can cut it, the simulators in
-//! their own process, the `elife` instances; WeChat's retries and Unitel's faults set.
+//! their own process, the WeChat side of the channel, the `elife` instances; Unitel's
+//! faults set.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::cluster::{ElifeBinary, ServerConfig, ServerProcess, Simulators};
+use crate::cluster::{ElifeBinary, ServerConfig, ServerProcess, Simulators, base_url, free_port};
 use crate::database::{Engine, FreshDatabase};
 use crate::shop;
 
+use super::control::post_ok;
 use super::error::{ChaosError, io};
 use super::faults::{START_LIMIT, Servers};
 use super::options::{Options, Sizes};
 use super::proxy::TcpProxy;
-
-/// WeChat's compressed retry schedule: about 40 s of retries over 17 attempts, so that a
-/// notification outlives a kill and a database cut, as real WeChat's (hours) does.
-pub const CALLBACK_RETRY_DELAYS_MS: [u64; 16] = [
-    200, 300, 500, 800, 1000, 1500, 2000, 3000, 3000, 3000, 3000, 3000, 4000, 4000, 4000, 4000,
-];
+use super::wechat::{Wechat, WechatRig};
 
 /// Unitel's faults: 10% of money calls, from a fixed seed.
 fn unitel_faults(seed: u64) -> Value {
@@ -38,8 +35,10 @@ pub struct Rig {
     /// Between the servers and the database (none on SQLite: nothing to cut).
     pub db_proxy: Option<TcpProxy>,
     pub simulators: Simulators,
+    pub wechat: WechatRig,
     pub servers: Servers,
     pub urls: Vec<String>,
+    /// The servers' settings for the report (the channel's own, with keys, are not).
     pub server_env: Vec<(String, String)>,
     pub unitel_mode: String,
 }
@@ -88,33 +87,47 @@ impl Rig {
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
         server_env.extend(options.server_env.iter().cloned());
+
+        // WeChat is readied for the instances' addresses before they start: with v3, their
+        // `notify_url` is a balancer in front of them.
+        let ports = (0..sizes.instances)
+            .map(|_| free_port())
+            .collect::<Result<Vec<u16>, _>>()?;
+        let urls: Vec<String> = ports.iter().copied().map(base_url).collect();
+        let wechat = WechatRig::start(
+            options.channel,
+            &http,
+            &simulators,
+            &urls,
+            &options.work_dir,
+        )
+        .await?;
+        // The user's `--server-env` last: it wins over the channel's settings.
+        let mut extra_env = wechat.server_env.clone();
+        extra_env.extend(server_env.iter().cloned());
         let config = ServerConfig {
             database_url: server_db_url,
             unitel_url: simulators.unitel_url.clone(),
-            wechat_pay_api: simulators.wechat_pay_api(),
-            extra_env: server_env.clone(),
+            wechat_pay_api: wechat.pay_api.clone(),
+            extra_env,
         };
-        let (servers, urls) = start_servers(options, binary, &config, sizes.instances).await?;
-
-        post_ok(
-            &http,
-            &shop::wechat_config_url(&simulators.wechat_url),
-            &json!({
-                "callback_base_url": urls.join(","),
-                "callback_retry_delays_ms": CALLBACK_RETRY_DELAYS_MS,
-            }),
-        )
-        .await?;
+        let servers = start_servers(options, binary, &config, &ports).await?;
         let unitel_mode = set_unitel_faults(&http, &simulators, options.seed).await?;
         Ok(Rig {
             http,
             db_proxy,
             simulators,
+            wechat,
             servers,
             urls,
             server_env,
             unitel_mode,
         })
+    }
+
+    /// The WeChat side as the workload drives it.
+    pub fn wechat(&self) -> &Wechat {
+        &self.wechat.wechat
     }
 
     /// Stops every process; the balancer (if the run needed one) goes before the database
@@ -123,6 +136,7 @@ impl Rig {
         for server in self.servers.iter() {
             server.lock().await.terminate(Duration::from_secs(10)).await;
         }
+        self.wechat.stop().await;
         self.simulators.stop().await;
         drop(balancer);
         drop(self.db_proxy);
@@ -134,17 +148,16 @@ async fn start_servers(
     options: &Options,
     binary: &ElifeBinary,
     config: &ServerConfig,
-    instances: usize,
-) -> Result<(Servers, Vec<String>), ChaosError> {
-    let mut processes = Vec::new();
-    for index in 0..instances {
-        processes.push(ServerProcess::new(
-            binary,
-            config,
-            options.work_dir.join(format!("elife-{index}.log")),
-        )?);
-    }
-    let urls: Vec<String> = processes.iter().map(ServerProcess::base_url).collect();
+    ports: &[u16],
+) -> Result<Servers, ChaosError> {
+    let mut processes: Vec<ServerProcess> = ports
+        .iter()
+        .enumerate()
+        .map(|(index, port)| {
+            let log = options.work_dir.join(format!("elife-{index}.log"));
+            ServerProcess::on_port(binary, config, *port, log)
+        })
+        .collect();
     if let Some(process) = processes.first_mut() {
         process.start(START_LIMIT).await?;
     }
@@ -155,8 +168,9 @@ async fn start_servers(
             .map(|process| process.start(START_LIMIT)),
     )
     .await?;
-    let servers: Servers = Arc::new(processes.into_iter().map(tokio::sync::Mutex::new).collect());
-    Ok((servers, urls))
+    Ok(Arc::new(
+        processes.into_iter().map(tokio::sync::Mutex::new).collect(),
+    ))
 }
 
 /// Sets Unitel's fault mix, or definite failures on a simulator without it; how Unitel
@@ -192,28 +206,4 @@ fn through_proxy(url: &str, port: u16) -> Result<(String, String), ChaosError> {
         .set_port(Some(port))
         .map_err(|()| ChaosError::DatabasePort)?;
     Ok((parsed.to_string(), format!("{host}:{upstream_port}")))
-}
-
-/// POSTs `body` to a simulator's control path; `Err` unless it answers 2xx.
-pub async fn post_ok(http: &reqwest::Client, url: &str, body: &Value) -> Result<(), ChaosError> {
-    let response =
-        http.post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|source| ChaosError::Unreachable {
-                url: url.to_owned(),
-                source,
-            })?;
-    let status = response.status();
-    if status.is_success() {
-        Ok(())
-    } else {
-        let text = response.text().await.unwrap_or_default();
-        Err(ChaosError::Refused {
-            url: url.to_owned(),
-            status,
-            text,
-        })
-    }
 }

@@ -1,16 +1,19 @@
 //! The customers and WeChat's payer: orders created over HTTP at random instances (retried
 //! when one is down or the database is cut, as the mini-program's user would tap again),
-//! paid through the WeChat simulator with duplicated, delayed and late notifications.
+//! paid through the channel's WeChat simulator with duplicated, delayed and late
+//! notifications.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::shop;
+
+use super::wechat::{Payment, Wechat};
 
 /// What is bought: one product per kind, each on its own number so that no order depends
 /// on another (a postpaid bill stays owed, rate limits are per user).
@@ -130,7 +133,7 @@ pub struct Outcome {
     pub order_number: Option<String>,
     /// Paid at the WeChat simulator (the pay call answered 200).
     pub paid: bool,
-    /// Notification copies the simulator scheduled.
+    /// Notifications WeChat retries until answered (see [`Wechat::pay`]).
     pub callbacks: u32,
     /// Why the client gave up on the order, if it did.
     pub error: Option<String>,
@@ -156,12 +159,12 @@ impl Outcome {
     }
 }
 
-/// The HTTP side: the instances, and the WeChat simulator's payer.
+/// The HTTP side: the instances, and the WeChat side's payer.
 #[derive(Clone)]
 pub struct Api {
     pub http: reqwest::Client,
     pub instances: Vec<String>,
-    pub wechat_url: String,
+    pub wechat: Wechat,
     /// How long a user keeps retrying one step.
     pub patience: Duration,
 }
@@ -293,32 +296,9 @@ impl Api {
             .await
     }
 
-    /// The customer pays in the WeChat simulator; answers the notification copies scheduled.
-    pub async fn pay(&self, number: &str, options: Value) -> Result<u32, String> {
-        let mut last = String::new();
-        for _ in 0..20 {
-            match self
-                .http
-                .post(shop::sandbox_pay_url(&self.wechat_url, number))
-                .json(&options)
-                .send()
-                .await
-            {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body: Value = response.json().await.unwrap_or(Value::Null);
-                    if status == 200 {
-                        return Ok(
-                            u32::try_from(body["callbacks"].as_u64().unwrap_or(0)).unwrap_or(0)
-                        );
-                    }
-                    return Err(format!("pay answered HTTP {status}: {body}"));
-                }
-                Err(error) => last = error.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Err(format!("the WeChat simulator did not answer: {last}"))
+    /// The customer pays in the WeChat simulator; answers the notifications scheduled.
+    pub async fn pay(&self, number: &str, payment: &Payment) -> Result<u32, String> {
+        self.wechat.pay(&self.http, number, payment).await
     }
 
     /// Prepares and pays one planned order (main phase).
@@ -331,11 +311,12 @@ impl Api {
     }
 
     pub async fn pay_prepared(&self, outcome: &mut Outcome, number: &str) {
-        let options = json!({
-            "copies": outcome.plan.copies,
-            "delay_ms": outcome.plan.delay_ms,
-        });
-        match self.pay(number, options).await {
+        let payment = Payment {
+            copies: outcome.plan.copies,
+            delay_ms: outcome.plan.delay_ms,
+            late: false,
+        };
+        match self.pay(number, &payment).await {
             Ok(callbacks) => {
                 outcome.paid = true;
                 outcome.callbacks = callbacks;

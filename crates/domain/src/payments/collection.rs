@@ -9,9 +9,8 @@ use chrono::Duration;
 use crate::accounts::audit::{AdminAct, AuditAction};
 use crate::order::{AnomalyKind, OrderNumber};
 use crate::ports::{
-    AlertLevel, CasOutcome, ConfirmedPayment, DecidedNotification,
-    IncomingNotification, NotificationOutcome, PaymentParams, PaymentRequest, RepositoryError,
-    TradeState,
+    AlertLevel, CasOutcome, ConfirmedPayment, DecidedNotification, IncomingNotification,
+    NotificationOutcome, PaymentParams, PaymentRequest, RepositoryError, TradeState,
 };
 use crate::services::ServiceError;
 
@@ -38,7 +37,11 @@ pub struct NotificationHandled {
 }
 
 impl NotificationHandled {
-    fn new(outcome: NotificationOutcome, number: Option<OrderNumber>, reason: Option<String>) -> Self {
+    fn new(
+        outcome: NotificationOutcome,
+        number: Option<OrderNumber>,
+        reason: Option<String>,
+    ) -> Self {
         NotificationHandled {
             outcome,
             out_trade_no: number,
@@ -74,7 +77,11 @@ pub(super) struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    fn decided(&self, outcome: NotificationOutcome, message: Option<String>) -> DecidedNotification {
+    fn decided(
+        &self,
+        outcome: NotificationOutcome,
+        message: Option<String>,
+    ) -> DecidedNotification {
         DecidedNotification {
             notification: self.raw.clone(),
             outcome,
@@ -154,6 +161,31 @@ impl PaymentService {
         out_trade_no: &OrderNumber,
         client_ip: &str,
     ) -> Result<PaymentParams, ServiceError> {
+        let request = self.payable(out_trade_no, client_ip).await?;
+        Ok(self.core.ports.gateway.create_payment(&request).await?)
+    }
+
+    /// A Native (QR code) payment of a pay order still payable: the `code_url` to show.
+    pub async fn start_native(
+        &self,
+        out_trade_no: &OrderNumber,
+        client_ip: &str,
+    ) -> Result<String, ServiceError> {
+        let request = self.payable(out_trade_no, client_ip).await?;
+        Ok(self
+            .core
+            .ports
+            .gateway
+            .create_native_payment(&request)
+            .await?)
+    }
+
+    /// The gateway request for a pay order that can still be paid.
+    async fn payable(
+        &self,
+        out_trade_no: &OrderNumber,
+        client_ip: &str,
+    ) -> Result<PaymentRequest, ServiceError> {
         let ports = &self.core.ports;
         let order = ports.find(out_trade_no).await?;
         match order.status {
@@ -175,15 +207,14 @@ impl PaymentService {
                 order.merchant_order_no
             )));
         }
-        let request = PaymentRequest {
+        Ok(PaymentRequest {
             order_number: order.out_trade_no.clone(),
             openid: order.payer.clone(),
             description: order.description.clone(),
             amount: order.amount,
             client_ip: client_ip.to_owned(),
             expires_at: order.time_expire,
-        };
-        Ok(ports.gateway.create_payment(&request).await?)
+        })
     }
 
     /// Handles an unsigned payment callback. `Ok`: the outcome is durably recorded,
@@ -260,8 +291,12 @@ impl PaymentService {
 
     /// Logs a refund notification: refund results are taken from the gateway's refund
     /// query, never from the notification itself.
-    pub async fn record_refund_notice(&self, raw: &IncomingNotification) -> Result<(), ServiceError> {
-        self.log_only(raw, NotificationOutcome::Processed, None).await
+    pub async fn record_refund_notice(
+        &self,
+        raw: &IncomingNotification,
+    ) -> Result<(), ServiceError> {
+        self.log_only(raw, NotificationOutcome::Processed, None)
+            .await
     }
 
     async fn log_only(
@@ -333,7 +368,10 @@ impl PaymentService {
         &self,
         payment: &ConfirmedPayment,
     ) -> Result<NotificationHandled, ServiceError> {
-        Ok(self.accept(payment, None, Source::Query, None, None).await?.0)
+        Ok(self
+            .accept(payment, None, Source::Query, None, None)
+            .await?
+            .0)
     }
 
     /// The decision, and whether a won transition logged the callback with it.
@@ -356,8 +394,11 @@ impl PaymentService {
                     &confirmed
                 }
                 Confirmation::AlreadyRecorded(number) => {
-                    let handled =
-                        NotificationHandled::new(NotificationOutcome::Duplicate, Some(number), None);
+                    let handled = NotificationHandled::new(
+                        NotificationOutcome::Duplicate,
+                        Some(number),
+                        None,
+                    );
                     return Ok((handled, false));
                 }
                 Confirmation::Unconfirmed(number, reason) => {
@@ -373,7 +414,8 @@ impl PaymentService {
         let ports = &self.core.ports;
         let Ok(number) = OrderNumber::parse(&payment.order_number) else {
             let reason = format!("unknown order {:?}", payment.order_number);
-            let handled = NotificationHandled::new(NotificationOutcome::Rejected, None, Some(reason));
+            let handled =
+                NotificationHandled::new(NotificationOutcome::Rejected, None, Some(reason));
             return Ok((handled, false));
         };
         for _ in 0..MAX_RACE_RETRIES {
@@ -420,7 +462,11 @@ impl PaymentService {
         let number = order.out_trade_no.clone();
         let rejected = |details: String| {
             (
-                NotificationHandled::new(NotificationOutcome::Rejected, Some(number.clone()), Some(details)),
+                NotificationHandled::new(
+                    NotificationOutcome::Rejected,
+                    Some(number.clone()),
+                    Some(details),
+                ),
                 false,
             )
         };
@@ -454,7 +500,10 @@ impl PaymentService {
             PayStatus::Closed => {
                 order.accept_late_payment(&payment.transaction_id, payment.amount, paid_at, now)?
             }
-            PayStatus::Paid | PayStatus::Refunding | PayStatus::Refunded | PayStatus::RefundFailed => {
+            PayStatus::Paid
+            | PayStatus::Refunding
+            | PayStatus::Refunded
+            | PayStatus::RefundFailed => {
                 if order.transaction_id.as_deref() == Some(payment.transaction_id.as_str()) {
                     let handled = NotificationHandled::new(
                         NotificationOutcome::Duplicate,
@@ -476,13 +525,16 @@ impl PaymentService {
         let late = order.status == PayStatus::Closed;
         let reason = paid_reason(source, &payment.transaction_id);
         let mut transition = transition;
+        for message in &mut transition.outbox {
+            message.note = reason.clone();
+        }
         if let Some(act) = by {
             let entry = act.entry(
                 AuditAction::PaymentSync,
                 order.merchant_order_no.as_str(),
                 Some(&reason),
-                Some(serde_json::json!({ "payment": order.status.as_str() })),
-                Some(serde_json::json!({ "payment": transition.pay_order.status.as_str() })),
+                Some(serde_json::json!({ "paymentStatus": order.status.as_str() })),
+                Some(serde_json::json!({ "paymentStatus": transition.pay_order.status.as_str() })),
                 now,
             );
             transition = transition.audited(entry);
@@ -548,7 +600,10 @@ impl PaymentService {
         {
             return Ok(Confirmation::Unconfirmed(
                 number,
-                format!("callback URL names {path}, body names {}", claim.order_number),
+                format!(
+                    "callback URL names {path}, body names {}",
+                    claim.order_number
+                ),
             ));
         }
         let Some(number) = number else {
@@ -576,7 +631,8 @@ impl PaymentService {
         })?;
         Ok(match state.standing_payment() {
             Some(record)
-                if record.transaction_id == claim.transaction_id && record.amount == claim.amount =>
+                if record.transaction_id == claim.transaction_id
+                    && record.amount == claim.amount =>
             {
                 Confirmation::Confirmed(record.clone(), Box::new(order))
             }

@@ -9,10 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::order::OrderNumber;
 use crate::ports::{
-    CasOutcome, DecidedNotification, IncomingNotification, LoggedNotification,
-    NotificationFilter, NotificationOutcome, NotificationRecord, NotificationStatistics,
-    NotificationStatsQuery, Page, PageRequest, PaymentNotificationLog, Refund,
-    RefundRepository, RefundStatus, RepositoryError,
+    CasOutcome, DecidedNotification, IncomingNotification, LoggedNotification, NotificationFilter,
+    NotificationOutcome, NotificationRecord, NotificationStatistics, NotificationStatsQuery, Page,
+    PageRequest, PaymentNotificationLog, Refund, RefundRepository, RefundStatus, RepositoryError,
 };
 
 use super::pay_order::{FulfilmentMessage, PayOrder, PayTransition};
@@ -51,7 +50,9 @@ impl MemoryPayments {
     }
 
     pub fn state(&self) -> MutexGuard<'_, PaymentsState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Makes the next `writes` writes fail, as a database that went away would.
@@ -176,9 +177,15 @@ impl PayOrderRepository for MemoryPayments {
             return Ok(CasOutcome::Lost);
         }
         if let Some(refund) = &transition.refund
-            && state.refunds.iter().any(|r| r.refund_no == refund.refund_no)
+            && state
+                .refunds
+                .iter()
+                .any(|r| r.refund_no == refund.refund_no)
         {
-            return Err(RepositoryError::Duplicate(format!("refund {}", refund.refund_no)));
+            return Err(RepositoryError::Duplicate(format!(
+                "refund {}",
+                refund.refund_no
+            )));
         }
         state.pay_orders[index] = transition.pay_order.clone();
         state.append_outbox(&transition.outbox);
@@ -213,7 +220,11 @@ impl PayOrderRepository for MemoryPayments {
                     order.status == PayStatus::Refunding && order.updated_at < cutoff
                 }
             })
-            .filter(|order| after.as_ref().is_none_or(|after| &order.out_trade_no > after))
+            .filter(|order| {
+                after
+                    .as_ref()
+                    .is_none_or(|after| &order.out_trade_no > after)
+            })
             .cloned()
             .collect();
         found.sort_by(|a, b| a.out_trade_no.cmp(&b.out_trade_no));
@@ -262,7 +273,12 @@ impl FulfilmentOutbox for MemoryPayments {
         Ok(())
     }
 
-    async fn failed(&self, id: i64, _error: &str, _at: DateTime<Utc>) -> Result<(), RepositoryError> {
+    async fn failed(
+        &self,
+        id: i64,
+        _error: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
         let mut state = self.write()?;
         if let Some(row) = state.outbox.iter_mut().find(|row| row.message.id == id) {
             row.attempts += 1;
@@ -275,8 +291,15 @@ impl FulfilmentOutbox for MemoryPayments {
 impl RefundRepository for MemoryPayments {
     async fn insert(&self, refund: &Refund) -> Result<(), RepositoryError> {
         let mut state = self.write()?;
-        if state.refunds.iter().any(|r| r.refund_no == refund.refund_no) {
-            return Err(RepositoryError::Duplicate(format!("refund {}", refund.refund_no)));
+        if state
+            .refunds
+            .iter()
+            .any(|r| r.refund_no == refund.refund_no)
+        {
+            return Err(RepositoryError::Duplicate(format!(
+                "refund {}",
+                refund.refund_no
+            )));
         }
         state.refunds.push(refund.clone());
         Ok(())
@@ -368,7 +391,12 @@ impl PaymentNotificationLog for MemoryPayments {
     }
 
     async fn find(&self, id: i64) -> Result<Option<NotificationRecord>, RepositoryError> {
-        Ok(self.state().notifications.iter().find(|r| r.id == id).cloned())
+        Ok(self
+            .state()
+            .notifications
+            .iter()
+            .find(|r| r.id == id)
+            .cloned())
     }
 
     async fn list(
@@ -381,7 +409,11 @@ impl PaymentNotificationLog for MemoryPayments {
             .notifications
             .iter()
             .rev()
-            .filter(|record| filter.outcome.is_none_or(|outcome| record.outcome == outcome))
+            .filter(|record| {
+                filter
+                    .outcome
+                    .is_none_or(|outcome| record.outcome == outcome)
+            })
             .filter(|record| filter.kind.is_none_or(|kind| record.kind == kind))
             .filter(|record| {
                 filter
@@ -395,7 +427,11 @@ impl PaymentNotificationLog for MemoryPayments {
                     .as_ref()
                     .is_none_or(|number| record.order_number.as_ref() == Some(number))
             })
-            .filter(|record| filter.received_from.is_none_or(|from| record.created_at >= from))
+            .filter(|record| {
+                filter
+                    .received_from
+                    .is_none_or(|from| record.created_at >= from)
+            })
             .filter(|record| {
                 filter
                     .received_before

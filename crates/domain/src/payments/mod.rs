@@ -25,9 +25,7 @@ mod tests;
 pub use collection::{NotificationHandled, PaymentNotice, PaymentService};
 pub use expiry::ExpiryReport;
 pub use pay_order::{FulfilmentMessage, PayOrder, PayOrderDraft, PayTransition, RefundRefused};
-pub use ports::{
-    Fulfilment, FulfilmentError, FulfilmentOutbox, PayOrderRepository, PayQueue,
-};
+pub use ports::{Fulfilment, FulfilmentError, FulfilmentOutbox, PayOrderRepository, PayQueue};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockFulfilment, MockFulfilmentOutbox, MockPayOrderRepository};
 pub use reconcile::{Mismatch, ReconciliationReport};

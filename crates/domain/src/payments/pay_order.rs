@@ -74,6 +74,9 @@ pub struct FulfilmentMessage {
     pub paid_at: Option<DateTime<Utc>>,
     /// Flagged: what a person should look at. RefundFailed: why.
     pub anomaly: Option<Anomaly>,
+    /// Why, in words, for the goods' history (e.g. which notification paid).
+    #[serde(default)]
+    pub note: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -159,6 +162,7 @@ impl PayOrder {
             in_full: self.refunded == self.amount,
             paid_at: self.paid_at,
             anomaly: self.anomaly.clone(),
+            note: String::new(),
             created_at: now,
         }
     }

@@ -67,8 +67,7 @@ pub trait FulfilmentOutbox: Send + Sync {
     async fn delivered(&self, id: i64, at: DateTime<Utc>) -> Result<(), RepositoryError>;
 
     /// A delivery failed: counted, with its error, for the next attempt.
-    async fn failed(&self, id: i64, error: &str, at: DateTime<Utc>)
-    -> Result<(), RepositoryError>;
+    async fn failed(&self, id: i64, error: &str, at: DateTime<Utc>) -> Result<(), RepositoryError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -101,9 +101,10 @@ impl PaymentService {
         // transaction (it may have been refunded from the merchant console meanwhile).
         let unpaid_here = match order.status {
             PayStatus::Unpaid | PayStatus::Closed => true,
-            PayStatus::Paid | PayStatus::Refunding | PayStatus::Refunded | PayStatus::RefundFailed => {
-                false
-            }
+            PayStatus::Paid
+            | PayStatus::Refunding
+            | PayStatus::Refunded
+            | PayStatus::RefundFailed => false,
         };
         if unpaid_here {
             let state = ports.gateway.query_order(&order.out_trade_no).await?;

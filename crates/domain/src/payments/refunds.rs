@@ -92,6 +92,7 @@ impl RefundService {
         let Some(refund) = transition.refund.clone() else {
             return Err(ServiceError::Unavailable("refund row missing".to_owned()));
         };
+        self.core.tell_goods(&order.out_trade_no).await;
         self.send(&transition.pay_order, refund).await
     }
 
@@ -142,7 +143,10 @@ impl RefundService {
     }
 
     /// Settles the refund in flight of one pay order now, if it has one.
-    pub async fn sync_order(&self, out_trade_no: &OrderNumber) -> Result<Option<RefundOutcome>, ServiceError> {
+    pub async fn sync_order(
+        &self,
+        out_trade_no: &OrderNumber,
+    ) -> Result<Option<RefundOutcome>, ServiceError> {
         let Some(order) = self.core.ports.pay_orders.find(out_trade_no).await? else {
             return Ok(None);
         };

@@ -127,6 +127,21 @@ pub trait PaymentGateway: Send + Sync {
     async fn create_payment(&self, request: &PaymentRequest)
     -> Result<PaymentParams, GatewayError>;
 
+    /// A Native (QR code) payment: the `code_url` to show. Only the direct API v3 channel
+    /// offers it; the default refuses for good.
+    async fn create_native_payment(
+        &self,
+        request: &PaymentRequest,
+    ) -> Result<String, GatewayError> {
+        Err(GatewayError::Rejected {
+            code: "NOT_SUPPORTED".to_owned(),
+            message: format!(
+                "Native payments need the WeChat Pay API v3 channel (order {})",
+                request.order_number
+            ),
+        })
+    }
+
     async fn query_order(&self, order_number: &OrderNumber) -> Result<TradeState, GatewayError>;
 
     /// `Ok` once closed (closing a closed order is `OrderClosed`; a paid one is `OrderPaid`).

@@ -94,7 +94,9 @@ impl TopUpPayments {
             .payments
             .open(pay_order_draft(&order, self.window))
             .await?;
-        self.payments.start(&pay_order.out_trade_no, client_ip).await
+        self.payments
+            .start(&pay_order.out_trade_no, client_ip)
+            .await
     }
 
     /// The job: closes unpaid orders past their window whose payment never started (no
@@ -268,7 +270,11 @@ impl TopUpFulfilment {
             FulfilmentEvent::Paid => match status {
                 PaymentStatus::Unpaid => {
                     let transaction = message.transaction_id.as_deref().unwrap_or_default();
-                    let reason = format!("paid: transaction {transaction}");
+                    let reason = if message.note.is_empty() {
+                        format!("paid: transaction {transaction}")
+                    } else {
+                        message.note.clone()
+                    };
                     let paid_at = message.paid_at.unwrap_or(now);
                     Some(order.mark_paid(transaction, paid_at, &reason)?)
                 }
@@ -312,9 +318,7 @@ impl TopUpFulfilment {
                 | PaymentStatus::RefundFailed => None,
             },
             FulfilmentEvent::Flagged => match &message.anomaly {
-                Some(anomaly)
-                    if order.anomaly.as_ref().is_none_or(|had| had != anomaly) =>
-                {
+                Some(anomaly) if order.anomaly.as_ref().is_none_or(|had| had != anomaly) => {
                     Some(order.flag_anomaly(anomaly.kind, &anomaly.details, now))
                 }
                 Some(_) | None => None,

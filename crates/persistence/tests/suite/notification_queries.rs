@@ -199,6 +199,31 @@ async fn the_log_is_filtered_by_channel_kind_outcome_order_and_period() {
     );
 }
 
+#[tokio::test]
+async fn one_callback_is_found_by_its_id() {
+    let test = TestDb::new().await;
+    let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
+    let logged = callback(
+        V3,
+        NotificationKind::Refund,
+        Some("ORD-F"),
+        "F1",
+        NotificationOutcome::Processed,
+        t0(),
+    );
+    log.record_decided(&logged.decided()).await.unwrap();
+    let listed = log
+        .list(&NotificationFilter::default(), first_page())
+        .await
+        .unwrap();
+    let id = listed.items[0].id;
+    let found = log.find(id).await.unwrap().expect("the callback");
+    assert_eq!(found, listed.items[0]);
+    assert_eq!(found.kind, NotificationKind::Refund);
+    assert_eq!(found.channel, V3);
+    assert_eq!(log.find(id + 1).await.unwrap(), None);
+}
+
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 10, d).unwrap()
 }

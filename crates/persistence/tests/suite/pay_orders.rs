@@ -35,7 +35,7 @@ pub(crate) fn draft(n: u32, kind: GoodsKind) -> PayOrderDraft {
     }
 }
 
-pub(crate) fn unpaid(n: u32) -> PayOrder {
+fn unpaid(n: u32) -> PayOrder {
     PayOrder::new(draft(n, GoodsKind::TopUp), PayChannel::Cloud, t0())
 }
 

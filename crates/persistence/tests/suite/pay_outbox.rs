@@ -15,7 +15,7 @@ use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
 use sea_orm::EntityTrait;
 
 use crate::common::TestDb;
-use crate::pay_orders::{draft, unpaid};
+use crate::pay_orders::draft;
 
 fn minutes(m: i64) -> DateTime<Utc> {
     t0() + TimeDelta::minutes(m)
@@ -28,11 +28,12 @@ async fn five_messages(test: &TestDb) -> Vec<FulfilmentMessage> {
     let pay_orders = SeaOrmPayOrderRepository::new(test.db.clone());
     let mut written = Vec::new();
     for n in 1..=3 {
-        let (order, message) = PayOrder::abandoned(
+        let (order, mut message) = PayOrder::abandoned(
             draft(n, GoodsKind::Points),
             PayChannel::V3,
             minutes(n.into()),
         );
+        message.note = format!("points order M-{n} expired before payment");
         pay_orders
             .insert(&order, std::slice::from_ref(&message))
             .await

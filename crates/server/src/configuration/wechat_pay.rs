@@ -69,7 +69,9 @@ impl WechatPaySettings {
             Some(raw) => raw
                 .to_ascii_lowercase()
                 .parse::<PayChannel>()
-                .map_err(|error| invalid("PAY_CHANNEL", format!("expected cloud or v3: {error}")))?,
+                .map_err(|error| {
+                    invalid("PAY_CHANNEL", format!("expected cloud or v3: {error}"))
+                })?,
         };
         let v3 = match channel {
             PayChannel::Cloud => None,

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use elife_domain::accounts::sessions::SessionService;
 use elife_domain::order::OrderNumber;
 use elife_domain::ports::{JobLeases, StatisticsRepository};
-use elife_domain::services::{
-    AttentionService, Ports, RechargeService,
-};
+use elife_domain::services::{AttentionService, Ports, RechargeService};
 use tokio::sync::Mutex;
 
 use crate::configuration::JobSettings;

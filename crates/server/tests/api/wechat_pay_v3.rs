@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use elife_domain::money::Fen;
-use elife_domain::order::OrderNumber;
+use elife_domain::order::{OpenId, OrderNumber};
+use elife_domain::payments::{GoodsKind, PayOrderDraft};
 use elife_sandbox::wechat_pay_v3::{
     RunningWechatPayV3Sim, SignatureFault, SigningMode, V3Ledger, V3PayOptions, V3TradeState,
 };
-use elife_wechatpay::{MerchantPrivateKey, NativePaymentRequest};
+use elife_wechatpay::MerchantPrivateKey;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -307,19 +308,30 @@ async fn certificates_and_the_public_key_are_both_trusted_during_the_switch_over
 #[tokio::test]
 async fn a_native_payment_is_paid_through_the_same_notifications() {
     let app = spawn_v3().await;
-    let gateway = app.wechat_pay_v3.clone().expect("the app's v3 gateway");
     let order = app
         .create_order("o-native", VOICE_NUMBER, "voice", Some("ST3000"))
         .await;
     let number = order["orderNumber"].as_str().unwrap().to_owned();
 
-    let code_url = gateway
-        .create_native_payment(&NativePaymentRequest {
-            order_number: OrderNumber::parse(&number).unwrap(),
-            description: "Unitel Smart Talk".to_owned(),
+    // Through the payments core, as every kind of goods pays.
+    let out_trade_no = OrderNumber::parse(&number).unwrap();
+    app.payments
+        .collection
+        .open(PayOrderDraft {
+            out_trade_no: out_trade_no.clone(),
+            kind: GoodsKind::TopUp,
+            merchant_order_no: number.clone(),
             amount: Fen::new(625),
-            expires_at: Utc::now() + chrono::Duration::minutes(20),
+            payer: OpenId::parse("o-native").unwrap(),
+            description: "Unitel Smart Talk".to_owned(),
+            time_expire: Utc::now() + chrono::Duration::minutes(20),
         })
+        .await
+        .expect("a pay order");
+    let code_url = app
+        .payments
+        .collection
+        .start_native(&out_trade_no, "127.0.0.1")
         .await
         .expect("a QR code");
     assert!(code_url.starts_with("weixin://"), "{code_url}");

@@ -117,10 +117,15 @@ fn confirmed_payment(transaction: Transaction) -> Result<ConfirmedPayment, Gatew
         paid_at: transaction
             .success_time
             .map(|time| time.with_timezone(&chrono::Utc)),
-        payer: transaction
-            .payer
-            .and_then(|payer| payer.openid)
-            .filter(|openid| !openid.is_empty()),
+        // Only a JSAPI payment was made out to a payer; a Native QR code is paid by
+        // whoever scans it.
+        payer: match transaction.trade_type.as_deref() {
+            Some("JSAPI") => transaction
+                .payer
+                .and_then(|payer| payer.openid)
+                .filter(|openid| !openid.is_empty()),
+            _ => None,
+        },
     })
 }
 

@@ -97,6 +97,22 @@ fn truncate_chars(text: &str, max: usize) -> &str {
 
 #[async_trait]
 impl PaymentGateway for WechatPayGateway {
+    async fn create_native_payment(
+        &self,
+        request: &PaymentRequest,
+    ) -> Result<String, GatewayError> {
+        WechatPayGateway::create_native_payment(
+            self,
+            &NativePaymentRequest {
+                order_number: request.order_number.clone(),
+                description: request.description.clone(),
+                amount: request.amount,
+                expires_at: request.expires_at,
+            },
+        )
+        .await
+    }
+
     async fn create_payment(
         &self,
         request: &PaymentRequest,

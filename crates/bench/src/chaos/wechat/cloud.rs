@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 use crate::cluster::Simulators;
 use crate::shop;
 
+use super::truth::{Delivery, WechatTruth, trade_states};
+use super::{CallbackRouting, Payment};
 use crate::chaos::control::{get_json, post_ok, post_payer};
 use crate::chaos::error::ChaosError;
 use crate::chaos::proxy::TcpProxy;
-use super::truth::{Delivery, WechatTruth, trade_states};
-use super::{CallbackRouting, Payment};
 
 /// WeChat's compressed retry schedule: about 37 s of retries over 17 attempts, so that a
 /// notification outlives a kill and a database cut, as real WeChat's (hours) does.
@@ -79,10 +79,8 @@ impl CloudHosting {
         Ok(u32::try_from(answer["callbacks"].as_u64().unwrap_or(0)).unwrap_or(0))
     }
 
-    pub async fn truth(&self, http: &reqwest::Client) -> Result<WechatTruth, ChaosError> {
-        Ok(truth_of(
-            &get_json(http, &shop::wechat_ledger_url(&self.url)).await?,
-        ))
+    pub fn ledger_url(&self) -> String {
+        shop::wechat_ledger_url(&self.url)
     }
 
     /// WeChat closes an order only five minutes after its creation: its clock is moved on.
@@ -94,8 +92,9 @@ impl CloudHosting {
         )
         .await
         {
-            Ok(()) => "WeChat's clock moved 6 min on (it closes an order 5 min after creation)"
-                .to_owned(),
+            Ok(()) => {
+                "WeChat's clock moved 6 min on (it closes an order 5 min after creation)".to_owned()
+            }
             Err(error) => format!("WeChat's clock NOT moved: {error}"),
         }
     }
@@ -108,11 +107,9 @@ impl CloudHosting {
         instance_urls: &[String],
     ) -> Result<CallbackRouting, ChaosError> {
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let unsplit = self
-            .truth(http)
+        let unsplit = get_json(http, &self.ledger_url())
             .await
-            .map(|truth| truth.unsplit_callback_urls)
-            .unwrap_or(false);
+            .is_ok_and(|ledger| truth_of(&ledger).unsplit_callback_urls);
         if !unsplit {
             return Ok(CallbackRouting {
                 description: format!(

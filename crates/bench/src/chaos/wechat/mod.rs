@@ -10,8 +10,11 @@ mod v3;
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::cluster::Simulators;
 
+use super::control::get_json;
 use super::error::ChaosError;
 use super::proxy::TcpProxy;
 
@@ -93,12 +96,27 @@ impl Wechat {
         }
     }
 
-    /// WeChat's ledger: trade states, notification deliveries, figures of the channel.
-    pub async fn truth(&self, http: &reqwest::Client) -> Result<WechatTruth, ChaosError> {
+    /// WeChat's ledger as its simulator shows it.
+    pub async fn ledger(&self, http: &reqwest::Client) -> Result<Value, ChaosError> {
+        let url = match self {
+            Wechat::Cloud(cloud) => cloud.ledger_url(),
+            Wechat::V3(v3) => v3.ledger_url(),
+        };
+        get_json(http, &url).await
+    }
+
+    /// What a [`Wechat::ledger`] says: trade states, notification deliveries, figures of the
+    /// channel.
+    pub fn read(&self, ledger: &Value) -> WechatTruth {
         match self {
-            Wechat::Cloud(cloud) => cloud.truth(http).await,
-            Wechat::V3(v3) => v3.truth(http).await,
+            Wechat::Cloud(_) => cloud::truth_of(ledger),
+            Wechat::V3(_) => v3::truth_of(ledger),
         }
+    }
+
+    /// The ledger, read.
+    pub async fn truth(&self, http: &reqwest::Client) -> Result<WechatTruth, ChaosError> {
+        Ok(self.read(&self.ledger(http).await?))
     }
 
     /// Makes WeChat ready to close the late orders when the server asks; what was done.

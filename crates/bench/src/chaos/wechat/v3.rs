@@ -18,7 +18,7 @@ use elife_sandbox::wechat_pay_v3::{
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::chaos::control::{get_json, post_payer};
+use crate::chaos::control::post_payer;
 use crate::chaos::error::{ChaosError, io};
 use crate::chaos::proxy::TcpProxy;
 
@@ -132,7 +132,11 @@ impl PayV3 {
             "WeChat Pay API v3 direct (its simulator, in this process): signed, encrypted notifications retried until 2xx on the official schedule × {:.6}, {} attempts over {:.1} s; a 2nd copy is a replay of the first (same bytes and headers), a 3rd the payment notified anew (new id)",
             time_factor(),
             RETRY_SCHEDULE.len() + 1,
-            RETRY_SCHEDULE.iter().map(Duration::as_secs_f64).sum::<f64>() * time_factor()
+            RETRY_SCHEDULE
+                .iter()
+                .map(Duration::as_secs_f64)
+                .sum::<f64>()
+                * time_factor()
         )
     }
 
@@ -173,8 +177,8 @@ impl PayV3 {
         self.follow_ups.settle().await
     }
 
-    pub async fn truth(&self, http: &reqwest::Client) -> Result<WechatTruth, ChaosError> {
-        Ok(truth_of(&get_json(http, &self.control("/ledger")).await?))
+    pub fn ledger_url(&self) -> String {
+        self.control("/ledger")
     }
 
     /// Nothing to do: WeChat Pay v3 closes an order as soon as it is asked to.
@@ -195,8 +199,12 @@ impl PayV3 {
 
     /// `POST /sandbox/v3/notify/{no}`: the payment notified anew; the notification's id.
     async fn notify(&self, http: &reqwest::Client, number: &str) -> Result<String, String> {
-        let answer = post_payer(http, &self.control(&format!("/notify/{number}")), &json!({}))
-            .await?;
+        let answer = post_payer(
+            http,
+            &self.control(&format!("/notify/{number}")),
+            &json!({}),
+        )
+        .await?;
         answer["notification_id"]
             .as_str()
             .map(str::to_owned)
@@ -278,7 +286,9 @@ pub fn truth_of(ledger: &Value) -> WechatTruth {
     let (mut replays, mut replays_answered) = (0, 0);
     let (mut refund_notices, mut refund_notices_answered, mut refund_attempts) = (0, 0, 0);
     for notification in ledger["notifications"].as_array().into_iter().flatten() {
-        let attempts = notification["attempts"].as_array().map_or(&[][..], Vec::as_slice);
+        let attempts = notification["attempts"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
         let is_replay = |attempt: &&Value| attempt["replay"].as_bool() == Some(true);
         let answered = |attempt: &&Value| attempt["acknowledged"].as_bool() == Some(true);
         replays += attempts.iter().filter(is_replay).count();
@@ -367,7 +377,11 @@ mod tests {
         });
         let truth = truth_of(&ledger);
         assert!(truth.refunded("B") && truth.paid("A"));
-        assert_eq!(truth.deliveries.len(), 3, "faulty notifications are not deliveries");
+        assert_eq!(
+            truth.deliveries.len(),
+            3,
+            "faulty notifications are not deliveries"
+        );
         let retried = &truth.deliveries[0];
         assert_eq!(retried.attempts, 2, "replays are not attempts");
         assert!(retried.failed_once && retried.acknowledged && retried.finished);
@@ -389,8 +403,11 @@ mod tests {
 
     #[test]
     fn the_schedule_is_compressed_to_the_cloud_runs_length() {
-        let scaled: f64 =
-            RETRY_SCHEDULE.iter().map(Duration::as_secs_f64).sum::<f64>() * time_factor();
+        let scaled: f64 = RETRY_SCHEDULE
+            .iter()
+            .map(Duration::as_secs_f64)
+            .sum::<f64>()
+            * time_factor();
         let cloud = RETRY_DELAYS_MS.iter().sum::<u64>() as f64 / 1000.0;
         assert!((scaled - cloud).abs() < 1e-6, "{scaled} vs {cloud}");
     }

@@ -9,9 +9,7 @@ use crate::payments::{
     FulfilmentEvent, NotificationHandled, PayChannel, PayStatus, PaymentNotice, RefundCommand,
     RefundOutcome,
 };
-use crate::ports::{
-    ConfirmedPayment, IncomingNotification, NotificationKind, NotificationOutcome,
-};
+use crate::ports::{ConfirmedPayment, IncomingNotification, NotificationKind, NotificationOutcome};
 use crate::services::ServiceError;
 
 use super::world::{WINDOW, World};
@@ -85,7 +83,10 @@ async fn a_confirmed_callback_pays_once_and_the_top_up_starts_once() {
     let state = world.store.state();
     assert!(state.outbox.iter().all(|row| row.delivered_at.is_some()));
     assert_eq!(state.notifications.len(), 1, "one row per transaction");
-    assert_eq!(state.notifications[0].outcome, NotificationOutcome::Processed);
+    assert_eq!(
+        state.notifications[0].outcome,
+        NotificationOutcome::Processed
+    );
 }
 
 #[tokio::test]
@@ -105,7 +106,13 @@ async fn a_forged_callback_changes_nothing_and_pages_nobody() {
     assert_eq!(world.orders.get(&order.number), order);
     assert!(world.alerts().is_empty());
     assert!(world.store.state().outbox.is_empty());
-    let outcomes: Vec<_> = world.store.state().notifications.iter().map(|n| n.outcome).collect();
+    let outcomes: Vec<_> = world
+        .store
+        .state()
+        .notifications
+        .iter()
+        .map(|n| n.outcome)
+        .collect();
     assert_eq!(outcomes, vec![NotificationOutcome::Unconfirmed; 2]);
 }
 
@@ -120,7 +127,9 @@ async fn a_callback_wechat_cannot_confirm_now_is_retried_and_nothing_is_written(
         .payments
         .handle_notification(&claim(&order, "42000003", order.price_fen))
         .await;
-    assert!(matches!(result, Err(ServiceError::Unavailable(message)) if message.contains("WeChat")));
+    assert!(
+        matches!(result, Err(ServiceError::Unavailable(message)) if message.contains("WeChat"))
+    );
     assert_eq!(pay_status(&world, &order.number), PayStatus::Unpaid);
     world.wechat.set_down(false);
     let retried = world
@@ -145,7 +154,11 @@ async fn a_signed_payment_of_another_amount_is_flagged_once_on_both_orders() {
         assert_eq!(handled.outcome, NotificationOutcome::Rejected);
     }
     assert_eq!(world.alerts().len(), 1, "alerted once");
-    let anomaly = world.orders.get(&order.number).anomaly.expect("flagged on the top-up");
+    let anomaly = world
+        .orders
+        .get(&order.number)
+        .anomaly
+        .expect("flagged on the top-up");
     assert_eq!(anomaly.kind, AnomalyKind::AmountMismatch);
     assert_eq!(pay_status(&world, &order.number), PayStatus::Unpaid);
 }
@@ -156,10 +169,17 @@ async fn expiry_asks_wechat_closes_there_and_then_here() {
     let order = world.place(5);
     world.start_payment(&order).await.expect("payment starts");
     world.clock.advance(WINDOW + Duration::minutes(1));
-    let report = world.payments.expire_unpaid(None, 50).await.expect("expiry");
+    let report = world
+        .payments
+        .expire_unpaid(None, 50)
+        .await
+        .expect("expiry");
     assert_eq!(report.closed, 1);
     assert_eq!(pay_status(&world, &order.number), PayStatus::Closed);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Closed);
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Closed
+    );
     // Closed at WeChat: the payer can no longer pay.
     assert!(!world.wechat.pay(&order.number, order.price_fen, "too-late"));
 }
@@ -171,9 +191,16 @@ async fn expiry_records_a_payment_it_finds_instead_of_closing() {
     world.start_payment(&order).await.expect("payment starts");
     world.wechat.pay(&order.number, order.price_fen, "42000006");
     world.clock.advance(WINDOW + Duration::minutes(1));
-    let report = world.payments.expire_unpaid(None, 50).await.expect("expiry");
+    let report = world
+        .payments
+        .expire_unpaid(None, 50)
+        .await
+        .expect("expiry");
     assert_eq!(report.found_paid, 1);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Paid
+    );
 }
 
 #[tokio::test]
@@ -181,10 +208,17 @@ async fn an_order_whose_payment_never_started_is_closed_without_asking_wechat() 
     let world = World::new(PayChannel::Cloud);
     let order = world.place(7);
     world.clock.advance(WINDOW + Duration::minutes(1));
-    let report = world.top_ups.close_abandoned(None, 50).await.expect("sweep");
+    let report = world
+        .top_ups
+        .close_abandoned(None, 50)
+        .await
+        .expect("sweep");
     assert_eq!(report.changed, 1);
     assert_eq!(pay_status(&world, &order.number), PayStatus::Closed);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Closed);
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Closed
+    );
     // No payment can start on it any more.
     assert!(world.start_payment(&order).await.is_err());
 }
@@ -195,9 +229,15 @@ async fn a_payment_after_close_is_recorded_flagged_and_given_back_in_full() {
     let order = world.place(8);
     world.start_payment(&order).await.expect("payment starts");
     world.clock.advance(WINDOW + Duration::minutes(1));
-    world.payments.expire_unpaid(None, 50).await.expect("expiry");
+    world
+        .payments
+        .expire_unpaid(None, 50)
+        .await
+        .expect("expiry");
     // WeChat lets it through anyway (a signed notification is WeChat's own record).
-    world.wechat.pay_despite_close(&order.number, order.price_fen, "42000008");
+    world
+        .wechat
+        .pay_despite_close(&order.number, order.price_fen, "42000008");
     let handled = world
         .payments
         .handle_signed_notification(&claim(&order, "42000008", order.price_fen))
@@ -213,7 +253,10 @@ async fn a_payment_after_close_is_recorded_flagged_and_given_back_in_full() {
     assert_eq!(requests[0].amount, order.price_fen);
     let top_up = world.orders.get(&order.number);
     assert_eq!(top_up.payment_status, PaymentStatus::Closed);
-    assert_eq!(top_up.anomaly.map(|a| a.kind), Some(AnomalyKind::PaymentAfterClose));
+    assert_eq!(
+        top_up.anomaly.map(|a| a.kind),
+        Some(AnomalyKind::PaymentAfterClose)
+    );
     world.run_top_ups().await;
     assert_eq!(world.top_ups_of(&order.number), 0, "nothing delivered");
 }
@@ -229,14 +272,29 @@ async fn partial_refunds_add_up_to_at_most_what_was_paid() {
         reason: "goodwill".to_owned(),
         audit: None,
     };
-    assert_eq!(world.refunds.refund(refund(200)).await.expect("refund"), RefundOutcome::Refunded);
+    assert_eq!(
+        world.refunds.refund(refund(200)).await.expect("refund"),
+        RefundOutcome::Refunded
+    );
     assert_eq!(pay_status(&world, &order.number), PayStatus::Paid);
     let too_much = world.refunds.refund(refund(500)).await;
-    assert!(matches!(too_much, Err(ServiceError::Validation(_))), "{too_much:?}");
-    assert_eq!(world.refunds.refund(refund(425)).await.expect("refund"), RefundOutcome::Refunded);
+    assert!(
+        matches!(too_much, Err(ServiceError::Validation(_))),
+        "{too_much:?}"
+    );
+    assert_eq!(
+        world.refunds.refund(refund(425)).await.expect("refund"),
+        RefundOutcome::Refunded
+    );
     assert_eq!(pay_status(&world, &order.number), PayStatus::Refunded);
     assert_eq!(world.wechat.refunded(&order.number), 625);
-    let numbers: Vec<String> = world.store.state().refunds.iter().map(|r| r.refund_no.clone()).collect();
+    let numbers: Vec<String> = world
+        .store
+        .state()
+        .refunds
+        .iter()
+        .map(|r| r.refund_no.clone())
+        .collect();
     assert_eq!(numbers.len(), 2);
     assert_ne!(numbers[0], numbers[1]);
 }
@@ -258,13 +316,29 @@ async fn an_admin_refund_of_a_failed_top_up_is_audited_and_mirrored() {
         .await
         .expect("refund");
     assert_eq!(outcome, RefundOutcome::Refunded);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Refunded);
-    assert_eq!(world.store.state().audit.len(), 1, "audited with the payment's change");
-    let events: Vec<FulfilmentEvent> =
-        world.store.state().outbox.iter().map(|row| row.message.event).collect();
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Refunded
+    );
+    assert_eq!(
+        world.store.state().audit.len(),
+        1,
+        "audited with the payment's change"
+    );
+    let events: Vec<FulfilmentEvent> = world
+        .store
+        .state()
+        .outbox
+        .iter()
+        .map(|row| row.message.event)
+        .collect();
     assert_eq!(
         events,
-        vec![FulfilmentEvent::Paid, FulfilmentEvent::Refunding, FulfilmentEvent::Refunded]
+        vec![
+            FulfilmentEvent::Paid,
+            FulfilmentEvent::Refunding,
+            FulfilmentEvent::Refunded
+        ]
     );
 }
 
@@ -281,7 +355,10 @@ async fn a_refund_while_the_top_up_runs_is_refused_before_money_moves() {
         .top_ups
         .refund_by_admin(&order.number, &world.admin(), "customer asked")
         .await;
-    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
     assert!(world.wechat.refund_requests.lock().unwrap().is_empty());
     assert_eq!(pay_status(&world, &order.number), PayStatus::Paid);
 }
@@ -292,14 +369,25 @@ async fn news_the_goods_could_not_take_stays_in_the_outbox_until_the_relay_deliv
     let order = world.place(12);
     world.start_payment(&order).await.expect("payment starts");
     // The top-up order is gone for a moment (its storage failed): simulated by removing it.
-    let stored = world.orders.orders.lock().unwrap().remove(&order.number).unwrap();
+    let stored = world
+        .orders
+        .orders
+        .lock()
+        .unwrap()
+        .remove(&order.number)
+        .unwrap();
     world
         .payments
         .handle_signed_notification(&claim(&order, "42000012", order.price_fen))
         .await
         .expect("recorded");
     assert_eq!(pay_status(&world, &order.number), PayStatus::Paid);
-    world.orders.orders.lock().unwrap().insert(order.number.clone(), stored);
+    world
+        .orders
+        .orders
+        .lock()
+        .unwrap()
+        .insert(order.number.clone(), stored);
     // Unknown orders are acknowledged (logged) by the fulfilment, so the message is marked
     // delivered; an order that comes back later is found by the reconciliation instead.
     // What must hold is that a failing delivery is retried:
@@ -343,7 +431,10 @@ async fn the_statement_recovers_a_payment_no_callback_announced() {
         .await
         .expect("reconcile");
     assert_eq!(report.recovered, 1);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Paid
+    );
     let again = world
         .payments
         .reconcile(crate::testing::t0().date_naive())
@@ -371,8 +462,15 @@ async fn an_admin_sync_that_finds_nothing_is_audited_alone() {
         .expect("sync")
         .expect("found");
     assert_eq!(found.outcome, NotificationOutcome::Processed);
-    assert_eq!(world.store.state().audit.len(), 1, "audited with the change");
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+    assert_eq!(
+        world.store.state().audit.len(),
+        1,
+        "audited with the change"
+    );
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Paid
+    );
 }
 
 #[tokio::test]
@@ -392,11 +490,18 @@ async fn a_payment_wechat_records_for_another_payer_is_flagged_once_and_not_deli
     }
     assert_eq!(world.alerts().len(), 1);
     let top_up = world.orders.get(&order.number);
-    assert_eq!(top_up.anomaly.map(|a| a.kind), Some(AnomalyKind::PayerMismatch));
+    assert_eq!(
+        top_up.anomaly.map(|a| a.kind),
+        Some(AnomalyKind::PayerMismatch)
+    );
     assert_eq!(top_up.payment_status, PaymentStatus::Unpaid);
     // The same payer is accepted.
     notice.payment.payer = Some(crate::testing::OPENID.to_owned());
-    let handled = world.payments.handle_signed_notification(&notice).await.expect("recorded");
+    let handled = world
+        .payments
+        .handle_signed_notification(&notice)
+        .await
+        .expect("recorded");
     assert_eq!(handled.outcome, NotificationOutcome::Processed);
 }
 
@@ -413,10 +518,19 @@ async fn a_notification_that_failed_is_retried_from_the_log_once() {
         .await;
     assert!(failed.is_err());
     let id = world.store.state().notifications[0].id;
-    assert_eq!(world.store.state().notifications[0].outcome, NotificationOutcome::Error);
+    assert_eq!(
+        world.store.state().notifications[0].outcome,
+        NotificationOutcome::Error
+    );
 
     // Still down: the retry fails and changes nothing.
-    assert!(world.payments.retry_notification(id, &world.refunds, &world.admin()).await.is_err());
+    assert!(
+        world
+            .payments
+            .retry_notification(id, &world.refunds, &world.admin())
+            .await
+            .is_err()
+    );
     world.wechat.set_down(false);
     let retried = world
         .payments
@@ -424,7 +538,10 @@ async fn a_notification_that_failed_is_retried_from_the_log_once() {
         .await
         .expect("retried");
     assert_eq!(retried.outcome, NotificationOutcome::Processed);
-    assert_eq!(world.orders.get(&order.number).payment_status, PaymentStatus::Paid);
+    assert_eq!(
+        world.orders.get(&order.number).payment_status,
+        PaymentStatus::Paid
+    );
     assert_eq!(world.audit.all().len(), 1, "the retry is audited");
 
     // Again: nothing to do, nothing written.
@@ -450,8 +567,17 @@ async fn a_rejected_notification_is_not_retried() {
         .await
         .expect("recorded");
     let id = world.store.state().notifications[0].id;
-    let refused = world.payments.retry_notification(id, &world.refunds, &world.admin()).await;
-    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
-    let missing = world.payments.retry_notification(999, &world.refunds, &world.admin()).await;
+    let refused = world
+        .payments
+        .retry_notification(id, &world.refunds, &world.admin())
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
+    let missing = world
+        .payments
+        .retry_notification(999, &world.refunds, &world.admin())
+        .await;
     assert!(matches!(missing, Err(ServiceError::NotFound(_))));
 }

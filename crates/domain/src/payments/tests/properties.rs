@@ -117,7 +117,12 @@ async fn run(world: &World, op: &Op) {
         }
         Op::PayAtWechat(n) => {
             let number = number(*n);
-            let created = world.wechat.payments.lock().unwrap().contains_key(number.as_str());
+            let created = world
+                .wechat
+                .payments
+                .lock()
+                .unwrap()
+                .contains_key(number.as_str());
             if created {
                 let price = world.orders.get(&number).price_fen;
                 world.wechat.pay(&number, price, &format!("4200{n}"));
@@ -179,7 +184,10 @@ async fn run(world: &World, op: &Op) {
         }
         Op::TopUps => world.run_top_ups().await,
         Op::Reconcile => {
-            let _ = world.payments.reconcile(crate::testing::t0().date_naive()).await;
+            let _ = world
+                .payments
+                .reconcile(crate::testing::t0().date_naive())
+                .await;
         }
         Op::WechatDown(down) => world.wechat.set_down(*down),
         Op::StorageFails(writes) => world.store.fail_next_writes(*writes),
@@ -192,12 +200,25 @@ fn check_always(world: &World) -> Result<(), TestCaseError> {
         let number = number(n);
         prop_assert!(world.top_ups_of(&number) <= 1, "order {n} topped up twice");
         let price = world.orders.get(&number).price_fen.value();
-        prop_assert!(world.wechat.refunded(&number) <= price, "refunded more than paid");
-        if let Some(pay) = world.store.state().pay_orders.iter().find(|p| p.out_trade_no == number) {
+        prop_assert!(
+            world.wechat.refunded(&number) <= price,
+            "refunded more than paid"
+        );
+        if let Some(pay) = world
+            .store
+            .state()
+            .pay_orders
+            .iter()
+            .find(|p| p.out_trade_no == number)
+        {
             prop_assert!(pay.refunded.value() + pay.refunding.value() <= pay.amount.value());
             if pay.status.money_received() {
                 let wechat = held(world, &number).map(|(t, _, _)| t);
-                prop_assert_eq!(pay.transaction_id.clone(), wechat, "recorded another payment");
+                prop_assert_eq!(
+                    pay.transaction_id.clone(),
+                    wechat,
+                    "recorded another payment"
+                );
             }
         }
     }
@@ -212,7 +233,10 @@ async fn settle(world: &World) -> Result<(), TestCaseError> {
         world.clock.advance(Duration::hours(1));
         let _ = world.payments.expire_unpaid(None, 50).await;
         let _ = world.top_ups.close_abandoned(None, 50).await;
-        let _ = world.payments.reconcile(crate::testing::t0().date_naive()).await;
+        let _ = world
+            .payments
+            .reconcile(crate::testing::t0().date_naive())
+            .await;
         let _ = world.refunds.sync_refunds(Duration::zero(), None, 50).await;
         let _ = world.relay.deliver_pending(50).await;
         world.run_top_ups().await;
@@ -233,11 +257,18 @@ async fn settle(world: &World) -> Result<(), TestCaseError> {
                 prop_assert!(pay.status.money_received(), "paid money forgotten: {pay:?}");
                 prop_assert_eq!(pay.transaction_id.as_deref(), Some(transaction.as_str()));
                 if pay.late_payment {
-                    prop_assert_eq!(pay.status, PayStatus::Refunded, "a late payment is given back");
+                    prop_assert_eq!(
+                        pay.status,
+                        PayStatus::Refunded,
+                        "a late payment is given back"
+                    );
                     prop_assert_eq!(world.wechat.refunded(&number), pay.amount.value());
                     prop_assert_eq!(world.top_ups_of(&number), 0);
                 } else {
-                    prop_assert!(top_up.payment_status.money_received(), "top-up not told: {top_up:?}");
+                    prop_assert!(
+                        top_up.payment_status.money_received(),
+                        "top-up not told: {top_up:?}"
+                    );
                 }
             }
             None => {
@@ -248,7 +279,13 @@ async fn settle(world: &World) -> Result<(), TestCaseError> {
             }
         }
         // The top-up order follows its pay order.
-        if let Some(pay) = world.store.state().pay_orders.iter().find(|p| p.out_trade_no == number) {
+        if let Some(pay) = world
+            .store
+            .state()
+            .pay_orders
+            .iter()
+            .find(|p| p.out_trade_no == number)
+        {
             let expected = match pay.status {
                 PayStatus::Unpaid => PaymentStatus::Unpaid,
                 PayStatus::Closed => PaymentStatus::Closed,

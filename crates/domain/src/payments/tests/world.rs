@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::accounts::audit::{AdminAct, AuditActor};
 use crate::accounts::admins::{AdminId, Role};
+use crate::accounts::audit::{AdminAct, AuditActor};
 use crate::accounts::fakes::AuditRows;
 use crate::money::Fen;
 use crate::msisdn::{Msisdn, OperatorPrefixes};
-use crate::order::{OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition};
+use crate::order::{
+    OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
+};
 use crate::payments::memory::MemoryPayments;
 use crate::payments::{
     FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
@@ -22,16 +24,18 @@ use crate::payments::{
 use crate::ports::{
     Alert, AlertError, Alerts, CasOutcome, Clock, ConfirmedPayment, DecidedNotification,
     GatewayError, MockExchangeRateRepository, MockIdGenerator, MockUserRepository, OrderFilter,
-    OrderRepository, Page, PageRequest, PaymentGateway, PaymentParams, PaymentRequest, PostpaidBill,
-    PriceList, ProviderError, RefundRequest, RefundState, RepositoryError, StatementEntry,
-    StatementKind, TopUpAccepted, TopUpError, TopUpProvider, TopUpQueue, TopUpRequest,
-    TradeState, TransactionCheck, WorkQueue,
+    OrderRepository, Page, PageRequest, PaymentGateway, PaymentParams, PaymentRequest,
+    PostpaidBill, PriceList, ProviderError, RefundRequest, RefundState, RepositoryError,
+    StatementEntry, StatementKind, TopUpAccepted, TopUpError, TopUpProvider, TopUpQueue,
+    TopUpRequest, TradeState, TransactionCheck, WorkQueue,
 };
 use crate::services::{Ports, RechargeService, TopUpFulfilment, TopUpPayments};
 use crate::testing::{t0, unpaid_order};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A clock the test moves.
@@ -83,7 +87,9 @@ impl OrderRepository for MemoryOrders {
         let Some(stored) = orders.get_mut(&transition.order.number) else {
             return Ok(CasOutcome::Lost);
         };
-        if stored.state() != transition.expected_state || stored.version != transition.expected_version {
+        if stored.state() != transition.expected_state
+            || stored.version != transition.expected_version
+        {
             return Ok(CasOutcome::Lost);
         }
         *stored = transition.order.clone();
@@ -97,11 +103,25 @@ impl OrderRepository for MemoryOrders {
         _filter: &OrderFilter,
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
-        Ok(Page { items: Vec::new(), total: 0, page: page.page, limit: page.limit })
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            page: page.page,
+            limit: page.limit,
+        })
     }
 
-    async fn list_all(&self, _filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, RepositoryError> {
-        Ok(Page { items: Vec::new(), total: 0, page: page.page, limit: page.limit })
+    async fn list_all(
+        &self,
+        _filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, RepositoryError> {
+        Ok(Page {
+            items: Vec::new(),
+            total: 0,
+            page: page.page,
+            limit: page.limit,
+        })
     }
 
     async fn find_work(
@@ -146,7 +166,11 @@ impl OrderRepository for MemoryOrders {
     }
 
     async fn events(&self, number: &OrderNumber) -> Result<Vec<OrderEvent>, RepositoryError> {
-        Ok(lock(&self.events).iter().filter(|e| &e.order_number == number).cloned().collect())
+        Ok(lock(&self.events)
+            .iter()
+            .filter(|e| &e.order_number == number)
+            .cloned()
+            .collect())
     }
 
     async fn apply_notified(
@@ -246,13 +270,21 @@ impl FakeWechat {
 
 #[async_trait]
 impl PaymentGateway for FakeWechat {
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<PaymentParams, GatewayError> {
+    async fn create_payment(
+        &self,
+        request: &PaymentRequest,
+    ) -> Result<PaymentParams, GatewayError> {
         self.check_up()?;
         lock(&self.created).push(request.clone());
         lock(&self.payments)
             .entry(request.order_number.to_string())
-            .or_insert(WechatPayment { state: TradeState::NotPaid, refunds: Vec::new() });
-        Ok(PaymentParams(serde_json::json!({ "package": format!("prepay_id={}", request.order_number) })))
+            .or_insert(WechatPayment {
+                state: TradeState::NotPaid,
+                refunds: Vec::new(),
+            });
+        Ok(PaymentParams(
+            serde_json::json!({ "package": format!("prepay_id={}", request.order_number) }),
+        ))
     }
 
     async fn query_order(&self, number: &OrderNumber) -> Result<TradeState, GatewayError> {
@@ -294,18 +326,32 @@ impl PaymentGateway for FakeWechat {
             | TradeState::Revoked
             | TradeState::PayError
             | TradeState::NotFound => {
-                return Err(GatewayError::Rejected { code: "TRADE_NOT_PAID".into(), message: "not paid".into() });
+                return Err(GatewayError::Rejected {
+                    code: "TRADE_NOT_PAID".into(),
+                    message: "not paid".into(),
+                });
             }
         };
-        if !payment.refunds.iter().any(|(no, _)| no == &request.refund_no) {
+        if !payment
+            .refunds
+            .iter()
+            .any(|(no, _)| no == &request.refund_no)
+        {
             let total: i64 = payment.refunds.iter().map(|(_, fen)| fen.value()).sum();
             if total + request.amount.value() > paid.amount.value() {
-                return Err(GatewayError::Rejected { code: "NOT_ENOUGH".into(), message: "refund exceeds payment".into() });
+                return Err(GatewayError::Rejected {
+                    code: "NOT_ENOUGH".into(),
+                    message: "refund exceeds payment".into(),
+                });
             }
-            payment.refunds.push((request.refund_no.clone(), request.amount));
+            payment
+                .refunds
+                .push((request.refund_no.clone(), request.amount));
             payment.state = TradeState::Refunded(paid);
         }
-        Ok(RefundState::Succeeded { gateway_refund_id: Some(format!("wx-{}", request.refund_no)) })
+        Ok(RefundState::Succeeded {
+            gateway_refund_id: Some(format!("wx-{}", request.refund_no)),
+        })
     }
 
     async fn query_refund(&self, refund_no: &str) -> Result<RefundState, GatewayError> {
@@ -315,7 +361,9 @@ impl PaymentGateway for FakeWechat {
             .values()
             .any(|payment| payment.refunds.iter().any(|(no, _)| no == refund_no));
         if known {
-            Ok(RefundState::Succeeded { gateway_refund_id: Some(format!("wx-{refund_no}")) })
+            Ok(RefundState::Succeeded {
+                gateway_refund_id: Some(format!("wx-{refund_no}")),
+            })
         } else {
             Err(GatewayError::NotFound)
         }
@@ -360,8 +408,14 @@ impl TopUpProvider for CountingProvider {
     }
 
     async fn top_up(&self, request: &TopUpRequest) -> Result<TopUpAccepted, TopUpError> {
-        *lock(&self.top_ups).entry(request.journal_id.clone()).or_insert(0) += 1;
-        Ok(TopUpAccepted::Succeeded { seq: None, sv_id: None, receipt: None })
+        *lock(&self.top_ups)
+            .entry(request.journal_id.clone())
+            .or_insert(0) += 1;
+        Ok(TopUpAccepted::Succeeded {
+            seq: None,
+            sv_id: None,
+            receipt: None,
+        })
     }
 
     async fn check_transaction(&self, _seq: &str) -> Result<TransactionCheck, ProviderError> {
@@ -492,7 +546,10 @@ impl World {
     }
 
     /// Starts the payment of order `n` as its owner would.
-    pub async fn start_payment(&self, order: &Order) -> Result<PaymentParams, crate::services::ServiceError> {
+    pub async fn start_payment(
+        &self,
+        order: &Order,
+    ) -> Result<PaymentParams, crate::services::ServiceError> {
         self.top_ups
             .create_payment(&self.openid(), order.number.as_str(), "127.0.0.1")
             .await
@@ -507,7 +564,10 @@ impl World {
     }
 
     pub fn top_ups_of(&self, number: &OrderNumber) -> usize {
-        lock(&self.provider.top_ups).get(number).copied().unwrap_or(0)
+        lock(&self.provider.top_ups)
+            .get(number)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn alerts(&self) -> Vec<Alert> {

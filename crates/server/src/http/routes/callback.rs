@@ -15,8 +15,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::Order;
-use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_domain::payments::{NotificationHandled, PaymentNotice};
+use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_wechat::{
     CALLBACK_ACK, CallbackError, SOURCE_HEADER, callback_failure_body, parse_payment_callback,
 };

@@ -16,10 +16,10 @@ use std::sync::OnceLock;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use elife_domain::order::OrderNumber;
+use elife_domain::payments::{NotificationHandled, PaymentNotice};
 use elife_domain::ports::{
     IncomingNotification, NotificationKind, NotificationOutcome, TradeState,
 };
-use elife_domain::payments::{NotificationHandled, PaymentNotice};
 use elife_wechatpay::gateway::notified_trade_state;
 use elife_wechatpay::model::{RefundNotice, RefundStatus, Transaction};
 use elife_wechatpay::{Notification, NotificationContent, NotificationError};
