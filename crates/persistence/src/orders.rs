@@ -12,8 +12,7 @@ use elife_domain::order::{
     ProductSnapshot, RechargeKind, RechargeStatus, Transition,
 };
 use elife_domain::ports::{
-    CasOutcome, DecidedNotification, OrderFilter, OrderRepository, Page, PageRequest,
-    RepositoryError, WorkQueue,
+    CasOutcome, OrderFilter, OrderRepository, Page, PageRequest, RepositoryError, WorkQueue,
 };
 use elife_personal_data::Keyring;
 use sea_orm::sea_query::Expr;
@@ -27,7 +26,6 @@ use crate::connection::begin_write;
 use crate::entities::{order_events, orders};
 use crate::error::{corrupt, map_db_err};
 use crate::exchange_rates::rate_to_db;
-use crate::notifications::upsert_decided;
 use crate::paging::fetch_page;
 use crate::phone_numbers::{msisdn_of, phone_filter, sealed};
 use crate::time::{from_db, to_db};
@@ -74,15 +72,7 @@ impl OrderRepository for SeaOrmOrderRepository {
     }
 
     async fn apply(&self, transition: &Transition) -> Result<CasOutcome, RepositoryError> {
-        self.apply_with(transition, None).await
-    }
-
-    async fn apply_notified(
-        &self,
-        transition: &Transition,
-        notification: &DecidedNotification,
-    ) -> Result<CasOutcome, RepositoryError> {
-        self.apply_with(transition, Some(notification)).await
+        self.apply_with(transition).await
     }
 
     async fn list_for_user(
@@ -174,13 +164,9 @@ impl OrderRepository for SeaOrmOrderRepository {
 }
 
 impl SeaOrmOrderRepository {
-    /// The compare-and-set, its event and (for `apply_notified`) the callback's log row, in
-    /// one transaction: BEGIN, UPDATE, INSERT(s), COMMIT, with no read before the update.
-    async fn apply_with(
-        &self,
-        transition: &Transition,
-        notification: Option<&DecidedNotification>,
-    ) -> Result<CasOutcome, RepositoryError> {
+    /// The compare-and-set, its event and its audit row in one transaction: BEGIN, UPDATE,
+    /// INSERT(s), COMMIT, with no read before the update.
+    async fn apply_with(&self, transition: &Transition) -> Result<CasOutcome, RepositoryError> {
         let next = &transition.order;
         // A transition always raises the version by one and names its own order; anything
         // else would break the compare-and-set of the next writer.
@@ -249,11 +235,6 @@ impl SeaOrmOrderRepository {
                     .exec_without_returning(&txn)
                     .await
                     .map_err(map_db_err)?;
-                if let Some(notification) = notification {
-                    upsert_decided(&txn, notification)
-                        .await
-                        .map_err(map_db_err)?;
-                }
                 if let Some(audit) = &transition.audit {
                     insert_entry(&txn, audit).await.map_err(map_db_err)?;
                 }

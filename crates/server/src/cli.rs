@@ -241,7 +241,7 @@ async fn sandbox(
 
 async fn orders(settings: &Settings, action: OrdersAction) -> Result<(), CliError> {
     let db = connect_database(settings).await?;
-    let ports = build_ports(settings, &db, None, &Overrides::default()).await?;
+    let ports = build_ports(settings, &db, None, &Overrides::default())?;
     let parse =
         |raw: &str| OrderNumber::parse(raw).map_err(|error| CliError::Other(error.to_string()));
     let print = |value: &serde_json::Value| {

@@ -10,7 +10,10 @@ use elife_domain::payments::{
 use elife_domain::ports::{PaymentGateway, TopUpQueue};
 use elife_domain::services::{Ports, TopUpFulfilment, TopUpPayments};
 use elife_persistence::DatabaseConnection;
-use elife_persistence::{SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository};
+use elife_persistence::{
+    SeaOrmFulfilmentOutbox, SeaOrmPayOrderRepository, SeaOrmPaymentNotificationLog,
+    SeaOrmRefundRepository,
+};
 
 use crate::topups::TopUps;
 
@@ -37,8 +40,8 @@ impl Payments {
         let pay_ports = PayPorts {
             pay_orders: Arc::new(SeaOrmPayOrderRepository::new(db.clone())),
             outbox: Arc::new(SeaOrmFulfilmentOutbox::new(db.clone())),
-            refunds: Arc::clone(&ports.refunds),
-            notifications: Arc::clone(&ports.notifications),
+            refunds: Arc::new(SeaOrmRefundRepository::new(db.clone())),
+            notifications: Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
             gateway,
             clock: Arc::clone(&ports.clock),
             alerts: Arc::clone(&ports.alerts),

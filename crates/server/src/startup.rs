@@ -11,13 +11,11 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, web};
-use elife_domain::ports::{
-    Clock, JobLeases, PaymentGateway, RandomIds, StatisticsRepository, SystemClock,
-};
+use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
 use elife_domain::services::{OrderService, Ports, RechargeService};
 use elife_persistence::{
     DatabaseConnection, PoolSettings, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
-    SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmRefundRepository,
+    SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog,
     SeaOrmStatisticsRepository, SeaOrmUserRepository,
 };
 use elife_unitel::{UnitelClient, UnitelConfig};
@@ -108,26 +106,13 @@ pub struct Storage {
     pub leases: Arc<dyn JobLeases>,
 }
 
-/// Builds every port from the settings: storage on `db`, the real adapters pointed at
-/// the real APIs or at the simulators (the CLI's; v3 certificates downloaded once).
-pub async fn build_ports(
+/// Builds the top-up's ports from the settings: storage on `db`, Unitel's adapter pointed
+/// at the real API or at the simulator. (The payments core has its own: `Payments`.)
+pub fn build_ports(
     settings: &Settings,
     db: &DatabaseConnection,
     sandbox: Option<&Sandbox>,
     overrides: &Overrides,
-) -> Result<Ports, StartupError> {
-    let channel = PaymentChannel::build(settings, sandbox)?;
-    channel.refresh_certificates().await;
-    build_ports_with(settings, db, sandbox, overrides, channel.gateway())
-}
-
-/// As [`build_ports`], on the payment channel's gateway built already.
-pub fn build_ports_with(
-    settings: &Settings,
-    db: &DatabaseConnection,
-    sandbox: Option<&Sandbox>,
-    overrides: &Overrides,
-    gateway: Arc<dyn PaymentGateway>,
 ) -> Result<Ports, StartupError> {
     let (unitel_url, unitel_user, unitel_password) = match sandbox {
         Some(sandbox) => {
@@ -156,9 +141,6 @@ pub fn build_ports_with(
         )),
         users: Arc::new(SeaOrmUserRepository::new(db.clone())),
         rates: Arc::new(SeaOrmExchangeRateRepository::new(db.clone())),
-        notifications: Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
-        refunds: Arc::new(SeaOrmRefundRepository::new(db.clone())),
-        gateway,
         provider: Arc::new(provider),
         clock: overrides
             .clock
@@ -272,13 +254,7 @@ impl Application {
         };
         let mut payment_channel = PaymentChannel::build(&settings, sandbox.as_deref())?;
         payment_channel.start().await;
-        let ports = build_ports_with(
-            &settings,
-            &db,
-            sandbox.as_deref(),
-            &overrides,
-            payment_channel.gateway(),
-        )?;
+        let ports = build_ports(&settings, &db, sandbox.as_deref(), &overrides)?;
         let statistics: Arc<dyn StatisticsRepository> =
             Arc::new(SeaOrmStatisticsRepository::new(db.clone()));
         let leases: Arc<dyn JobLeases> = Arc::new(SeaOrmJobLeases::new(db.clone()));
@@ -323,8 +299,8 @@ impl Application {
             ),
             order_queries: elife_domain::services::OrderQueries::new(Arc::clone(&ports.orders)),
             catalogue: elife_domain::services::TopUpCatalogue::new(Arc::clone(&ports.provider)),
-            notification_log: elife_domain::services::NotificationLogService::new(Arc::clone(
-                &ports.notifications,
+            notification_log: elife_domain::services::NotificationLogService::new(Arc::new(
+                SeaOrmPaymentNotificationLog::new(db.clone()),
             )),
             identity: IdentityPolicy {
                 mock_enabled: settings.mock_identity_enabled

@@ -102,7 +102,7 @@ pub async fn measure_drain(
 }
 
 /// Waits until WeChat has sent what it still had to, then until it has stopped notifying:
-/// every notification acknowledged or its retries spent.
+/// every notification acknowledged or its retries spent, every refund settled.
 pub async fn wait_for_notifications(
     http: &reqwest::Client,
     wechat: &Wechat,
@@ -127,19 +127,29 @@ pub async fn wait_for_notifications(
     let expected = scheduled.saturating_sub(usize::try_from(problems.missing).unwrap_or(0));
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let finished = match wechat.truth(http).await {
-            Ok(truth) => truth
-                .deliveries
-                .iter()
-                .filter(|delivery| delivery.finished)
-                .count(),
+        // (notifications finished, refunds unsettled); `None` when the ledger is unreadable.
+        let read = match wechat.truth(http).await {
+            Ok(truth) => Some((
+                truth
+                    .deliveries
+                    .iter()
+                    .filter(|delivery| delivery.finished)
+                    .count(),
+                truth.refunds_unsettled,
+            )),
             Err(error) => {
                 timeline.note(format!("WeChat's ledger not read: {error}"));
-                0
+                None
             }
         };
-        if finished >= expected || Instant::now() >= deadline {
-            timeline.note(format!("notifications: {finished} of {expected} finished"));
+        let done = read.is_some_and(|(finished, unsettled)| finished >= expected && unsettled == 0);
+        if done || Instant::now() >= deadline {
+            timeline.note(match read {
+                Some((finished, unsettled)) => format!(
+                    "notifications: {finished} of {expected} finished; {unsettled} refund(s) unsettled at WeChat"
+                ),
+                None => "WeChat's ledger could not be read at the end".to_owned(),
+            });
             return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -139,17 +139,6 @@ pub trait OrderRepository: Send + Sync {
 
     /// The order's history, oldest first.
     async fn events(&self, number: &OrderNumber) -> Result<Vec<OrderEvent>, RepositoryError>;
-
-    /// [`OrderRepository::apply`] for a transition a callback decided: when the
-    /// compare-and-set is won, the callback is logged with its outcome (as
-    /// [`PaymentNotificationLog::record_decided`] does) in the same transaction, so the
-    /// order's change and the record of the callback that caused it are durable together or
-    /// not at all. When lost, nothing is written (the callback is not logged either).
-    async fn apply_notified(
-        &self,
-        transition: &Transition,
-        notification: &DecidedNotification,
-    ) -> Result<CasOutcome, RepositoryError>;
 }
 
 /// The identity WeChat Cloud Hosting injects into every mini-program call.
@@ -386,7 +375,7 @@ pub trait PaymentNotificationLog: Send + Sync {
     /// time makes a new row; a repeat raises the retry count of the first row and replaces
     /// its outcome, except that a `Duplicate` repeat keeps the first decision (e.g.
     /// `processed`). The callback is acknowledged only once this (or
-    /// [`OrderRepository::apply_notified`]) succeeded.
+    /// [`crate::payments::PayOrderRepository::apply`]) succeeded.
     async fn record_decided(&self, decided: &DecidedNotification) -> Result<(), RepositoryError>;
 
     async fn set_outcome(

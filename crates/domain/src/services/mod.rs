@@ -36,8 +36,7 @@ use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, OrderNumber};
 use crate::ports::{
     Alert, AlertLevel, Alerts, Clock, ExchangeRateRepository, IdGenerator, OrderRepository,
-    PaymentGateway, PaymentNotificationLog, RefundRepository, TopUpProvider, UserRepository,
-    WorkQueue,
+    TopUpProvider, UserRepository, WorkQueue,
 };
 
 /// Lost compare-and-sets tolerated in one call before giving up (the caller retries later).
@@ -69,9 +68,6 @@ pub struct Ports {
     pub orders: Arc<dyn OrderRepository>,
     pub users: Arc<dyn UserRepository>,
     pub rates: Arc<dyn ExchangeRateRepository>,
-    pub notifications: Arc<dyn PaymentNotificationLog>,
-    pub refunds: Arc<dyn RefundRepository>,
-    pub gateway: Arc<dyn PaymentGateway>,
     pub provider: Arc<dyn TopUpProvider>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,

@@ -2,12 +2,11 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use elife_domain::ports::{
-    CasOutcome, DecidedNotification, IncomingNotification, NotificationFilter, NotificationKind,
-    NotificationOutcome, NotificationRecord, OrderRepository, PageRequest, PaymentNotificationLog,
-    RepositoryError,
+    DecidedNotification, IncomingNotification, NotificationFilter, NotificationKind,
+    NotificationOutcome, NotificationRecord, PageRequest, PaymentNotificationLog, RepositoryError,
 };
-use elife_domain::testing::{ORDER_NUMBER, t0, unpaid_order};
-use elife_persistence::{SeaOrmOrderRepository, SeaOrmPaymentNotificationLog};
+use elife_domain::testing::{ORDER_NUMBER, t0};
+use elife_persistence::SeaOrmPaymentNotificationLog;
 
 use crate::common::TestDb;
 
@@ -340,78 +339,4 @@ async fn concurrent_decided_deliveries_make_one_row() {
     let rows = all(&log).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].retry_count, 9);
-}
-
-#[tokio::test]
-async fn a_won_payment_and_its_callback_are_written_in_one_transaction() {
-    let test = TestDb::new().await;
-    let orders = SeaOrmOrderRepository::new(test.db.clone(), crate::common::keyring());
-    let log = SeaOrmPaymentNotificationLog::new(test.db.clone());
-    let order = unpaid_order();
-    orders.insert(&order).await.unwrap();
-    // An earlier delivery of the same callback failed and was logged as an error: the row
-    // exists, and taking it over must not abort the order's transaction (PostgreSQL).
-    log.record_decided(&decided(
-        Some("4200"),
-        NotificationOutcome::Error,
-        Some("WeChat unavailable"),
-        30,
-    ))
-    .await
-    .unwrap();
-    let paid = order.mark_paid("4200", t0(), "paid: callback").unwrap();
-
-    let outcome = orders
-        .apply_notified(
-            &paid,
-            &decided(Some("4200"), NotificationOutcome::Processed, None, 7),
-        )
-        .await
-        .unwrap();
-    assert_eq!(outcome, CasOutcome::Won);
-    let stored = orders.find(&order.number).await.unwrap().unwrap();
-    assert_eq!(stored, paid.order);
-    assert_eq!(orders.events(&order.number).await.unwrap().len(), 1);
-    let rows = all(&log).await;
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].outcome, NotificationOutcome::Processed);
-    assert_eq!(rows[0].retry_count, 1);
-    assert_eq!(rows[0].processing_ms, Some(7));
-
-    // The same transition again loses: neither the order nor the log is written.
-    let outcome = orders
-        .apply_notified(
-            &paid,
-            &decided(Some("4200"), NotificationOutcome::Processed, None, 8),
-        )
-        .await
-        .unwrap();
-    assert_eq!(outcome, CasOutcome::Lost);
-    assert_eq!(orders.events(&order.number).await.unwrap().len(), 1);
-    let rows = all(&log).await;
-    assert_eq!(rows[0].retry_count, 1);
-    assert_eq!(rows[0].processing_ms, Some(7));
-
-    // A fresh callback with another transaction makes its own row with the order's change.
-    let flag = stored.flag_anomaly(
-        elife_domain::order::AnomalyKind::DuplicatePayment,
-        "paid twice",
-        t0(),
-    );
-    assert_eq!(
-        orders
-            .apply_notified(
-                &flag,
-                &decided(
-                    Some("4201"),
-                    NotificationOutcome::Rejected,
-                    Some("twice"),
-                    2
-                ),
-            )
-            .await
-            .unwrap(),
-        CasOutcome::Won
-    );
-    assert_eq!(all(&log).await.len(), 2);
 }

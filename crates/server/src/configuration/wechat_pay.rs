@@ -5,9 +5,7 @@
 //! Keys are read and parsed here, so that a bad one stops the start with the variable's
 //! name; secrets are `SecretString` (redacted in `Debug`).
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use elife_wechatpay::{ApiV3Key, MerchantPrivateKey, PlatformCertificates, WechatPayPublicKey};
 use secrecy::{ExposeSecret, SecretString};

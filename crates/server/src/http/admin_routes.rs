@@ -71,6 +71,11 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
         Permission::ChangeExchangeRate,
     ),
     route("GET", "/admin/notifications", Permission::ViewOrders),
+    route(
+        "POST",
+        "/admin/notifications/{id}/retry",
+        Permission::SyncPayments,
+    ),
     route("GET", "/admin/notifications/stats", Permission::ViewOrders),
     route(
         "GET",

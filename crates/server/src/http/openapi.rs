@@ -45,6 +45,7 @@ use super::routes;
         routes::admin_notifications::notifications,
         routes::admin_notifications::notification_stats,
         routes::admin_notifications::notification_statistics,
+        routes::admin_notifications::retry_notification,
         routes::audit::list_audit,
         routes::admin_auth::login,
         routes::admin_auth::refresh,
@@ -153,6 +154,7 @@ mod tests {
             "/admin/notifications",
             "/admin/notifications/stats",
             "/admin/notifications/statistics",
+            "/admin/notifications/{id}/retry",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");
         }

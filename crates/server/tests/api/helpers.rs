@@ -45,7 +45,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sandbox: Arc<Sandbox>,
     /// The app's own API v3 gateway, with `PAY_CHANNEL=v3`.
-    pub wechat_pay_v3: Option<elife_wechatpay::WechatPayGateway>,
     /// The payments core of the app (for what no route offers yet, e.g. Native payments).
     pub payments: elife_server::payments::Payments,
     pub jobs: Jobs,
@@ -110,7 +109,6 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
     .expect("application builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let sandbox = application.sandbox().expect("sandbox on");
-    let wechat_pay_v3 = application.wechat_pay_v3();
     let payments = application.payments();
     let jobs = application.jobs();
     let top_ups = application.top_ups();
@@ -121,7 +119,6 @@ async fn spawn_app_on(database_dir: TempDir, url: &str, extra: &[(&str, &str)]) 
         address,
         client: reqwest::Client::new(),
         sandbox,
-        wechat_pay_v3,
         payments,
         jobs,
         top_ups,

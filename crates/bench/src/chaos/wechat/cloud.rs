@@ -173,6 +173,8 @@ pub fn truth_of(ledger: &Value) -> WechatTruth {
         states: trade_states(&ledger["orders"]),
         deliveries: copies.into_values().collect(),
         unsplit_callback_urls: unsplit,
+        // Its ledger shows no refund status (it is computed when queried).
+        refunds_unsettled: 0,
         figures: vec![("refunds at WeChat".to_owned(), refunds.to_string())],
     }
 }

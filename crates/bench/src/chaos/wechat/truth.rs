@@ -14,6 +14,9 @@ pub struct WechatTruth {
     pub deliveries: Vec<Delivery>,
     /// A callback went to a URL list unsplit: the simulator takes one callback URL only.
     pub unsplit_callback_urls: bool,
+    /// Refunds WeChat is still processing, and their notifications not finished yet (on a
+    /// channel whose ledger shows them).
+    pub refunds_unsettled: usize,
     /// Figures of this channel only (replays, refund notifications, refunds), for the report.
     pub figures: Vec<(String, String)>,
 }

@@ -285,6 +285,7 @@ pub fn truth_of(ledger: &Value) -> WechatTruth {
     let mut deliveries = Vec::new();
     let (mut replays, mut replays_answered) = (0, 0);
     let (mut refund_notices, mut refund_notices_answered, mut refund_attempts) = (0, 0, 0);
+    let mut refund_notices_unfinished = 0;
     for notification in ledger["notifications"].as_array().into_iter().flatten() {
         let attempts = notification["attempts"]
             .as_array()
@@ -312,11 +313,18 @@ pub fn truth_of(ledger: &Value) -> WechatTruth {
                 refund_notices += 1;
                 refund_notices_answered += usize::from(acknowledged);
                 refund_attempts += sent.len();
+                let gave_up = notification["gave_up"].as_bool() == Some(true);
+                refund_notices_unfinished += usize::from(!acknowledged && !gave_up);
             }
             _ => {}
         }
     }
     let refunds = ledger["refunds"].as_array().map_or(&[][..], Vec::as_slice);
+    // PROCESSING moves on by itself; ABNORMAL waits for a person, as at WeChat.
+    let processing = refunds
+        .iter()
+        .filter(|refund| refund["status"].as_str() == Some("PROCESSING"))
+        .count();
     let figures = vec![
         (
             "notifications replayed (first attempt's bytes and headers again): sent / answered 2xx"
@@ -340,6 +348,7 @@ pub fn truth_of(ledger: &Value) -> WechatTruth {
         states: trade_states(&ledger["orders"]),
         deliveries,
         unsplit_callback_urls: false,
+        refunds_unsettled: processing + refund_notices_unfinished,
         figures,
     }
 }
@@ -359,7 +368,10 @@ mod tests {
                 {"out_trade_no": "A", "state": "SUCCESS"},
                 {"out_trade_no": "B", "state": "REFUND"},
             ],
-            "refunds": [{"out_trade_no": "B", "status": "SUCCESS"}],
+            "refunds": [
+                {"out_trade_no": "B", "status": "SUCCESS"},
+                {"out_trade_no": "A", "status": "PROCESSING"},
+            ],
             "notifications": [
                 {"kind": "transaction", "out_trade_no": "A", "fault": null,
                  "acknowledged": true, "gave_up": false,
@@ -398,7 +410,8 @@ mod tests {
         };
         assert_eq!(figure("notifications replayed"), "2 / 1");
         assert_eq!(figure("refund notifications"), "1 / 1 / 1");
-        assert_eq!(figure("refunds at WeChat"), "SUCCESS 1");
+        assert_eq!(figure("refunds at WeChat"), "PROCESSING 1, SUCCESS 1");
+        assert_eq!(truth.refunds_unsettled, 1, "the refund still processing");
     }
 
     #[test]

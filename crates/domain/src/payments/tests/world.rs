@@ -22,12 +22,12 @@ use crate::payments::{
     RefundService,
 };
 use crate::ports::{
-    Alert, AlertError, Alerts, CasOutcome, Clock, ConfirmedPayment, DecidedNotification,
-    GatewayError, MockExchangeRateRepository, MockIdGenerator, MockUserRepository, OrderFilter,
-    OrderRepository, Page, PageRequest, PaymentGateway, PaymentParams, PaymentRequest,
-    PostpaidBill, PriceList, ProviderError, RefundRequest, RefundState, RepositoryError,
-    StatementEntry, StatementKind, TopUpAccepted, TopUpError, TopUpProvider, TopUpQueue,
-    TopUpRequest, TradeState, TransactionCheck, WorkQueue,
+    Alert, AlertError, Alerts, CasOutcome, Clock, ConfirmedPayment, GatewayError,
+    MockExchangeRateRepository, MockIdGenerator, MockUserRepository, OrderFilter, OrderRepository,
+    Page, PageRequest, PaymentGateway, PaymentParams, PaymentRequest, PostpaidBill, PriceList,
+    ProviderError, RefundRequest, RefundState, RepositoryError, StatementEntry, StatementKind,
+    TopUpAccepted, TopUpError, TopUpProvider, TopUpQueue, TopUpRequest, TradeState,
+    TransactionCheck, WorkQueue,
 };
 use crate::services::{Ports, RechargeService, TopUpFulfilment, TopUpPayments};
 use crate::testing::{t0, unpaid_order};
@@ -171,14 +171,6 @@ impl OrderRepository for MemoryOrders {
             .filter(|e| &e.order_number == number)
             .cloned()
             .collect())
-    }
-
-    async fn apply_notified(
-        &self,
-        transition: &Transition,
-        _notification: &DecidedNotification,
-    ) -> Result<CasOutcome, RepositoryError> {
-        self.apply(transition).await
     }
 }
 
@@ -476,9 +468,6 @@ impl World {
             orders: Arc::new(orders.clone()),
             users: Arc::new(MockUserRepository::new()),
             rates: Arc::new(MockExchangeRateRepository::new()),
-            notifications: Arc::new(store.clone()),
-            refunds: Arc::new(store.clone()),
-            gateway: Arc::new(wechat.clone()),
             provider: Arc::new(provider.clone()),
             clock: Arc::new(clock.clone()),
             ids: Arc::new(MockIdGenerator::new()),

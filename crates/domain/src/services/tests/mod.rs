@@ -17,10 +17,8 @@ use crate::accounts::audit::{AdminAct, AuditActor, MockAuditLog};
 use crate::msisdn::OperatorPrefixes;
 use crate::order::{Order, Transition};
 use crate::ports::{
-    Alert, AlertLevel, CasOutcome, DecidedNotification, MockAlerts, MockClock,
-    MockExchangeRateRepository, MockIdGenerator, MockOrderRepository, MockPaymentGateway,
-    MockPaymentNotificationLog, MockRefundRepository, MockTopUpProvider, MockUserRepository,
-    RepositoryError,
+    Alert, AlertLevel, CasOutcome, MockAlerts, MockClock, MockExchangeRateRepository,
+    MockIdGenerator, MockOrderRepository, MockTopUpProvider, MockUserRepository, RepositoryError,
 };
 use crate::testing::t0;
 
@@ -64,17 +62,11 @@ pub(super) struct Mocks {
     pub orders: MockOrderRepository,
     pub users: MockUserRepository,
     pub rates: MockExchangeRateRepository,
-    pub notifications: MockPaymentNotificationLog,
-    pub refunds: MockRefundRepository,
-    pub gateway: MockPaymentGateway,
     pub provider: MockTopUpProvider,
     pub ids: MockIdGenerator,
     pub alerts: MockAlerts,
     /// Audit rows written alone; none is expected unless a test says so.
     pub audit: MockAuditLog,
-    /// Callbacks logged with their outcome: by `record_decided` (once [`Mocks::logs`] set it
-    /// up) and by a won `apply_notified`.
-    pub logged: Calls<DecidedNotification>,
 }
 
 impl Mocks {
@@ -85,9 +77,6 @@ impl Mocks {
             orders: Arc::new(self.orders),
             users: Arc::new(self.users),
             rates: Arc::new(self.rates),
-            notifications: Arc::new(self.notifications),
-            refunds: Arc::new(self.refunds),
-            gateway: Arc::new(self.gateway),
             provider: Arc::new(self.provider),
             clock: Arc::new(clock),
             ids: Arc::new(self.ids),
@@ -113,9 +102,8 @@ impl Mocks {
             .returning(move |number| Ok(Some(order.clone()).filter(|o| &o.number == number)));
     }
 
-    /// `apply` and `apply_notified` together answer these outcomes, one per call, exactly
-    /// that often (checked when the ports are dropped); the transitions they were given are
-    /// returned. A won `apply_notified` also logs its callback in [`Mocks::logged`].
+    /// `apply` answers these outcomes, one per call, exactly that often (checked when the
+    /// ports are dropped); the transitions it was given are returned.
     pub fn applies(&mut self, outcomes: &[CasOutcome]) -> Calls<Transition> {
         let log = Calls::default();
         let queue = Arc::new(Mutex::new(VecDeque::from(outcomes.to_vec())));
@@ -134,30 +122,16 @@ impl Mocks {
                     .unwrap_or(CasOutcome::Lost)
             }
         };
-        let plain = answer.clone();
-        let held = check.clone();
         self.orders.expect_apply().returning(move |transition| {
-            let _keep = &held;
-            Ok(plain(transition))
+            let _keep = &check;
+            Ok(answer(transition))
         });
-        let logged = self.logged.clone();
-        self.orders
-            .expect_apply_notified()
-            .returning(move |transition, notification| {
-                let _keep = &check;
-                let outcome = answer(transition);
-                if outcome == CasOutcome::Won {
-                    logged.lock().unwrap().push(notification.clone());
-                }
-                Ok(outcome)
-            });
         log
     }
 
     /// Nothing may be written to the order.
     pub fn applies_nothing(&mut self) {
         self.orders.expect_apply().never();
-        self.orders.expect_apply_notified().never();
     }
 
     /// Every alert is accepted and kept.

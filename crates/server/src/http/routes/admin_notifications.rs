@@ -1,12 +1,12 @@
 //! Admin view of the payment callback log: the callbacks as received (filtered), their
 //! counts by outcome, and their figures per China day.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use elife_domain::ports::{
     NotificationDay, NotificationStatistics, NotificationStatsQuery, OutcomeCounts, ProcessingTimes,
 };
-use elife_domain::services::NotificationSearch;
+use elife_domain::services::{NotificationSearch, ServiceError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -259,4 +259,42 @@ impl NotificationStatisticsView {
             processing: ProcessingView::from(&stats.processing),
         }
     }
+}
+
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = i64, Path, description = "the notification's id in the log")),
+    security(("admin_token" = []), ("admin_bearer" = [])),
+    responses(
+        (status = 200, description = "processed again (asking WeChat about the payment or refund it named), audited; a notification decided already is returned as it is", body = Envelope<NotificationView>),
+        (status = 400, description = "invalid id", body = ErrorEnvelope),
+        (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
+        (status = 403, description = "the role lacks sync_payments", body = ErrorEnvelope),
+        (status = 404, description = "no such notification", body = ErrorEnvelope),
+        (status = 409, description = "rejected for good, or names no order of ours", body = ErrorEnvelope),
+        (status = 502, description = "WeChat Pay unavailable: try again", body = ErrorEnvelope),
+    )
+)]
+#[post("/admin/notifications/{id}/retry")]
+pub async fn retry_notification(
+    state: State,
+    admin: Authorized<perm::SyncPayments>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            ServiceError::Validation(format!(
+                "notification id must be a positive whole number, not {:?}",
+                path.as_str()
+            ))
+        })?;
+    let payments = &state.payments;
+    let record = payments
+        .collection
+        .retry_notification(id, &payments.refunds, &admin.act())
+        .await?;
+    Ok(envelope::ok(NotificationView::from(&record)))
 }

@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use elife_domain::order::Order;
 use elife_domain::payments::{NotificationHandled, PaymentNotice};
 use elife_domain::ports::{IncomingNotification, NotificationKind, NotificationOutcome};
 use elife_wechat::{
