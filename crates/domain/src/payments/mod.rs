@@ -7,6 +7,8 @@
 //! [`Fulfilment`] to be told "paid", "closed", "refunded" or "flagged" (at least once).
 
 mod collection;
+mod confirmation;
+mod decision;
 mod expiry;
 mod pay_order;
 mod ports;
@@ -22,7 +24,8 @@ pub mod memory;
 #[cfg(test)]
 mod tests;
 
-pub use collection::{NotificationHandled, PaymentNotice, PaymentService};
+pub use collection::PaymentService;
+pub use confirmation::{NotificationHandled, PaymentNotice};
 pub use expiry::ExpiryReport;
 pub use pay_order::{FulfilmentMessage, PayOrder, PayOrderDraft, PayTransition, RefundRefused};
 pub use ports::{Fulfilment, FulfilmentError, FulfilmentOutbox, PayOrderRepository, PayQueue};

@@ -116,7 +116,7 @@ impl PaymentService {
                     "the statement says transaction {} paid {}, WeChat now says {}",
                     entry.transaction_id,
                     entry.amount,
-                    super::collection::trade_state_name(&state)
+                    super::confirmation::trade_state_name(&state)
                 )));
             }
         }

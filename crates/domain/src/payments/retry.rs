@@ -11,7 +11,8 @@ use crate::order::OrderNumber;
 use crate::ports::{NotificationKind, NotificationOutcome, NotificationRecord, TradeState};
 use crate::services::ServiceError;
 
-use super::collection::{PaymentService, trade_state_name};
+use super::collection::PaymentService;
+use super::confirmation::trade_state_name;
 use super::refunds::RefundService;
 
 impl PaymentService {
