@@ -74,7 +74,12 @@ impl WechatPaySimulator {
             addr,
             handle,
             state,
-            client: reqwest::Client::new(),
+            // No idle connections kept: a kept one the server closes meanwhile fails the
+            // next control call ("error sending request") under load.
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap_or_default(),
         })
     }
 }

@@ -248,3 +248,47 @@ async fn callback_statistics_count_each_china_day_by_verdict() {
     let message = refused(&app.admin_get(&path).await, &path);
     assert!(message.starts_with("channel \"wechat-v3\""), "{message}");
 }
+
+#[tokio::test]
+async fn a_notification_wechat_did_not_confirm_is_retried_once_it_does() {
+    let app = spawn_app().await;
+    let number = forged_callback(&app, "o-retry", "4200000000000000000000000099").await;
+    let listed = app
+        .admin_get(&format!("/admin/notifications?order={number}"))
+        .await;
+    assert_success_envelope(&listed, 200);
+    let record = &listed.body["data"]["data"][0];
+    assert_eq!(record["outcome"], "unconfirmed", "{}", listed.body);
+    let id = record["id"].as_i64().expect("an id");
+    let path = format!("/admin/notifications/{id}/retry");
+
+    // WeChat still knows no payment: the retry records that, and changes no order.
+    let early = app.admin_post(&path, &json!({})).await;
+    assert_success_envelope(&early, 200);
+    assert_eq!(early.body["data"]["outcome"], "unconfirmed");
+    assert_eq!(app.order("o-retry", &number).await["paymentStatus"], "unpaid");
+
+    // The payer pays; WeChat's callback is lost. The retry finds the payment.
+    app.pay(&number, json!({"no_callback": true})).await;
+    let retried = app.admin_post(&path, &json!({})).await;
+    assert_success_envelope(&retried, 200);
+    assert_eq!(retried.body["data"]["outcome"], "processed", "{}", retried.body);
+    app.wait_for_recharge("o-retry", &number, "success").await;
+
+    // Again: decided already, nothing happens twice.
+    let again = app.admin_post(&path, &json!({})).await;
+    assert_success_envelope(&again, 200);
+    app.settle().await;
+    assert_eq!(app.top_ups(&number), 1);
+
+    for bad in ["0", "abc", "-3"] {
+        let reply = app
+            .admin_post(&format!("/admin/notifications/{bad}/retry"), &json!({}))
+            .await;
+        assert_error_envelope(&reply, 400, &format!("/admin/notifications/{bad}/retry"));
+    }
+    let missing = app
+        .admin_post("/admin/notifications/999999/retry", &json!({}))
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}
