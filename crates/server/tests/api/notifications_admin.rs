@@ -266,13 +266,20 @@ async fn a_notification_wechat_did_not_confirm_is_retried_once_it_does() {
     let early = app.admin_post(&path, &json!({})).await;
     assert_success_envelope(&early, 200);
     assert_eq!(early.body["data"]["outcome"], "unconfirmed");
-    assert_eq!(app.order("o-retry", &number).await["paymentStatus"], "unpaid");
+    assert_eq!(
+        app.order("o-retry", &number).await["paymentStatus"],
+        "unpaid"
+    );
 
     // The payer pays; WeChat's callback is lost. The retry finds the payment.
     app.pay(&number, json!({"no_callback": true})).await;
     let retried = app.admin_post(&path, &json!({})).await;
     assert_success_envelope(&retried, 200);
-    assert_eq!(retried.body["data"]["outcome"], "processed", "{}", retried.body);
+    assert_eq!(
+        retried.body["data"]["outcome"], "processed",
+        "{}",
+        retried.body
+    );
     app.wait_for_recharge("o-retry", &number, "success").await;
 
     // Again: decided already, nothing happens twice.
