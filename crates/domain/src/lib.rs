@@ -8,6 +8,7 @@ pub mod money;
 pub mod msisdn;
 pub mod order;
 pub mod payments;
+pub mod points;
 pub mod ports;
 pub mod privacy;
 pub mod services;

@@ -19,7 +19,9 @@ pub enum MoneyError {
 }
 
 /// Chinese yuan in fen (1/100 CNY): what WeChat Pay calls `total_fee`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(i64);
 

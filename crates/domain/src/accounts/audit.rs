@@ -30,10 +30,16 @@ pub enum AuditAction {
     AdminPasswordReset,
     /// A stored payment notification processed again.
     NotificationRetry,
+    /// A person's correction of a points balance.
+    PointsAdjust,
+    /// A points order refunded (in part or in full) by a person.
+    PointsRefund,
+    /// A points package created, changed, deactivated or deleted.
+    PackageChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::OrderResolve,
         AuditAction::OrderRefund,
         AuditAction::PaymentSync,
@@ -43,6 +49,9 @@ impl AuditAction {
         AuditAction::AdminUpdate,
         AuditAction::AdminPasswordReset,
         AuditAction::NotificationRetry,
+        AuditAction::PointsAdjust,
+        AuditAction::PointsRefund,
+        AuditAction::PackageChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +65,9 @@ impl AuditAction {
             AuditAction::AdminUpdate => "admin.update",
             AuditAction::AdminPasswordReset => "admin.reset_password",
             AuditAction::NotificationRetry => "notification.retry",
+            AuditAction::PointsAdjust => "points.adjust",
+            AuditAction::PointsRefund => "points_order.refund",
+            AuditAction::PackageChange => "points_package.change",
         }
     }
 
@@ -71,6 +83,9 @@ impl AuditAction {
             | AuditAction::AdminUpdate
             | AuditAction::AdminPasswordReset => AuditTargetType::Admin,
             AuditAction::NotificationRetry => AuditTargetType::Notification,
+            AuditAction::PointsAdjust => AuditTargetType::PointsAccount,
+            AuditAction::PointsRefund => AuditTargetType::PointsOrder,
+            AuditAction::PackageChange => AuditTargetType::PointsPackage,
         }
     }
 }
@@ -108,14 +123,20 @@ pub enum AuditTargetType {
     ExchangeRate,
     Admin,
     Notification,
+    PointsAccount,
+    PointsOrder,
+    PointsPackage,
 }
 
 impl AuditTargetType {
-    pub const ALL: [AuditTargetType; 4] = [
+    pub const ALL: [AuditTargetType; 7] = [
         AuditTargetType::Order,
         AuditTargetType::ExchangeRate,
         AuditTargetType::Admin,
         AuditTargetType::Notification,
+        AuditTargetType::PointsAccount,
+        AuditTargetType::PointsOrder,
+        AuditTargetType::PointsPackage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +145,9 @@ impl AuditTargetType {
             AuditTargetType::ExchangeRate => "exchange_rate",
             AuditTargetType::Admin => "admin",
             AuditTargetType::Notification => "notification",
+            AuditTargetType::PointsAccount => "points_account",
+            AuditTargetType::PointsOrder => "points_order",
+            AuditTargetType::PointsPackage => "points_package",
         }
     }
 }
