@@ -40,6 +40,22 @@ pub fn id(backend: DbBackend, column: impl IntoIden) -> ColumnDef {
     def
 }
 
+/// A string of at most `len` characters compared byte for byte, as the domain compares it:
+/// MySQL's default collations ignore case (and trailing spaces), which would make two
+/// distinct openids or references one key. The other backends compare bytes already.
+pub fn exact_string(backend: DbBackend, column: impl IntoIden, len: u32) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    match backend {
+        // The collation belongs right after the type, before NOT NULL or PRIMARY KEY.
+        DbBackend::MySql => def.custom(Alias::new(format!(
+            "VARCHAR({len}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        ))),
+        DbBackend::Postgres | DbBackend::Sqlite => def.string_len(len),
+        other => def.custom(Alias::new(unsupported(other))),
+    };
+    def
+}
+
 fn unsupported(backend: DbBackend) -> String {
     format!("unsupported backend {backend:?}")
 }

@@ -20,6 +20,7 @@ mod m20261130_000001_accounts_sessions;
 mod m20261130_000002_admin_audit;
 mod m20261130_000003_encrypt_phone_numbers;
 mod m20261130_000004_payments_core;
+mod m20261130_000005_points;
 mod personal_data;
 
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
@@ -68,6 +69,14 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("pay_orders", "idx_pay_orders_transaction"),
     ("pay_outbox", "idx_pay_outbox_pending"),
     ("pay_outbox", "idx_pay_outbox_order"),
+    ("points_ledger", "idx_points_ledger_reference"),
+    ("points_ledger", "idx_points_ledger_openid_id"),
+    ("points_ledger", "idx_points_ledger_created"),
+    ("points_packages", "idx_points_packages_active_sort"),
+    ("points_orders", "idx_points_orders_openid_created"),
+    ("points_orders", "idx_points_orders_status_created"),
+    ("points_orders", "idx_points_orders_package"),
+    ("points_orders", "idx_points_orders_paid"),
 ];
 
 /// The application tables, in creation order.
@@ -85,6 +94,10 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "pay_orders",
     "pay_outbox",
+    "points_accounts",
+    "points_ledger",
+    "points_packages",
+    "points_orders",
 ];
 
 pub struct Migrator;
@@ -99,6 +112,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_admin_audit::Migration),
             Box::new(m20261130_000003_encrypt_phone_numbers::Migration),
             Box::new(m20261130_000004_payments_core::Migration),
+            Box::new(m20261130_000005_points::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod key_rotation;
 pub mod metrics_names;
 pub mod payment_channel;
 pub mod payments;
+pub mod points;
 pub mod sandbox;
 pub mod startup;
 pub mod state;

@@ -1,5 +1,5 @@
 //! The payments core as this server composes it: its storage, the gateway of the chosen
-//! channel, and the goods it tells (top-ups today).
+//! channel, and the goods it tells (top-ups and points packages).
 
 use std::sync::Arc;
 
@@ -15,15 +15,19 @@ use elife_persistence::{
     SeaOrmRefundRepository,
 };
 
+use crate::points::{Points, PointsStorage};
 use crate::topups::TopUps;
 
-/// Every use case of the payments core, and the top-up's use cases that involve money.
+/// Every use case of the payments core, and the use cases of the goods sold through it.
 #[derive(Clone)]
 pub struct Payments {
     pub collection: Arc<PaymentService>,
     pub refunds: Arc<RefundService>,
     pub relay: Arc<FulfilmentRelay>,
     pub top_ups: Arc<TopUpPayments>,
+    /// The points context: built here because its shop pays through the core and the core
+    /// tells its fulfilment.
+    pub points: Points,
 }
 
 impl Payments {
@@ -49,10 +53,17 @@ impl Payments {
             channel,
         };
         let queue: Arc<dyn TopUpQueue> = Arc::new(top_ups.clone());
-        let goods = FulfilmentRouter::new().with(
-            GoodsKind::TopUp,
-            Arc::new(TopUpFulfilment::new(ports.clone(), queue)),
-        );
+        let points_storage = PointsStorage::new(db);
+        let points_service = points_storage.service(ports);
+        let goods = FulfilmentRouter::new()
+            .with(
+                GoodsKind::TopUp,
+                Arc::new(TopUpFulfilment::new(ports.clone(), queue)),
+            )
+            .with(
+                GoodsKind::Points,
+                Arc::new(points_storage.fulfilment(ports, &points_service)),
+            );
         let relay = Arc::new(FulfilmentRelay::new(
             Arc::clone(&pay_ports.outbox),
             Arc::new(goods),
@@ -60,6 +71,14 @@ impl Payments {
         ));
         let collection = Arc::new(PaymentService::new(pay_ports.clone(), Arc::clone(&relay)));
         let refunds = Arc::new(RefundService::new(pay_ports, Arc::clone(&relay)));
+        let points = Points::new(
+            points_storage,
+            points_service,
+            ports,
+            &collection,
+            &refunds,
+            window,
+        );
         let top_ups = Arc::new(TopUpPayments::new(
             ports.clone(),
             Arc::clone(&collection),
@@ -72,6 +91,7 @@ impl Payments {
             refunds,
             relay,
             top_ups,
+            points,
         }
     }
 }

@@ -206,7 +206,7 @@ async fn metrics_endpoint() -> HttpResponse {
 
 fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
-        .allowed_methods(vec!["GET", "POST", "PUT", "PATCH", "OPTIONS"])
+        .allowed_methods(vec!["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allow_any_header()
         .max_age(3600);
     if origins.iter().any(|origin| origin == "*") {
@@ -292,6 +292,7 @@ impl Application {
             accounts,
             orders: OrderService::new(ports.clone()),
             payments: payments.clone(),
+            points: payments.points.clone(),
             recharge: Arc::clone(&recharge),
             statistics: elife_domain::services::StatisticsService::new(
                 Arc::clone(&statistics),

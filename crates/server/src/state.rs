@@ -20,6 +20,8 @@ pub struct AppState {
     pub catalogue: TopUpCatalogue,
     /// The payments core and the top-up's use cases that involve money.
     pub payments: crate::payments::Payments,
+    /// Points accounts and the points shop (composed with the payments core).
+    pub points: crate::points::Points,
     pub recharge: Arc<RechargeService>,
     pub statistics: StatisticsService,
     /// The admin's view of the payment callback log.

@@ -24,10 +24,14 @@ pub enum Permission {
     RevealPhoneNumbers,
     /// Create, change, disable admins and reset their passwords.
     ManageAdmins,
+    /// Points packages, points orders, users' points accounts and the shop's figures.
+    ViewPoints,
+    /// Change points packages and adjust a user's points (audited).
+    ManagePoints,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewOrders,
         Permission::ViewStatistics,
         Permission::ViewAudit,
@@ -37,6 +41,8 @@ impl Permission {
         Permission::ChangeExchangeRate,
         Permission::RevealPhoneNumbers,
         Permission::ManageAdmins,
+        Permission::ViewPoints,
+        Permission::ManagePoints,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +56,8 @@ impl Permission {
             Permission::ChangeExchangeRate => "change_exchange_rate",
             Permission::RevealPhoneNumbers => "reveal_phone_numbers",
             Permission::ManageAdmins => "manage_admins",
+            Permission::ViewPoints => "view_points",
+            Permission::ManagePoints => "manage_points",
         }
     }
 }
@@ -76,13 +84,16 @@ impl FromStr for Permission {
 }
 
 /// The permission table. Viewers read; operators also resolve top-ups and sync payments;
-/// admins also refund, change the exchange rate and reveal full phone numbers; super admins
-/// also manage admins. Every arm names every role, so a new role or permission must be
+/// admins also refund, change the exchange rate, reveal full phone numbers and manage points
+/// (packages, adjustments); super admins also manage admins. Every arm names every role, so a new role or permission must be
 /// placed here explicitly.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Role::{Admin, Operator, SuperAdmin, Viewer};
     match permission {
-        Permission::ViewOrders | Permission::ViewStatistics | Permission::ViewAudit => match role {
+        Permission::ViewOrders
+        | Permission::ViewStatistics
+        | Permission::ViewAudit
+        | Permission::ViewPoints => match role {
             SuperAdmin | Admin | Operator | Viewer => true,
         },
         Permission::ResolveTopUps | Permission::SyncPayments => match role {
@@ -91,7 +102,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         },
         Permission::RefundOrders
         | Permission::ChangeExchangeRate
-        | Permission::RevealPhoneNumbers => match role {
+        | Permission::RevealPhoneNumbers
+        | Permission::ManagePoints => match role {
             SuperAdmin | Admin => true,
             Operator | Viewer => false,
         },
@@ -128,14 +140,17 @@ mod tests {
                 .filter(|permission| allows(role, *permission))
                 .count()
         };
-        assert_eq!(granted(Role::Viewer), 3);
-        assert_eq!(granted(Role::Operator), 5);
-        assert_eq!(granted(Role::Admin), 8);
-        assert_eq!(granted(Role::SuperAdmin), 9);
+        assert_eq!(granted(Role::Viewer), 4);
+        assert_eq!(granted(Role::Operator), 6);
+        assert_eq!(granted(Role::Admin), 10);
+        assert_eq!(granted(Role::SuperAdmin), 11);
         assert!(!allows(Role::Operator, Permission::RefundOrders));
         assert!(allows(Role::Operator, Permission::SyncPayments));
         assert!(!allows(Role::Admin, Permission::ManageAdmins));
         assert!(allows(Role::Admin, Permission::RevealPhoneNumbers));
+        assert!(allows(Role::Viewer, Permission::ViewPoints));
+        assert!(!allows(Role::Operator, Permission::ManagePoints));
+        assert!(allows(Role::Admin, Permission::ManagePoints));
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod status;
 #[cfg(any(test, feature = "mocks"))]
 pub mod memory;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use collection::PaymentService;
 pub use confirmation::{NotificationHandled, PaymentNotice};

@@ -186,6 +186,8 @@ pub mod perm {
         ChangeExchangeRate,
         RevealPhoneNumbers,
         ManageAdmins,
+        ViewPoints,
+        ManagePoints,
     );
 }
 

@@ -91,6 +91,40 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
         "/admin/admins/{id}/reset-password",
         Permission::ManageAdmins,
     ),
+    route("GET", "/admin/points/packages", Permission::ViewPoints),
+    route("POST", "/admin/points/packages", Permission::ManagePoints),
+    route(
+        "PUT",
+        "/admin/points/packages/{id}",
+        Permission::ManagePoints,
+    ),
+    route(
+        "DELETE",
+        "/admin/points/packages/{id}",
+        Permission::ManagePoints,
+    ),
+    route("GET", "/admin/points/orders", Permission::ViewPoints),
+    route(
+        "GET",
+        "/admin/points/orders/{orderNo}",
+        Permission::ViewPoints,
+    ),
+    route(
+        "POST",
+        "/admin/points/orders/{orderNo}/refund",
+        Permission::RefundOrders,
+    ),
+    route(
+        "GET",
+        "/admin/points/accounts/{openid}",
+        Permission::ViewPoints,
+    ),
+    route(
+        "POST",
+        "/admin/points/accounts/{openid}/adjust",
+        Permission::ManagePoints,
+    ),
+    route("GET", "/admin/points/statistics", Permission::ViewPoints),
 ];
 
 /// The entry of `method path`, if it is a back-office route.

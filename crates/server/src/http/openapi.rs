@@ -54,6 +54,24 @@ use super::routes;
         routes::admin_accounts::create_admin,
         routes::admin_accounts::update_admin,
         routes::admin_accounts::reset_password,
+        routes::points::package_list,
+        routes::points::package_detail,
+        routes::points::create_points_order,
+        routes::points::my_points_orders,
+        routes::points::my_points_order,
+        routes::points::cancel_points_order,
+        routes::points::my_account,
+        routes::points::my_ledger,
+        routes::admin_points::list_packages,
+        routes::admin_points::create_package,
+        routes::admin_points::update_package,
+        routes::admin_points::delete_package,
+        routes::admin_points::shop_statistics,
+        routes::admin_points_orders::list_points_orders,
+        routes::admin_points_orders::points_order_detail,
+        routes::admin_points_orders::refund_points_order,
+        routes::admin_points_orders::user_account,
+        routes::admin_points_orders::adjust_points,
     ),
     components(schemas(super::envelope::ErrorEnvelope)),
     modifiers(&SecuritySchemes),
@@ -68,6 +86,8 @@ use super::routes;
         (name = "auth", description = "shopper login with WeChat (jscode2session), token refresh and logout"),
         (name = "users", description = "the caller's own account (Cloud Hosting identity or a shopper access token)"),
         (name = "admin-accounts", description = "admin accounts and roles (super admins)"),
+        (name = "points", description = "points packages (public), buying one through WeChat Pay, the caller's points orders, balance and ledger"),
+        (name = "admin-points", description = "points packages, points orders and refunds, users' points accounts and adjustments, the shop's figures"),
     )
 )]
 pub struct ApiDoc;
@@ -155,6 +175,21 @@ mod tests {
             "/admin/notifications/stats",
             "/admin/notifications/statistics",
             "/admin/notifications/{id}/retry",
+            "/api/payment/packages",
+            "/api/payment/packages/{id}",
+            "/api/payment/orders",
+            "/api/payment/orders/{orderNo}",
+            "/api/payment/orders/{orderNo}/cancel",
+            "/api/points/account",
+            "/api/points/ledger",
+            "/admin/points/packages",
+            "/admin/points/packages/{id}",
+            "/admin/points/orders",
+            "/admin/points/orders/{orderNo}",
+            "/admin/points/orders/{orderNo}/refund",
+            "/admin/points/accounts/{openid}",
+            "/admin/points/accounts/{openid}/adjust",
+            "/admin/points/statistics",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");
         }
@@ -176,7 +211,15 @@ mod tests {
         }
         let paths = doc["paths"].as_object().expect("paths");
         for (path, operations) in paths {
-            let needs_caller = ["/orders", "/payment/create", "/users/", "/admin/", "/statistics"]
+            let needs_caller = [
+                "/orders",
+                "/payment/create",
+                "/users/",
+                "/admin/",
+                "/statistics",
+                "/api/payment/orders",
+                "/api/points/",
+            ]
                 .iter()
                 .any(|prefix| path.starts_with(prefix))
                 // Logging in and refreshing present a password or a refresh token instead.

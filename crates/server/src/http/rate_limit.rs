@@ -134,9 +134,11 @@ fn address_limit<'a>(limits: &'a RateLimits, pattern: &str) -> Option<&'a KeyedL
     match pattern {
         "/auth/wechat/login" | "/auth/refresh" => Some(&limits.logins),
         "/admin/auth/login" | "/admin/auth/refresh" => Some(&limits.admin_logins),
-        "/exchange-rate/current" | "/unitel/products/services" | "/unitel/postpaid-bill" => {
-            Some(&limits.public_calls)
-        }
+        "/exchange-rate/current"
+        | "/unitel/products/services"
+        | "/unitel/postpaid-bill"
+        | "/api/payment/packages"
+        | "/api/payment/packages/{id}" => Some(&limits.public_calls),
         _ => None,
     }
 }

@@ -32,7 +32,7 @@ pub enum Job {
     Refunds,
     /// Failed, unknown and anomalous orders, and paid orders or refunds stuck in flight.
     Alerts,
-    /// Yesterday's figures at 02:00.
+    /// Yesterday's figures at 02:00, and every points balance checked against its ledger.
     DailyReport,
     /// Yesterday's WeChat statement (China day) against our orders, at 10:30.
     Reconcile,

@@ -1,5 +1,6 @@
-//! The jobs that tell people: orders needing attention, the daily figures, and the daily
-//! reconciliation against WeChat's statement.
+//! The jobs that tell people: orders needing attention, the daily figures (with the check
+//! of every points balance against its ledger), and the daily reconciliation against
+//! WeChat's statement.
 
 use elife_domain::ports::{Alert, AlertLevel, StatisticsQuery};
 use elife_domain::services::{AttentionAlert, ServiceError};
@@ -46,6 +47,19 @@ impl Jobs {
         };
         if let Err(error) = self.inner.ports.alerts.send(&alert).await {
             tracing::warn!(%error, "daily report not delivered");
+        }
+        // Every points balance against the sum of its ledger; the domain alerts on a drift.
+        match self.inner.payments.points.service.check_ledgers().await {
+            Ok(drifted) if drifted.is_empty() => {
+                tracing::info!("points balances agree with their ledgers");
+            }
+            Ok(drifted) => {
+                tracing::error!(
+                    accounts = drifted.len(),
+                    "points balances disagree with their ledgers"
+                );
+            }
+            Err(error) => tracing::error!(%error, "points ledgers not checked"),
         }
         // Sessions that ended or expired more than a day ago keep nothing anyone needs.
         match self.inner.sessions.purge_expired().await {

@@ -3,4 +3,4 @@
 
 mod flows;
 mod properties;
-mod world;
+pub(crate) mod world;

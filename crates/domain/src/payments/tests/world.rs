@@ -21,6 +21,8 @@ use crate::payments::{
     FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
     RefundService,
 };
+use crate::points::memory::MemoryPoints;
+use crate::points::{PointsAdmin, PointsFulfilment, PointsService, PointsShop};
 use crate::ports::{
     Alert, AlertError, Alerts, CasOutcome, Clock, ConfirmedPayment, GatewayError,
     MockExchangeRateRepository, MockIdGenerator, MockUserRepository, OrderFilter, OrderRepository,
@@ -438,6 +440,18 @@ impl TopUpQueue for QueuedTopUps {
 
 pub const WINDOW: Duration = Duration::minutes(30);
 
+/// Order numbers 9000000001, 9000000002, ... (the top-up fixtures use small numbers).
+#[derive(Debug, Default)]
+pub struct SequentialIds(Mutex<u32>);
+
+impl crate::ports::IdGenerator for SequentialIds {
+    fn order_number(&self, _now: DateTime<Utc>) -> OrderNumber {
+        let mut next = lock(&self.0);
+        *next += 1;
+        crate::testing::order_number(900_000_000 + *next)
+    }
+}
+
 pub struct World {
     pub clock: TestClock,
     pub store: MemoryPayments,
@@ -452,6 +466,11 @@ pub struct World {
     pub relay: Arc<FulfilmentRelay>,
     pub top_ups: TopUpPayments,
     pub recharge: RechargeService,
+    /// The points context, the second kind of goods on the same core.
+    pub points_store: MemoryPoints,
+    pub points: Arc<PointsService>,
+    pub shop: PointsShop,
+    pub points_admin: PointsAdmin,
 }
 
 impl World {
@@ -486,10 +505,25 @@ impl World {
             audit: Arc::new(audit.clone()),
             channel,
         };
-        let goods = FulfilmentRouter::new().with(
-            GoodsKind::TopUp,
-            Arc::new(TopUpFulfilment::new(ports.clone(), Arc::new(queue.clone()))),
-        );
+        let points_store = MemoryPoints::new();
+        let points = Arc::new(PointsService::new(
+            Arc::new(points_store.clone()),
+            Arc::new(clock.clone()),
+            Arc::new(alerts.clone()),
+        ));
+        let goods = FulfilmentRouter::new()
+            .with(
+                GoodsKind::TopUp,
+                Arc::new(TopUpFulfilment::new(ports.clone(), Arc::new(queue.clone()))),
+            )
+            .with(
+                GoodsKind::Points,
+                Arc::new(PointsFulfilment::new(
+                    Arc::new(points_store.clone()),
+                    Arc::clone(&points),
+                    Arc::new(clock.clone()),
+                )),
+            );
         let relay = Arc::new(FulfilmentRelay::new(
             Arc::new(store.clone()),
             Arc::new(goods),
@@ -504,7 +538,28 @@ impl World {
             WINDOW,
             true,
         );
+        let shop = PointsShop::new(
+            Arc::new(points_store.clone()),
+            Arc::new(points_store.clone()),
+            Arc::clone(&points),
+            Arc::clone(&payments),
+            Arc::clone(&refunds),
+            Arc::new(clock.clone()),
+            Arc::new(SequentialIds::default()),
+            WINDOW,
+        );
+        let points_admin = PointsAdmin::new(
+            Arc::new(points_store.clone()),
+            Arc::new(points_store.clone()),
+            Arc::new(points_store.clone()),
+            Arc::new(audit.clone()),
+            Arc::new(clock.clone()),
+        );
         World {
+            points_store,
+            points,
+            shop,
+            points_admin,
             clock,
             store,
             orders,
@@ -561,6 +616,13 @@ impl World {
 
     pub fn alerts(&self) -> Vec<Alert> {
         lock(&self.alerts.0).clone()
+    }
+
+    /// A value that differs at every step of a test (the clock moves or a counter does).
+    pub fn clock_now_micros(&self) -> i64 {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        static STEP: AtomicI64 = AtomicI64::new(0);
+        self.clock.now().timestamp_micros() + STEP.fetch_add(1, Ordering::SeqCst)
     }
 
     pub fn admin(&self) -> AdminAct {

@@ -1,6 +1,6 @@
 //! What the API shows, one module per area: the order row in the old backend's camelCase
-//! shape and the customer's lists, the public and payment answers, the admin views and the
-//! figures. Presentation only: amounts stay integers until they are displayed here, and
+//! shape and the customer's lists, the public and payment answers, points, the admin views
+//! and the figures. Presentation only: amounts stay integers until they are displayed here, and
 //! every rule about states is the domain's.
 
 mod admin;
@@ -9,6 +9,7 @@ mod notifications;
 mod orders;
 mod paging;
 mod payment;
+mod points;
 mod public;
 mod statistics;
 
@@ -20,6 +21,12 @@ pub use notifications::{NotificationList, NotificationView};
 pub use orders::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
 pub use paging::{Pagination, pagination};
 pub use payment::{CallbackAck, PaymentParamsView};
+pub use points::{
+    AdminPointsAccountView, AdminPointsOrderDetail, AdminPointsOrderList, AdminPointsOrderView,
+    LedgerEntryView, LedgerList, PackageRemovalView, PackageView, PointsAccountView,
+    PointsAdjustmentView, PointsOrderList, PointsOrderView, PointsPaymentView, PointsPurchaseView,
+    PointsRefundView, ShopDayView, ShopStatisticsView,
+};
 pub use public::{ExchangeRateView, HealthView};
 pub use statistics::{
     AnomalyDayView, Count, OrderStatsView, OverviewView, RechargeDelayView, RevenueDayView,
