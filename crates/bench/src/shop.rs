@@ -8,6 +8,10 @@ use serde_json::{Value, json};
 pub const CREATE_ORDER: &str = "/orders";
 /// `POST` path that creates the order's payment at WeChat.
 pub const CREATE_PAYMENT: &str = "/payment/create";
+/// `POST` path that buys a points package: the order and its payment at once.
+pub const CREATE_POINTS_ORDER: &str = "/api/payment/orders";
+/// `POST` path where an admin creates a points package.
+pub const ADMIN_POINTS_PACKAGES: &str = "/admin/points/packages";
 
 /// The request as customer `openid`, coming from `source` (`X-WX-SOURCE`).
 pub fn as_customer(
@@ -18,6 +22,11 @@ pub fn as_customer(
     request
         .header("X-WX-SOURCE", source)
         .header("X-WX-OPENID", openid)
+}
+
+/// The request as an admin holding `token` (`ADMIN_TOKEN`, the break-glass credential).
+pub fn as_admin(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    request.bearer_auth(token)
 }
 
 /// The body of `POST /orders` for a Unitel number; postpaid bills have no product code.
@@ -41,6 +50,42 @@ pub fn payment_request(order_number: &str) -> Value {
 /// The order number in the answer of `POST /orders`.
 pub fn created_order_number(answer: &Value) -> Option<String> {
     answer["data"]["orderNumber"].as_str().map(str::to_owned)
+}
+
+/// The body of `POST /api/payment/orders`: package `package_id`, paid in the mini-program.
+pub fn points_order_request(package_id: i64) -> Value {
+    json!({ "packageId": package_id, "channel": "jsapi" })
+}
+
+/// The order number in the answer of `POST /api/payment/orders`.
+pub fn created_points_order_number(answer: &Value) -> Option<String> {
+    answer["data"]["order"]["orderNo"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The body of `POST /admin/points/packages`: an active package.
+pub fn points_package_request(
+    name: &str,
+    amount_fen: i64,
+    points: i64,
+    bonus_points: i64,
+    sort_order: i32,
+) -> Value {
+    json!({
+        "name": name,
+        "description": format!("{points} points + {bonus_points} bonus"),
+        "amountFen": amount_fen,
+        "points": points,
+        "bonusPoints": bonus_points,
+        "active": true,
+        "sortOrder": sort_order,
+    })
+}
+
+/// The id in the answer of `POST /admin/points/packages`.
+pub fn created_package_id(answer: &Value) -> Option<i64> {
+    answer["data"]["id"].as_i64()
 }
 
 /// Where the customer pays `order_number` in the WeChat simulator.

@@ -11,7 +11,9 @@ use elife_domain::points::{
     PointsService, PointsShop,
 };
 use elife_domain::services::Ports;
-use elife_persistence::DatabaseConnection;
+use elife_persistence::{
+    DatabaseConnection, SeaOrmPackageRepository, SeaOrmPointsLedger, SeaOrmPointsOrderRepository,
+};
 
 /// The points tables, one adapter each.
 pub struct PointsStorage {
@@ -21,12 +23,11 @@ pub struct PointsStorage {
 }
 
 impl PointsStorage {
-    pub fn new(_db: &DatabaseConnection) -> Self {
-        let m = elife_domain::points::memory::MemoryPoints::new();
+    pub fn new(db: &DatabaseConnection) -> Self {
         PointsStorage {
-            ledger: Arc::new(m.clone()),
-            packages: Arc::new(m.clone()),
-            orders: Arc::new(m),
+            ledger: Arc::new(SeaOrmPointsLedger::new(db.clone())),
+            packages: Arc::new(SeaOrmPackageRepository::new(db.clone())),
+            orders: Arc::new(SeaOrmPointsOrderRepository::new(db.clone())),
         }
     }
 

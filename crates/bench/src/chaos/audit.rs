@@ -1,5 +1,6 @@
 //! The audit: the simulators' ledgers (what WeChat took and what Unitel delivered) against
-//! the orders table, after the run. Every check is computed here from raw data; nothing is
+//! the orders table and the points orders' pay orders, after the run; then the points
+//! tables (see [`points::audit`]). Every check is computed here from raw data; nothing is
 //! taken from the server's own view of itself.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -9,23 +10,12 @@ use crate::markdown;
 
 use super::drain::Drain;
 use super::ledgers::Ledgers;
+use super::money::{MoneyRow, accounted_for, money_rows};
 use super::orders::{OrderRow, is_paid_status};
-use super::wechat::WechatTruth;
-use super::workload::{Outcome, Phase};
-
-/// The order records the money it received: paid (or refunded since), or closed and flagged
-/// for a payment that landed after close.
-pub fn recorded(row: &OrderRow) -> bool {
-    is_paid_status(&row.payment_status)
-        || (row.payment_status == "closed"
-            && row.anomaly_reason.as_deref() == Some("payment_after_close"))
-}
-
-/// The money WeChat took for the order is accounted for: recorded here, or given back
-/// (refunded at WeChat: only the server asks for refunds).
-pub fn accounted_for(row: &OrderRow, wechat: &WechatTruth) -> bool {
-    recorded(row) || wechat.refunded(&row.number)
-}
+use super::plans::Phase;
+use super::points;
+use super::points::tables::PointsTables;
+use super::workload::Outcome;
 
 /// One line of the audit table.
 #[derive(Debug, Clone)]
@@ -68,7 +58,9 @@ pub struct Audit {
 
 pub struct AuditInput<'a> {
     pub outcomes: &'a [Outcome],
+    /// Top-up orders.
     pub orders: &'a [OrderRow],
+    pub points: &'a PointsTables,
     pub unknown_reasons: &'a HashMap<String, String>,
     pub ledgers: &'a Ledgers,
     pub drain: Drain,
@@ -84,6 +76,10 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
         .iter()
         .map(|row| (row.number.as_str(), row))
         .collect();
+    // The money of every order, top-ups and points alike.
+    let money = money_rows(input.orders, &input.points.pay_orders);
+    let money_of: HashMap<&str, &MoneyRow> =
+        money.iter().map(|row| (row.number.as_str(), row)).collect();
 
     let by_phase = |phase: Phase| {
         input
@@ -137,13 +133,13 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
     paid_at_wechat.sort();
     let mut lost = 0;
     for number in &paid_at_wechat {
-        match rows.get(number.as_str()) {
+        match money_of.get(number.as_str()) {
             Some(row) if accounted_for(row, wechat) => {}
             Some(row) => {
                 lost += 1;
                 violations.push(format!(
-                    "{number}: paid at WeChat, {} here (anomaly {:?})",
-                    row.payment_status, row.anomaly_reason
+                    "{number}: paid at WeChat, {} here ({:?})",
+                    row.status, row.note
                 ));
             }
             None => {
@@ -152,22 +148,20 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
             }
         }
     }
-    let paid_in_db = input
-        .orders
+    let paid_in_db = money
         .iter()
         .filter(|row| accounted_for(row, wechat))
         .count();
-    let phantom: Vec<&OrderRow> = input
-        .orders
+    let phantom: Vec<&MoneyRow> = money
         .iter()
-        .filter(|row| is_paid_status(&row.payment_status))
+        .filter(|row| is_paid_status(&row.status))
         .filter(|row| !wechat.paid(&row.number))
         .collect();
     for row in &phantom {
         violations.push(format!(
             "{}: {} here, WeChat says {:?}",
             row.number,
-            row.payment_status,
+            row.status,
             wechat.state(&row.number)
         ));
     }
@@ -268,7 +262,7 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
         *outcomes.entry(key).or_default() += 1;
     }
     checks.push(Check::info(
-        "paid orders by payment/recharge status",
+        "paid top-up orders by payment/recharge status",
         outcomes
             .iter()
             .map(|(key, count)| format!("{key} {count}"))
@@ -280,39 +274,42 @@ pub fn audit(input: &AuditInput<'_>) -> Audit {
     let late: Vec<&Outcome> = by_phase(Phase::Late)
         .filter(|outcome| outcome.paid)
         .collect();
-    let late_rows: Vec<&OrderRow> = late
+    let late_rows: Vec<&MoneyRow> = late
         .iter()
-        .filter_map(|outcome| rows.get(outcome.order_number.as_deref()?).copied())
+        .filter_map(|outcome| money_of.get(outcome.order_number.as_deref()?).copied())
         .collect();
-    let late_flagged = late_rows
-        .iter()
-        .filter(|row| row.anomaly_reason.as_deref() == Some("payment_after_close"))
-        .count();
+    let late_flagged = late_rows.iter().filter(|row| row.late_flagged).count();
     let late_refunded = late_rows
         .iter()
         .filter(|row| wechat.refunded(&row.number))
         .count();
-    let late_dropped: Vec<&&OrderRow> = late_rows
+    let late_dropped: Vec<&&MoneyRow> = late_rows
         .iter()
         .filter(|row| !accounted_for(row, wechat))
         .collect();
     for row in &late_dropped {
         violations.push(format!(
-            "{}: paid after close, {} here (anomaly {:?}), WeChat says {:?}",
+            "{}: paid after close, {} here ({:?}), WeChat says {:?}",
             row.number,
-            row.payment_status,
-            row.anomaly_reason,
+            row.status,
+            row.note,
             wechat.state(&row.number)
         ));
     }
     checks.push(Check::info(
-        "late payments (after close): paid / flagged `payment_after_close` / refunded at WeChat",
+        "late payments (after close): paid / flagged (`payment_after_close`, a points pay order's `late_payment`) / refunded at WeChat",
         format!("{} / {late_flagged} / {late_refunded}", late.len()),
     ));
     checks.push(Check::zero(
         "late payments dropped (neither recorded, flagged nor refunded at WeChat)",
         late_dropped.len(),
     ));
+
+    // Points: credited once per paid order, never otherwise; balances equal their ledgers.
+    let (points_checks, points_violations) =
+        points::audit::checks(input.outcomes, input.points, wechat);
+    checks.extend(points_checks);
+    violations.extend(points_violations);
 
     // Top-ups whose outcome is unknown: allowed, listed with why.
     let mut unknown: Vec<(String, usize, String)> = input

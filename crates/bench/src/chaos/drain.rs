@@ -1,5 +1,5 @@
-//! Waiting after the last fault: for the backlog of paid orders to drain, and for WeChat
-//! to stop notifying.
+//! Waiting after the last fault: for the backlog of paid orders to drain (top-ups delivered,
+//! points credited), and for WeChat to stop notifying.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::audit::Check;
 use super::orders::{count_paid, in_flight};
+use super::points::tables as points;
 use super::timeline::Timeline;
 use super::wechat::Wechat;
 use super::workload::Outcome;
@@ -28,7 +29,8 @@ impl Drain {
     pub fn checks(&self) -> [Check; 2] {
         let seconds = |duration: Duration| format!("{:.1} s", duration.as_secs_f64());
         let drained = Check {
-            what: "drain time: last fault ended → no paid order `pending`".to_owned(),
+            what: "drain time: last fault ended → no paid order `pending` or points uncredited"
+                .to_owned(),
             value: match self.pending_drained {
                 Some(time) => seconds(time),
                 None => format!(
@@ -56,8 +58,9 @@ impl Drain {
     }
 }
 
-/// Polls the database from the end of the last fault until no paid order is pending and
-/// every order paid at WeChat is paid here, then until none is submitting or confirming.
+/// Polls the database from the end of the last fault until no paid order is pending (a
+/// top-up not started, a points order not credited) and every order paid at WeChat is paid
+/// here, then until no top-up is submitting or confirming.
 pub async fn measure_drain(
     db: &DatabaseConnection,
     backend: DbBackend,
@@ -77,8 +80,9 @@ pub async fn measure_drain(
     loop {
         let checked = async {
             let (pending, busy) = in_flight(db, backend).await?;
-            let paid = count_paid(db, backend).await?;
-            Ok::<_, sea_orm::DbErr>((pending, busy, paid))
+            let uncredited = points::awaiting_credit(db, backend).await?;
+            let paid = count_paid(db, backend).await? + points::count_paid(db, backend).await?;
+            Ok::<_, sea_orm::DbErr>((pending + uncredited, busy, paid))
         }
         .await;
         drain.waited = from.elapsed();

@@ -34,6 +34,15 @@ pub enum ChaosError {
         status: reqwest::StatusCode,
         text: String,
     },
+    /// The admin API did not put a points package on sale.
+    #[error(
+        "putting a points package on sale: {url}: HTTP {status}: {text} (--points-percent 0 leaves points out)"
+    )]
+    PointsPackage {
+        url: String,
+        status: reqwest::StatusCode,
+        text: String,
+    },
     #[error(transparent)]
     DatabaseUrl(#[from] url::ParseError),
     #[error("cannot set the port")]

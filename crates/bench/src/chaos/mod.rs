@@ -2,7 +2,9 @@
 //! simulators in their own process, thousands of orders paid with duplicated, delayed and
 //! late notifications, Unitel answering 10% of money calls with faults; instances killed,
 //! the database cut, a burst of payments; then an audit of every order against the
-//! simulators' ledgers. The same on either WeChat Pay channel (`--channel cloud|v3`).
+//! simulators' ledgers and of the points ledger. Top-ups and points packages, the two kinds of
+//! goods on the payments core, go through the same faults. The same on either WeChat Pay
+//! channel (`--channel cloud|v3`).
 
 pub mod audit;
 pub mod control;
@@ -10,9 +12,12 @@ pub mod drain;
 pub mod error;
 pub mod faults;
 pub mod ledgers;
+pub mod money;
 pub mod options;
 pub mod orders;
 pub mod phases;
+pub mod plans;
+pub mod points;
 pub mod proxy;
 pub mod report;
 pub mod setup;
@@ -47,7 +52,7 @@ pub async fn run(options: Options) -> Result<bool, ChaosError> {
     let binary = ElifeBinary::locate()?;
     let fresh = FreshDatabase::create(&options.database_url, "elife_chaos").await?;
     println!(
-        "elife-chaos: {} ({}), WeChat channel {}, {} instance(s), {} orders ({} main, {} burst, {} late), seed {}",
+        "elife-chaos: {} ({}), WeChat channel {}, {} instance(s), {} orders ({} main, {} burst, {} late; {}% points packages), seed {}",
         engine.name(),
         redact(&fresh.url),
         options.channel.name(),
@@ -56,6 +61,7 @@ pub async fn run(options: Options) -> Result<bool, ChaosError> {
         sizes.main,
         sizes.burst,
         sizes.late,
+        options.points_percent,
         options.seed
     );
     let result = run_on(&options, &binary, &fresh, sizes).await;
@@ -75,14 +81,28 @@ async fn run_on(
 ) -> Result<bool, ChaosError> {
     let started_at = chrono::Local::now();
     let rig = Rig::start(options, binary, fresh, sizes).await?;
+    let plans = plans::plans(options.seed, sizes, options.points_percent);
+    let points_planned = plans.iter().filter(|plan| plan.goods.is_points()).count();
+    let points_packages = if points_planned > 0 {
+        points::put_on_sale(&rig.http, &rig.urls[0], &rig.admin_token).await?
+    } else {
+        Vec::new()
+    };
     let api = Api {
         http: rig.http.clone(),
         instances: rig.urls.clone(),
         wechat: rig.wechat().clone(),
         patience: Duration::from_secs(90),
+        points_packages,
     };
-    let plans = workload::plans(options.seed, sizes.main, sizes.burst, sizes.late);
     let timeline = Timeline::starting_now();
+    if points_planned > 0 {
+        timeline.note(format!(
+            "points: {} packages on sale (ids {:?}); {points_planned} of the orders buy one",
+            api.points_packages.len(),
+            api.points_packages
+        ));
+    }
     // The fault schedule's own randomness, apart from the workload's.
     let mut rng = StdRng::seed_from_u64(options.seed ^ 0x5eed);
 
@@ -128,6 +148,12 @@ async fn run_on(
             what: "reading orders",
             source,
         })?;
+    let points_tables = points::tables::read(&audit_db, backend)
+        .await
+        .map_err(|source| ChaosError::Sql {
+            what: "reading the points tables",
+            source,
+        })?;
     let reasons = orders::unknown_reasons(&audit_db, backend)
         .await
         .map_err(|source| ChaosError::Sql {
@@ -139,6 +165,7 @@ async fn run_on(
     let result = audit::audit(&AuditInput {
         outcomes: &outcomes,
         orders: &orders,
+        points: &points_tables,
         unknown_reasons: &reasons,
         ledgers: &ledgers,
         drain,
@@ -161,6 +188,7 @@ async fn run_on(
         started_at,
         sizes,
         seed: options.seed,
+        points_orders: points_planned,
         kills,
         kill_every_secs: options.kill_every_secs,
         db_cut: rig.db_proxy.as_ref().map(|_| sizes.db_cut),
@@ -195,9 +223,10 @@ fn gave_up(outcomes: &[Outcome]) -> Vec<String> {
         .filter_map(|outcome| {
             outcome.error.as_ref().map(|error| {
                 format!(
-                    "#{} ({}): {error}",
+                    "#{} ({}, {}): {error}",
                     outcome.plan.index,
-                    outcome.plan.phase.name()
+                    outcome.plan.phase.name(),
+                    outcome.plan.goods.name()
                 )
             })
         })

@@ -30,6 +30,10 @@ pub struct Options {
     /// Orders in all (default 2000; 300 with --short).
     #[arg(long)]
     pub orders: Option<usize>,
+    /// Percentage of the orders that buy a points package (the second kind of goods on the
+    /// payments core) instead of a top-up, one late order among them; 0 leaves points out.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub points_percent: u32,
     /// Seed of the workload and of Unitel's faults.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,

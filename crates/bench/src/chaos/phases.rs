@@ -12,16 +12,16 @@ use rand::rngs::StdRng;
 use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::time::Instant;
 
-use super::audit::accounted_for;
 use super::error::ChaosError;
 use super::faults::{cut_database_at, spawn_kill_at, spawn_periodic_kills};
+use super::money::{MoneyRow, accounted_for, read_money};
 use super::options::{Options, Sizes};
-use super::orders::{OrderRow, read_orders};
+use super::plans::{Phase, Plan};
 use super::proxy::TcpProxy;
 use super::setup::Rig;
 use super::timeline::{Timeline, lock};
 use super::wechat::{Payment, WechatTruth};
-use super::workload::{Api, Outcome, Phase, Plan};
+use super::workload::{Api, Outcome};
 
 /// Orders prepared (created, payment started) and not paid yet, with their numbers.
 pub type Prepared = Vec<(Outcome, Option<String>)>;
@@ -204,7 +204,7 @@ pub async fn pay_late(
         &numbers,
         Duration::from_secs(300),
         None,
-        |row, _| row.payment_status == "closed",
+        |row, _| row.closed(),
     )
     .await;
     timeline.note(format!(
@@ -242,16 +242,16 @@ pub async fn pay_late(
     ));
 }
 
-/// Polls the orders table (and WeChat's ledger, when `wechat_of` is given) until every one of
-/// `numbers` is `counted` or `limit` passes; how many were (the last count read, when a
-/// table or the ledger cannot be read).
+/// Polls the orders' money (top-ups and points alike; and WeChat's ledger, when `wechat_of`
+/// is given) until every one of `numbers` is `counted` or `limit` passes; how many were (the
+/// last count read, when a table or the ledger cannot be read).
 async fn count_late(
     db: &DatabaseConnection,
     backend: DbBackend,
     numbers: &[String],
     limit: Duration,
     wechat_of: Option<&Rig>,
-    counted: impl Fn(&OrderRow, &WechatTruth) -> bool,
+    counted: impl Fn(&MoneyRow, &WechatTruth) -> bool,
 ) -> usize {
     let deadline = Instant::now() + limit;
     let mut count = 0;
@@ -260,7 +260,7 @@ async fn count_late(
             Some(rig) => rig.wechat().truth(&rig.http).await.ok(),
             None => Some(WechatTruth::default()),
         };
-        if let (Ok(rows), Some(truth)) = (read_orders(db, backend).await, truth) {
+        if let (Ok(rows), Some(truth)) = (read_money(db, backend).await, truth) {
             count = rows
                 .iter()
                 .filter(|row| numbers.contains(&row.number))

@@ -21,6 +21,8 @@ pub struct Run {
     pub started_at: chrono::DateTime<chrono::Local>,
     pub sizes: Sizes,
     pub seed: u64,
+    /// Orders (of all phases) that buy a points package.
+    pub points_orders: usize,
     pub kills: usize,
     pub kill_every_secs: u64,
     pub db_cut: Option<Duration>,
@@ -57,10 +59,11 @@ simulator runs inside `elife-chaos` (it outlives every server crash too), the se
 its sandbox merchant, and their `notify_url` is a TCP balancer in front of them.\n\
 Then:\n\
 \n\
-- **workload**: orders for voice cards, data packages and postpaid bills, one customer\n\
-  (openid) and number each, created at random instances; WeChat pays them and delivers\n\
-  each notification 1–3 times to random instances, one in five delayed so that later ones\n\
-  overtake it, and retries for ~40 s until answered `errcode 0`; a few orders are left\n\
+- **workload**: orders for voice cards, data packages and postpaid bills, and (10%,\n\
+  `--points-percent`) for points packages, one customer (openid) and number each, created\n\
+  at random instances; WeChat pays them and delivers each notification 1–3 times to\n\
+  random instances, one in five delayed so that later ones overtake it, and retries for\n\
+  ~40 s until answered `errcode 0`; a few orders (one points order among them) are left\n\
   unpaid until the server closes them (`ORDER_EXPIRE_MINUTES=2`; the simulator's clock is\n\
   moved past WeChat's 5-minute close rule) and then paid anyway (`late`);\n\
 - **Unitel**: 10% of money calls answer with a fault drawn from a fixed seed: slow (3 s),\n\
@@ -70,12 +73,14 @@ Then:\n\
   is cut (live connections closed, new ones refused) for 20 s a third into the main phase;\n\
   a burst phase pays orders as fast as the simulator goes while an instance is killed.\n\
 \n\
-The audit compares WeChat's ledger, Unitel's ledger and the orders table. Must-be-zero\n\
-counts (marked ok/FAIL) and the drain time (from the end of the last fault until no paid\n\
-order is `pending` and every payment WeChat took is recorded) decide the exit code; the\n\
-other rows are figures. Orders left `unknown` (a top-up whose outcome cannot be known, e.g.\n\
-applied then dropped) are allowed: they are never re-sent automatically and are listed\n\
-with why, for a person to resolve.\n\
+The audit compares WeChat's ledger, Unitel's ledger, the orders table and the points orders'\n\
+pay orders; and checks the points ledger: points and bonus credited exactly once per paid\n\
+points order, nothing for one closed or paid late, every balance the sum of its ledger and\n\
+never negative. Must-be-zero counts (marked ok/FAIL) and the drain time (from the end of\n\
+the last fault until no paid order is `pending` or uncredited and every payment WeChat\n\
+took is recorded) decide the exit code; the other rows are figures. Orders left `unknown`\n\
+(a top-up whose outcome cannot be known, e.g. applied then dropped) are allowed: they are\n\
+never re-sent automatically and are listed with why, for a person to resolve.\n\
 \n\
 ## How to run\n\
 \n\
@@ -90,10 +95,11 @@ cargo build -p elife-server -p elife-bench && target/debug/elife-chaos --short \
 target/debug/elife-chaos --short --channel v3 --database-url postgres://postgres@127.0.0.1:5432\n\
 ```\n\
 \n\
-Options: `--channel cloud|v3 --instances 3 --orders 2000 --seed 7 --kill-every-secs 5 --db-cut-secs 20\n\
---drain-bound-secs 60 --report docs/reliability.md --work-dir target/chaos --keep\n\
---server-env NAME=VALUE`. Each process logs to a file in the work directory. The exit code\n\
-is 0 when every check passed, 1 when one failed, 2 when the run itself could not be done.\n\
+Options: `--channel cloud|v3 --instances 3 --orders 2000 --points-percent 10 --seed 7\n\
+--kill-every-secs 5 --db-cut-secs 20 --drain-bound-secs 60 --report docs/reliability.md\n\
+--work-dir target/chaos --keep --server-env NAME=VALUE`. Each process logs to a file in the\n\
+work directory. The exit code is 0 when every check passed, 1 when one failed, 2 when the\n\
+run itself could not be done.\n\
 Each run rewrites its own section below (per engine, mode and channel).\n";
 
 /// The section's key: engine and mode, then the channel unless it is Cloud Hosting (whose
@@ -136,12 +142,13 @@ pub fn section(run: &Run, audit: &Audit) -> String {
     let sizes = run.sizes;
     let _ = writeln!(
         out,
-        "- {} instance(s); {} orders: {} main, {} burst, {} paid after close; seed {}",
+        "- {} instance(s); {} orders: {} main, {} burst, {} paid after close ({} of all these points packages, the rest top-ups); seed {}",
         sizes.instances,
         sizes.main + sizes.burst + sizes.late,
         sizes.main,
         sizes.burst,
         sizes.late,
+        run.points_orders,
         run.seed
     );
     let _ = writeln!(

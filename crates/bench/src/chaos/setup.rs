@@ -40,6 +40,9 @@ pub struct Rig {
     pub urls: Vec<String>,
     /// The servers' settings for the report (the channel's own, with keys, are not).
     pub server_env: Vec<(String, String)>,
+    /// The servers' `ADMIN_TOKEN` (not for the report): the admin who puts the points
+    /// packages on sale.
+    pub admin_token: String,
     pub unitel_mode: String,
 }
 
@@ -103,7 +106,9 @@ impl Rig {
         )
         .await?;
         // The user's `--server-env` last: it wins over the channel's settings.
+        let admin_token = format!("chaos-{:032x}", rand::random::<u128>());
         let mut extra_env = wechat.server_env.clone();
+        extra_env.push(("ADMIN_TOKEN".to_owned(), admin_token.clone()));
         extra_env.extend(server_env.iter().cloned());
         let config = ServerConfig {
             database_url: server_db_url,
@@ -121,6 +126,7 @@ impl Rig {
             servers,
             urls,
             server_env,
+            admin_token,
             unitel_mode,
         })
     }

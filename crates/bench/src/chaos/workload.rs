@@ -13,118 +13,8 @@ use tokio::time::Instant;
 
 use crate::shop;
 
+use super::plans::{Goods, Plan};
 use super::wechat::{Payment, Wechat};
-
-/// What is bought: one product per kind, each on its own number so that no order depends
-/// on another (a postpaid bill stays owed, rate limits are per user).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Voice,
-    Data,
-    Postpaid,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Voice => "voice",
-            Kind::Data => "data",
-            Kind::Postpaid => "postpaid",
-        }
-    }
-
-    /// The last digit picks the simulated subscriber: 3 Smart Talk, 6 Smart Data,
-    /// 9 postpaid owing 74 220 MNT.
-    fn last_digit(self) -> u32 {
-        match self {
-            Kind::Voice => 3,
-            Kind::Data => 6,
-            Kind::Postpaid => 9,
-        }
-    }
-
-    fn product_code(self) -> Option<&'static str> {
-        match self {
-            Kind::Voice => Some("ST3000"),
-            Kind::Data => Some("data3gb2d"),
-            Kind::Postpaid => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Paced orders while instances are killed and the database is cut.
-    Main,
-    /// Paid as fast as the simulator goes while an instance is killed.
-    Burst,
-    /// Left unpaid until the server closes them, then paid anyway.
-    Late,
-}
-
-impl Phase {
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Main => "main",
-            Phase::Burst => "burst",
-            Phase::Late => "late",
-        }
-    }
-}
-
-/// One customer's order, fixed in advance from the seed so that a run repeats.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub index: usize,
-    pub phase: Phase,
-    pub kind: Kind,
-    /// Notification copies WeChat delivers (1–3).
-    pub copies: u32,
-    /// Delay before the first delivery: later orders' notifications overtake this one.
-    pub delay_ms: u64,
-    pub openid: String,
-    pub phone: String,
-    /// Seeds the instance choices of this order's requests.
-    pub route_seed: u64,
-}
-
-pub fn plans(seed: u64, main: usize, burst: usize, late: usize) -> Vec<Plan> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let phases = std::iter::repeat_n(Phase::Late, late)
-        .chain(std::iter::repeat_n(Phase::Main, main))
-        .chain(std::iter::repeat_n(Phase::Burst, burst));
-    phases
-        .enumerate()
-        .map(|(index, phase)| {
-            let kind = match rng.random_range(0..10) {
-                0..=4 => Kind::Voice,
-                5..=7 => Kind::Data,
-                _ => Kind::Postpaid,
-            };
-            let copies = match rng.random_range(0..10) {
-                0..=5 => 1,
-                6..=8 => 2,
-                _ => 3,
-            };
-            // One order in five is notified late enough for later ones to overtake it.
-            let delay_ms = if rng.random_bool(0.2) {
-                rng.random_range(200..3000)
-            } else {
-                0
-            };
-            Plan {
-                index,
-                phase,
-                kind,
-                copies,
-                delay_ms,
-                openid: format!("o-chaos-{seed}-{index}"),
-                phone: format!("88{:05}{}", index % 100_000, kind.last_digit()),
-                route_seed: rng.random(),
-            }
-        })
-        .collect()
-}
 
 /// What became of a planned order on the client side.
 #[derive(Debug, Clone)]
@@ -142,6 +32,8 @@ pub struct Outcome {
     pub create_attempts: u32,
     /// 401 answers to this customer's valid identity headers (a server fault, retried).
     pub unauthorized: u32,
+    /// The server refused a step with a 4xx other than 401 (not retried).
+    pub refused: bool,
 }
 
 impl Outcome {
@@ -155,6 +47,7 @@ impl Outcome {
             error: None,
             create_attempts: 0,
             unauthorized: 0,
+            refused: false,
         }
     }
 }
@@ -167,6 +60,21 @@ pub struct Api {
     pub wechat: Wechat,
     /// How long a user keeps retrying one step.
     pub patience: Duration,
+    /// The ids of the points packages on sale, in the order of [`PACKAGES`] (none when the
+    /// run buys no points).
+    pub points_packages: Vec<i64>,
+}
+
+/// How a plan's order is made over HTTP; the same steps for both kinds of goods.
+struct Purchase {
+    /// The request that creates the order.
+    path: &'static str,
+    body: Value,
+    /// Where the order's number is in the answer.
+    number_of: fn(&Value) -> Option<String>,
+    /// A top-up's payment is started by a request of its own; a points order's is started
+    /// with the order.
+    separate_payment: bool,
 }
 
 /// A step's answer: a 2xx body, a refusal (4xx, not retried), or nothing within the patience.
@@ -227,31 +135,62 @@ impl Api {
         Reply::GaveUp(format!("gave up after {:?}: {last}", self.patience))
     }
 
+    fn purchase(&self, plan: &Plan) -> Result<Purchase, String> {
+        match plan.goods {
+            Goods::TopUp(top_up) => Ok(Purchase {
+                path: shop::CREATE_ORDER,
+                body: shop::order_request(
+                    &top_up.phone(plan.index),
+                    top_up.name(),
+                    top_up.product_code(),
+                ),
+                number_of: shop::created_order_number,
+                separate_payment: true,
+            }),
+            Goods::Points(package) => {
+                let id = self.points_packages.get(package).ok_or_else(|| {
+                    format!("points package #{package} was not created for this run")
+                })?;
+                Ok(Purchase {
+                    path: shop::CREATE_POINTS_ORDER,
+                    body: shop::points_order_request(*id),
+                    number_of: shop::created_points_order_number,
+                    separate_payment: false,
+                })
+            }
+        }
+    }
+
     /// Creates the order and its payment; `Err` when the customer gave up.
     pub async fn prepare(&self, plan: &Plan, outcome: &mut Outcome) -> Result<String, String> {
+        let purchase = self.purchase(plan)?;
         let mut rng = StdRng::seed_from_u64(plan.route_seed);
-        let body = shop::order_request(&plan.phone, plan.kind.name(), plan.kind.product_code());
         let mut attempts = 0;
         let created = self
             .user_post(
                 &mut rng,
                 &plan.openid,
-                shop::CREATE_ORDER,
-                &body,
+                purchase.path,
+                &purchase.body,
                 &mut attempts,
                 &mut outcome.unauthorized,
             )
             .await;
         outcome.create_attempts = attempts;
         let number = match created {
-            Reply::Ok(value) => shop::created_order_number(&value)
-                .ok_or_else(|| format!("no orderNumber in {value}"))?,
+            Reply::Ok(value) => {
+                (purchase.number_of)(&value).ok_or_else(|| format!("no order number in {value}"))?
+            }
             Reply::Refused(status, text) => {
+                outcome.refused = true;
                 return Err(format!("order refused: HTTP {status}: {text}"));
             }
             Reply::GaveUp(why) => return Err(format!("order not created: {why}")),
         };
         outcome.order_number = Some(number.clone());
+        if !purchase.separate_payment {
+            return Ok(number);
+        }
         let mut attempts = 0;
         match self
             .user_post(
@@ -265,7 +204,10 @@ impl Api {
             .await
         {
             Reply::Ok(_) => Ok(number),
-            Reply::Refused(status, text) => Err(format!("payment refused: HTTP {status}: {text}")),
+            Reply::Refused(status, text) => {
+                outcome.refused = true;
+                Err(format!("payment refused: HTTP {status}: {text}"))
+            }
             Reply::GaveUp(why) => Err(format!("payment not created: {why}")),
         }
     }

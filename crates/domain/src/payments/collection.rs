@@ -38,6 +38,14 @@ impl PaymentService {
         self.core.ports.channel
     }
 
+    /// Whether payments by QR code (Native) can be taken: only the direct API v3 channel.
+    pub fn supports_native(&self) -> bool {
+        match self.core.ports.channel {
+            PayChannel::Cloud => false,
+            PayChannel::V3 => true,
+        }
+    }
+
     pub async fn find(&self, out_trade_no: &OrderNumber) -> Result<Option<PayOrder>, ServiceError> {
         Ok(self.core.ports.pay_orders.find(out_trade_no).await?)
     }

@@ -165,6 +165,21 @@ pub struct PointsDay {
     pub reversed: i64,
 }
 
+impl PointsDay {
+    /// Adds an entry to its day's figures: the one rule every ledger adapter counts by.
+    pub fn count(&mut self, kind: EntryKind, delta: i64) {
+        match kind {
+            EntryKind::PackagePurchase | EntryKind::Bonus | EntryKind::AdminAdjustment => {
+                if delta > 0 {
+                    self.issued += delta;
+                }
+            }
+            EntryKind::Spend | EntryKind::Expiry => self.spent -= delta,
+            EntryKind::RefundReversal => self.reversed -= delta,
+        }
+    }
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PointsLedger: Send + Sync {

@@ -109,6 +109,11 @@ impl PointsShop {
         client_ip: &str,
     ) -> Result<(PointsOrder, PaymentStart), ServiceError> {
         let package = self.package(package_id).await?;
+        if method == PayMethod::Native && !self.payments.supports_native() {
+            return Err(ServiceError::Validation(
+                "payment by QR code (native) needs the WeChat Pay API v3 channel; pay in the mini-program (jsapi)".to_owned(),
+            ));
+        }
         let now = self.clock.now();
         let order = PointsOrder {
             order_no: self.ids.order_number(now),
@@ -202,7 +207,18 @@ impl PointsShop {
                 )));
             }
         }
-        let status = self.payments.cancel(&order.order_no).await?;
+        let status = match self.payments.cancel(&order.order_no).await {
+            Ok(status) => status,
+            // WeChat refuses to close a payment in its first minutes (Cloud Hosting: five);
+            // nothing changed, the buyer may try again.
+            Err(ServiceError::Upstream(message)) => {
+                return Err(ServiceError::Conflict(format!(
+                    "WeChat did not close the payment of order {} yet ({message}): try again in a few minutes",
+                    order.order_no
+                )));
+            }
+            Err(error) => return Err(error),
+        };
         match status {
             PayStatus::Closed => {}
             PayStatus::Paid

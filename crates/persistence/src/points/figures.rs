@@ -171,7 +171,7 @@ pub(super) async fn daily(
                 day: Some(day),
                 ..PointsDay::default()
             });
-            count(figures, kind, *delta);
+            figures.count(kind, *delta);
         }
         match rows.last() {
             Some((at, id, _, _)) if rows.len() as u64 == BATCH => after = Some((*at, *id)),
@@ -179,20 +179,6 @@ pub(super) async fn daily(
         }
     }
     Ok(days.into_values().collect())
-}
-
-/// Adds an entry to its day's figures: the rule of the domain's in-memory ledger
-/// (`elife_domain::points::memory::count`, which only tests can see).
-fn count(figures: &mut PointsDay, kind: EntryKind, delta: i64) {
-    match kind {
-        EntryKind::PackagePurchase | EntryKind::Bonus | EntryKind::AdminAdjustment => {
-            if delta > 0 {
-                figures.issued += delta;
-            }
-        }
-        EntryKind::Spend | EntryKind::Expiry => figures.spent -= delta,
-        EntryKind::RefundReversal => figures.reversed -= delta,
-    }
 }
 
 #[cfg(test)]
@@ -214,7 +200,7 @@ mod tests {
             // A failed refund gives points back: net of it.
             (EntryKind::RefundReversal, 10),
         ] {
-            count(&mut figures, kind, delta);
+            figures.count(kind, delta);
         }
         assert_eq!(
             (figures.issued, figures.spent, figures.reversed),

@@ -6,6 +6,7 @@ mod figures;
 mod ledger;
 mod orders;
 mod packages;
+mod posting;
 
 pub use ledger::SeaOrmPointsLedger;
 pub use orders::SeaOrmPointsOrderRepository;

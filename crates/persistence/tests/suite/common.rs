@@ -150,6 +150,14 @@ impl Drop for TestDb {
                     }
                     _ => format!("DROP DATABASE IF EXISTS {}", server.name),
                 };
+                if server.backend == DbBackend::MySql {
+                    // A failed test may leave a transaction open: fail the drop in seconds
+                    // rather than wait a year for its locks.
+                    admin
+                        .execute_unprepared("SET SESSION lock_wait_timeout = 10")
+                        .await
+                        .ok();
+                }
                 admin.execute_unprepared(&sql).await.map_err(|e| {
                     elife_persistence::ConnectError::Unreachable {
                         attempts: 1,

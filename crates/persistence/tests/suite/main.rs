@@ -14,6 +14,7 @@ mod pay_orders;
 mod pay_orders_migration;
 mod pay_outbox;
 mod phone_encryption;
+mod points;
 mod refunds;
 mod schema;
 mod sessions;

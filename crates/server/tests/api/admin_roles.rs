@@ -36,9 +36,11 @@ fn admin_operations(document: &Value) -> Vec<(String, String)> {
 }
 
 /// A concrete path for a templated one: an order number that names no order, an admin id
-/// that exists.
+/// that exists, a shopper's openid.
 fn concrete(path: &str, admin_id: i64) -> String {
     path.replace("{orderNumber}", "ORD1760754386127zzzzzzzzzzzz")
+        .replace("{orderNo}", "ORD1760754386127zzzzzzzzzzzz")
+        .replace("{openid}", "o-any-shopper")
         .replace("{id}", &admin_id.to_string())
 }
 

@@ -19,7 +19,7 @@ use super::error::ChaosError;
 use super::proxy::TcpProxy;
 
 pub use follow_ups::Problems;
-pub use truth::{Delivery, WechatTruth};
+pub use truth::{Delivery, WechatTruth, tally};
 
 /// The WeChat Pay API the servers take money through (their `PAY_CHANNEL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

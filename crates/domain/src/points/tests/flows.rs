@@ -143,8 +143,12 @@ async fn a_native_order_is_refused_on_a_channel_without_native_payments() {
         .buy(&buyer(), package, PayMethod::Native, "127.0.0.1")
         .await;
     assert!(
-        matches!(refused, Err(ServiceError::Upstream(_))),
+        matches!(refused, Err(ServiceError::Validation(_))),
         "{refused:?}"
+    );
+    assert!(
+        world.points_store.state().orders.is_empty(),
+        "nothing written"
     );
 }
 
