@@ -5,6 +5,7 @@
 
 mod figures;
 mod ledger;
+mod notifications;
 mod orders;
 mod packages;
 
