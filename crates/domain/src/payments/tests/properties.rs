@@ -14,10 +14,9 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 
 use crate::money::Fen;
 use crate::order::{OrderNumber, PaymentStatus};
-use crate::payments::{PayChannel, PayStatus, PaymentNotice, RefundCommand};
-use crate::ports::{ConfirmedPayment, IncomingNotification, NotificationKind, TradeState};
+use crate::payments::{PayChannel, PayStatus, RefundCommand};
 
-use super::world::World;
+use super::world::{World, notice as world_notice};
 
 const ORDERS: u32 = 3;
 
@@ -70,45 +69,6 @@ fn number(n: u32) -> OrderNumber {
     crate::testing::order_number(n)
 }
 
-fn notice(number: &OrderNumber, transaction: &str, amount: Fen) -> PaymentNotice {
-    PaymentNotice {
-        payment: ConfirmedPayment {
-            order_number: number.to_string(),
-            transaction_id: transaction.to_owned(),
-            amount,
-            attach: None,
-            paid_at: None,
-            payer: None,
-        },
-        path_order_number: None,
-        raw: IncomingNotification {
-            channel: "test".to_owned(),
-            kind: NotificationKind::Payment,
-            order_number: Some(number.to_string()),
-            transaction_id: Some(transaction.to_owned()),
-            headers: serde_json::json!({}),
-            raw_body: String::new(),
-            client_ip: None,
-            received_at: crate::testing::t0(),
-        },
-    }
-}
-
-/// What WeChat holds for an order: transaction, amount, and whether it was refunded.
-fn held(world: &World, number: &OrderNumber) -> Option<(String, Fen, bool)> {
-    let payments = world.wechat.payments.lock().unwrap();
-    payments.get(number.as_str()).and_then(|p| match &p.state {
-        TradeState::Paid(paid) => Some((paid.transaction_id.clone(), paid.amount, false)),
-        TradeState::Refunded(paid) => Some((paid.transaction_id.clone(), paid.amount, true)),
-        TradeState::NotPaid
-        | TradeState::UserPaying
-        | TradeState::Closed
-        | TradeState::Revoked
-        | TradeState::PayError
-        | TradeState::NotFound => None,
-    })
-}
-
 async fn run(world: &World, op: &Op) {
     match op {
         Op::StartPayment(n) => {
@@ -130,25 +90,26 @@ async fn run(world: &World, op: &Op) {
         }
         Op::Callback(n) => {
             let number = number(*n);
-            let claim = held(world, &number)
+            let claim = world
+                .held(&number)
                 .map_or_else(|| (format!("forged{n}"), Fen::new(625)), |(t, a, _)| (t, a));
             let _ = world
                 .payments
-                .handle_notification(&notice(&number, &claim.0, claim.1))
+                .handle_notification(&world_notice(&number, &claim.0, claim.1))
                 .await;
         }
         Op::Forged(n) => {
             let _ = world
                 .payments
-                .handle_notification(&notice(&number(*n), "forged", Fen::new(1)))
+                .handle_notification(&world_notice(&number(*n), "forged", Fen::new(1)))
                 .await;
         }
         Op::Signed(n) => {
             let number = number(*n);
-            if let Some((transaction, amount, _)) = held(world, &number) {
+            if let Some((transaction, amount, _)) = world.held(&number) {
                 let _ = world
                     .payments
-                    .handle_signed_notification(&notice(&number, &transaction, amount))
+                    .handle_signed_notification(&world_notice(&number, &transaction, amount))
                     .await;
             }
         }
@@ -213,7 +174,7 @@ fn check_always(world: &World) -> Result<(), TestCaseError> {
         {
             prop_assert!(pay.refunded.value() + pay.refunding.value() <= pay.amount.value());
             if pay.status.money_received() {
-                let wechat = held(world, &number).map(|(t, _, _)| t);
+                let wechat = world.held(&number).map(|(t, _, _)| t);
                 prop_assert_eq!(
                     pay.transaction_id.clone(),
                     wechat,
@@ -251,7 +212,7 @@ async fn settle(world: &World) -> Result<(), TestCaseError> {
             .iter()
             .find(|p| p.out_trade_no == number)
             .cloned();
-        match held(world, &number) {
+        match world.held(&number) {
             Some((transaction, _, _)) => {
                 let pay = pay.expect("money held without a pay order");
                 prop_assert!(pay.status.money_received(), "paid money forgotten: {pay:?}");

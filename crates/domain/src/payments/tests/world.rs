@@ -16,6 +16,7 @@ use crate::msisdn::{Msisdn, OperatorPrefixes};
 use crate::order::{
     OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
 };
+use crate::payments::PaymentNotice;
 use crate::payments::memory::MemoryPayments;
 use crate::payments::{
     FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
@@ -31,6 +32,7 @@ use crate::ports::{
     TopUpAccepted, TopUpError, TopUpProvider, TopUpQueue, TopUpRequest, TradeState,
     TransactionCheck, WorkQueue,
 };
+use crate::ports::{IncomingNotification, NotificationKind};
 use crate::services::{Ports, RechargeService, TopUpFulfilment, TopUpPayments};
 use crate::testing::{t0, unpaid_order};
 
@@ -625,6 +627,21 @@ impl World {
         self.clock.now().timestamp_micros() + STEP.fetch_add(1, Ordering::SeqCst)
     }
 
+    /// What WeChat holds for an order: transaction, amount, and whether it was refunded.
+    pub fn held(&self, number: &OrderNumber) -> Option<(String, Fen, bool)> {
+        let payments = self.wechat.payments.lock().unwrap();
+        payments.get(number.as_str()).and_then(|p| match &p.state {
+            TradeState::Paid(paid) => Some((paid.transaction_id.clone(), paid.amount, false)),
+            TradeState::Refunded(paid) => Some((paid.transaction_id.clone(), paid.amount, true)),
+            TradeState::NotPaid
+            | TradeState::UserPaying
+            | TradeState::Closed
+            | TradeState::Revoked
+            | TradeState::PayError
+            | TradeState::NotFound => None,
+        })
+    }
+
     pub fn admin(&self) -> AdminAct {
         AdminAct::new(
             AuditActor {
@@ -634,5 +651,30 @@ impl World {
             },
             Some("req-1".to_owned()),
         )
+    }
+}
+
+/// A payment notification claiming `transaction` paid `amount` for `number`.
+pub fn notice(number: &OrderNumber, transaction: &str, amount: Fen) -> PaymentNotice {
+    PaymentNotice {
+        payment: ConfirmedPayment {
+            order_number: number.to_string(),
+            transaction_id: transaction.to_owned(),
+            amount,
+            attach: None,
+            paid_at: None,
+            payer: None,
+        },
+        path_order_number: None,
+        raw: IncomingNotification {
+            channel: "test".to_owned(),
+            kind: NotificationKind::Payment,
+            order_number: Some(number.to_string()),
+            transaction_id: Some(transaction.to_owned()),
+            headers: serde_json::json!({}),
+            raw_body: String::new(),
+            client_ip: None,
+            received_at: crate::testing::t0(),
+        },
     }
 }

@@ -11,10 +11,9 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 
 use crate::money::Fen;
 use crate::order::{OpenId, OrderNumber};
-use crate::payments::tests::world::World;
-use crate::payments::{PayChannel, PaymentNotice};
+use crate::payments::PayChannel;
+use crate::payments::tests::world::{World, notice};
 use crate::points::{EntryKind, PackageDraft, PayMethod, PointsOrderStatus, Reference};
-use crate::ports::{ConfirmedPayment, IncomingNotification, NotificationKind, TradeState};
 
 const ORDERS: usize = 3;
 
@@ -52,45 +51,6 @@ fn user() -> OpenId {
     OpenId::parse("o-prop").unwrap()
 }
 
-fn held(world: &World, number: &OrderNumber) -> Option<(String, Fen)> {
-    let payments = world.wechat.payments.lock().unwrap();
-    payments.get(number.as_str()).and_then(|p| match &p.state {
-        TradeState::Paid(paid) | TradeState::Refunded(paid) => {
-            Some((paid.transaction_id.clone(), paid.amount))
-        }
-        TradeState::NotPaid
-        | TradeState::UserPaying
-        | TradeState::Closed
-        | TradeState::Revoked
-        | TradeState::PayError
-        | TradeState::NotFound => None,
-    })
-}
-
-fn signed(number: &OrderNumber, transaction: &str, amount: Fen) -> PaymentNotice {
-    PaymentNotice {
-        payment: ConfirmedPayment {
-            order_number: number.to_string(),
-            transaction_id: transaction.to_owned(),
-            amount,
-            attach: None,
-            paid_at: None,
-            payer: None,
-        },
-        path_order_number: None,
-        raw: IncomingNotification {
-            channel: "wechat_v3".to_owned(),
-            kind: NotificationKind::Payment,
-            order_number: Some(number.to_string()),
-            transaction_id: Some(transaction.to_owned()),
-            headers: serde_json::json!({}),
-            raw_body: String::new(),
-            client_ip: None,
-            received_at: crate::testing::t0(),
-        },
-    }
-}
-
 async fn run(world: &World, package: i64, orders: &mut Vec<OrderNumber>, op: &Op) {
     let pick = |n: &usize| orders.get(*n).cloned();
     match op {
@@ -113,11 +73,11 @@ async fn run(world: &World, package: i64, orders: &mut Vec<OrderNumber>, op: &Op
         }
         Op::Signed(n) => {
             if let Some(number) = pick(n)
-                && let Some((transaction, amount)) = held(world, &number)
+                && let Some((transaction, amount, _)) = world.held(&number)
             {
                 let _ = world
                     .payments
-                    .handle_signed_notification(&signed(&number, &transaction, amount))
+                    .handle_signed_notification(&notice(&number, &transaction, amount))
                     .await;
             }
         }
