@@ -46,9 +46,9 @@ pub fn admin_service(
 /// What the admin handlers share.
 pub struct BackOffice {
     pub admins: Arc<AdminService>,
-    pub admin_sessions: AdminSessions,
-    pub audit_trail: AuditTrail,
-    pub exchange_rates: ExchangeRateService,
+    pub admin_sessions: Arc<AdminSessions>,
+    pub audit_trail: Arc<AuditTrail>,
+    pub exchange_rates: Arc<ExchangeRateService>,
 }
 
 impl BackOffice {
@@ -60,13 +60,16 @@ impl BackOffice {
     ) -> Self {
         let admins = admin_service(&settings.admin, db, Arc::clone(&ports.clock));
         BackOffice {
-            admin_sessions: AdminSessions::new(Arc::clone(&admins), sessions),
-            audit_trail: AuditTrail::new(Arc::clone(&ports.audit), Arc::clone(&ports.clock)),
-            exchange_rates: ExchangeRateService::new(
+            admin_sessions: Arc::new(AdminSessions::new(Arc::clone(&admins), sessions)),
+            audit_trail: Arc::new(AuditTrail::new(
+                Arc::clone(&ports.audit),
+                Arc::clone(&ports.clock),
+            )),
+            exchange_rates: Arc::new(ExchangeRateService::new(
                 Arc::clone(&ports.rates),
                 Arc::clone(&ports.clock),
                 settings.admin.exchange_rate,
-            ),
+            )),
             admins,
         }
     }

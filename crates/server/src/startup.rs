@@ -287,6 +287,40 @@ impl Application {
         )?;
         let back_office =
             crate::admin::BackOffice::new(&settings, &db, &ports, Arc::clone(&sessions));
+        let order_queries = Arc::new(elife_domain::services::OrderQueries::new(Arc::clone(
+            &ports.orders,
+        )));
+        let statistics_service = Arc::new(elife_domain::services::StatisticsService::new(
+            Arc::clone(&statistics),
+            Arc::clone(&ports.clock),
+        ));
+        let notification_log = Arc::new(elife_domain::services::NotificationLogService::new(
+            Arc::new(SeaOrmPaymentNotificationLog::new(db.clone())),
+        ));
+        let console = elife_console::Console {
+            services: elife_console::ConsoleServices {
+                admin_sessions: Arc::clone(&back_office.admin_sessions),
+                admins: Arc::clone(&back_office.admins),
+                audit_trail: Arc::clone(&back_office.audit_trail),
+                exchange_rates: Arc::clone(&back_office.exchange_rates),
+                order_queries: Arc::clone(&order_queries),
+                recharge: Arc::clone(&recharge),
+                top_up_payments: Arc::clone(&payments.top_ups),
+                payments: Arc::clone(&payments.collection),
+                refunds: Arc::clone(&payments.refunds),
+                statistics: Arc::clone(&statistics_service),
+                notification_log: Arc::clone(&notification_log),
+                attention: Arc::new(elife_domain::services::AttentionService::new(
+                    ports.clone(),
+                    chrono::Duration::minutes(settings.jobs.stuck_alert_minutes),
+                )),
+                points: Arc::clone(&payments.points.service),
+                points_admin: Arc::clone(&payments.points.admin),
+                points_shop: Arc::clone(&payments.points.shop),
+                clock: Arc::clone(&ports.clock),
+            },
+            secure_cookies: settings.environment.is_production(),
+        };
         let state = web::Data::new(AppState {
             back_office,
             accounts,
@@ -294,15 +328,10 @@ impl Application {
             payments: payments.clone(),
             points: payments.points.clone(),
             recharge: Arc::clone(&recharge),
-            statistics: elife_domain::services::StatisticsService::new(
-                Arc::clone(&statistics),
-                Arc::clone(&ports.clock),
-            ),
-            order_queries: elife_domain::services::OrderQueries::new(Arc::clone(&ports.orders)),
+            statistics: statistics_service,
+            order_queries,
             catalogue: elife_domain::services::TopUpCatalogue::new(Arc::clone(&ports.provider)),
-            notification_log: elife_domain::services::NotificationLogService::new(Arc::new(
-                SeaOrmPaymentNotificationLog::new(db.clone()),
-            )),
+            notification_log,
             identity: IdentityPolicy {
                 mock_enabled: settings.mock_identity_enabled
                     && !settings.environment.is_production(),
@@ -347,6 +376,7 @@ impl Application {
                 .wrap(TracingLogger::<http::log_span::PrivateRootSpan>::new())
                 .route("/metrics", web::get().to(metrics_endpoint))
                 .configure(|cfg| {
+                    elife_console::configure(cfg, console.clone());
                     if let Some(simulators) = &simulators {
                         http::routes::sandbox::configure(cfg, Arc::clone(simulators));
                     }

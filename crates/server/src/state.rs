@@ -15,7 +15,7 @@ pub struct AppState {
     pub ports: Ports,
     pub orders: OrderService,
     /// Any order, its history and the list of all, for the back office.
-    pub order_queries: OrderQueries,
+    pub order_queries: Arc<OrderQueries>,
     /// A number's price list and postpaid bill.
     pub catalogue: TopUpCatalogue,
     /// The payments core and the top-up's use cases that involve money.
@@ -23,9 +23,9 @@ pub struct AppState {
     /// Points accounts and the points shop (composed with the payments core).
     pub points: crate::points::Points,
     pub recharge: Arc<RechargeService>,
-    pub statistics: StatisticsService,
+    pub statistics: Arc<StatisticsService>,
     /// The admin's view of the payment callback log.
-    pub notification_log: elife_domain::services::NotificationLogService,
+    pub notification_log: Arc<elife_domain::services::NotificationLogService>,
     pub identity: IdentityPolicy,
     pub admin_token: Option<String>,
     pub limits: RateLimits,

@@ -199,10 +199,15 @@ pub async fn add_error_path(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
     let message = match pending {
         Some(PendingError(message)) => message,
-        // Somebody else's JSON error (the payment callback's own answer): leave it.
-        None if is_json => return Ok(response),
+        // Somebody else's JSON error (the payment callback's own answer) or a page (the
+        // console's): leave it.
+        None if is_json || is_html => return Ok(response),
         None => status.canonical_reason().unwrap_or("error").to_owned(),
     };
     Ok(response.map_body(|head, _| {

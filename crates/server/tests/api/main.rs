@@ -9,6 +9,8 @@ mod admin_support;
 mod auth;
 mod backlog;
 mod callbacks;
+mod console;
+mod console_support;
 mod flows;
 mod helpers;
 mod hostile_input;

@@ -1,0 +1,27 @@
+-- 异常订单统计 / Anomalies per day (PostgreSQL).
+-- Top-up orders flagged with an anomaly, per China day (UTC+8) of their creation and
+-- anomaly, over the last 30 days, with that day's number of orders created.
+-- Watch: anomalous orders should stay under 1 % of a day's orders. Each anomaly and what
+-- to do about it: docs/runbook.md. (Points orders' anomalies: payment_anomalies.sql.)
+SELECT
+  a.china_day,
+  a.anomaly_reason,
+  a.anomalous_orders,
+  d.orders_created,
+  ROUND(a.anomalous_orders * 100.0 / d.orders_created, 2) AS percentage
+FROM (
+  SELECT CAST(created_at + INTERVAL '8 hours' AS DATE) AS china_day, anomaly_reason,
+         COUNT(*) AS anomalous_orders
+  FROM orders
+  WHERE anomaly_reason IS NOT NULL
+    AND created_at >= (now() AT TIME ZONE 'UTC') - INTERVAL '30 days'
+  GROUP BY CAST(created_at + INTERVAL '8 hours' AS DATE), anomaly_reason
+) a
+JOIN (
+  SELECT CAST(created_at + INTERVAL '8 hours' AS DATE) AS china_day,
+         COUNT(*) AS orders_created
+  FROM orders
+  WHERE created_at >= (now() AT TIME ZONE 'UTC') - INTERVAL '30 days'
+  GROUP BY CAST(created_at + INTERVAL '8 hours' AS DATE)
+) d ON d.china_day = a.china_day
+ORDER BY a.china_day DESC, a.anomalous_orders DESC, a.anomaly_reason;
