@@ -72,6 +72,7 @@ SKIPPED=()
 run_suite() { # label url
     echo "== persistence suite on $1"
     ELIFE_TEST_DATABASE_URL="$2" cargo test -p elife-persistence --test suite
+    ELIFE_TEST_DATABASE_URL="$2" cargo test -p elife-persistence --test monitoring_queries
     RAN+=("$1")
 }
 

@@ -4,7 +4,7 @@
 #      missing) and our own structural rules, which run always (hadolint knows nothing of
 #      the shared build command, the non-root user or the health check);
 #   2. deploy/elife.service: `systemd-analyze verify` and an exposure threshold of
-#      `systemd-analyze security`, when systemd-analyze is installed;
+#      `systemd-analyze security` (Debian's systemd package, installed if missing);
 #   3. deploy/docker-compose.yml: `docker compose config`, when the compose plugin exists;
 #   4. the release binary, built with the very command the Dockerfile runs (read from it).
 # DEPLOY_CHECKS_SKIP_RELEASE=1 skips 4 (a release build takes 10+ minutes on 2 cores).
@@ -92,7 +92,7 @@ if grep -qE '(curl|wget)[^|]*\|[[:space:]]*(ba)?sh' <<<"$instructions"; then
     fail "a script piped from the network into a shell"
 fi
 [ -f .dockerignore ] || fail ".dockerignore missing at the repository root (the build context)"
-for ignored in target/ .env .git/; do
+for ignored in target/ "**/.env" .git/; do
     grep -qxF "$ignored" .dockerignore || fail ".dockerignore does not exclude $ignored"
 done
 
@@ -112,6 +112,12 @@ fi
 # --- 2. systemd unit ---------------------------------------------------------------------
 
 echo "== systemd unit"
+if ! command -v systemd-analyze >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+    && [ "$(id -u)" = 0 ]; then
+    echo "-- systemd-analyze not found; installing Debian's systemd package"
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd; } >/dev/null 2>&1 \
+        || echo "-- could not install systemd" >&2
+fi
 if command -v systemd-analyze >/dev/null 2>&1; then
     scratch="$(mktemp -d)"
     trap 'rm -rf "$scratch"' EXIT
@@ -131,7 +137,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
         fail "the unit's exposure rose above 2.0"
     fi
 else
-    echo "-- SKIPPED: systemd-analyze not installed (apt-get install systemd)"
+    echo "-- SKIPPED: systemd-analyze not installed nor installable (Debian package systemd)"
 fi
 
 # --- 3. compose file ---------------------------------------------------------------------
@@ -156,6 +162,9 @@ fi
 
 if [ "${DEPLOY_CHECKS_SKIP_RELEASE:-}" = "1" ]; then
     echo "== release build SKIPPED (DEPLOY_CHECKS_SKIP_RELEASE=1): $build_command"
+    # Still fail fast where the image build would: a Cargo.lock that --locked refuses.
+    echo "+ cargo metadata --locked --quiet --format-version 1"
+    cargo metadata --locked --quiet --format-version 1 >/dev/null
 else
     echo "== release build, as $DOCKERFILE runs it"
     read -r -a build <<<"$build_command"

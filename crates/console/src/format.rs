@@ -16,7 +16,7 @@ pub fn grouped(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -125,7 +125,16 @@ mod tests {
         assert_eq!(parse_yuan(" 12.30 "), Ok(1230));
         assert_eq!(parse_yuan("5"), Ok(500));
         assert_eq!(parse_yuan("0.05"), Ok(5));
-        for bad in ["", "1.234", "-1", "1.", ".5", "1,5", "abc", "99999999999999999999"] {
+        for bad in [
+            "",
+            "1.234",
+            "-1",
+            "1.",
+            ".5",
+            "1,5",
+            "abc",
+            "99999999999999999999",
+        ] {
             assert!(parse_yuan(bad).is_err(), "{bad:?}");
         }
     }
@@ -141,7 +150,10 @@ mod tests {
 
     #[test]
     fn queries_keep_filled_pairs_encoded() {
-        assert_eq!(query(&[("a", "1"), ("b", ""), ("c", "x y&z")]), "a=1&c=x%20y%26z");
+        assert_eq!(
+            query(&[("a", "1"), ("b", ""), ("c", "x y&z")]),
+            "a=1&c=x%20y%26z"
+        );
         assert_eq!(query(&[("q", "汇")]), "q=%E6%B1%87");
         assert_eq!(query(&[]), "");
     }

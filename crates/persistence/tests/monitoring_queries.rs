@@ -27,6 +27,7 @@ use common::TestDb;
 /// `<name>.<dialect>.sql` on one (dialects: [`DIALECTS`]).
 const QUERIES: &[&str] = &[
     "anomalies_per_day",
+    "job_leases",
     "notifications_to_retry",
     "outbox_backlog",
     "payment_anomalies",
@@ -150,6 +151,7 @@ async fn every_monitoring_query_reports_the_seeded_states() {
     let orders = seed::orders(&test, now).await;
     let (error_id, received_id) = seed::notifications(&test, now).await;
     let messages = seed::pay_orders(&test, now).await;
+    seed::leases(&test, now).await;
     for name in QUERIES {
         let rows = run(&test, name).await;
         match *name {
@@ -179,6 +181,15 @@ async fn every_monitoring_query_reports_the_seeded_states() {
                     Some("points order M-102 not found")
                 );
                 assert_eq!(count(&rows[1], "attempts"), 0);
+            }
+            "job_leases" => {
+                assert_eq!(column(&rows, "job_name"), ["alerts", "recharge"]);
+                assert_eq!(column(&rows, "holder"), ["host-b-9-2", "host-a-7-1"]);
+                let recharge_until = now + chrono::TimeDelta::seconds(10);
+                assert_eq!(
+                    timestamp(&rows[1], "expires_at"),
+                    stored(Some(recharge_until))
+                );
             }
             "payment_anomalies" => {
                 assert_eq!(column(&rows, "merchant_order_no"), ["M-104", "M-102"]);

@@ -25,8 +25,9 @@ const UNSCANNED_CRATES: &[(&str, &str)] = &[(
 // (`tests.rs`, `*_tests.rs`, `tests/` folders, `#[cfg(test)]` items): tests set variables
 // to exercise the readers, they are not settings of a deployment.
 
-/// Found by the scan or it is broken: one per way of reading (`get`, `parse_or(get, ..)`,
-/// a `const` through `std::env::var`, `var_os`, a `const` in another crate, `or_else`).
+/// Found by the scan or it is broken, one per way of reading, in order: `get("..")`,
+/// `parse_or(get, "..")`, `std::env::var(CONST)`, `var_os("..")`, `get(CONST)` of another
+/// crate, `get("..")` in a closure, `std::env::var("..")`.
 const MUST_FIND: &[&str] = &[
     "DATABASE_URL",
     "RATE_LIMIT_ORDERS",
@@ -62,7 +63,10 @@ fn read(relative: &str) -> String {
 }
 
 fn is_test_source(path: &Path) -> bool {
-    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
     name == "tests.rs"
         || name.ends_with("_tests.rs")
         || path.components().any(|part| part.as_os_str() == "tests")
@@ -220,18 +224,32 @@ fn cloud_hosting_config_is_complete_and_holds_no_secret() {
             .as_f64()
             .unwrap_or_else(|| panic!("container.config.json: {field} must be a number"))
     };
-    assert_eq!(number("containerPort"), 80.0, "Cloud Hosting routes to port 80");
+    assert_eq!(
+        number("containerPort"),
+        80.0,
+        "Cloud Hosting routes to port 80"
+    );
     let dockerfile = root()
         .join(config["buildDir"].as_str().unwrap_or(""))
         .join(config["dockerfilePath"].as_str().expect("dockerfilePath"));
-    assert!(dockerfile.is_file(), "{} does not exist", dockerfile.display());
+    assert!(
+        dockerfile.is_file(),
+        "{} does not exist",
+        dockerfile.display()
+    );
     // Cloud Hosting sells these pairs only (CPU cores, GB of memory).
     let pairs = [(0.25, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0)];
     let size = (number("cpu"), number("mem"));
-    assert!(pairs.contains(&size), "cpu/mem {size:?} is not one of {pairs:?}");
+    assert!(
+        pairs.contains(&size),
+        "cpu/mem {size:?} is not one of {pairs:?}"
+    );
     // The jobs (recharge, expiry, refunds, reconciliation) run inside the server: scaled to
     // zero, nothing would top up paid orders or close unpaid ones.
-    assert!(number("minNum") >= 1.0, "minNum must keep one instance running");
+    assert!(
+        number("minNum") >= 1.0,
+        "minNum must keep one instance running"
+    );
     assert!(number("maxNum") >= number("minNum"));
     assert!(matches!(config["policyType"].as_str(), Some("cpu" | "mem")));
     let params = config["envParams"]
@@ -239,7 +257,10 @@ fn cloud_hosting_config_is_complete_and_holds_no_secret() {
         .expect("envParams is an object");
     let known = known_variables();
     for (name, value) in params {
-        assert!(known.contains(name), "envParams sets {name}, which nothing reads");
+        assert!(
+            known.contains(name),
+            "envParams sets {name}, which nothing reads"
+        );
         assert!(value.is_string(), "envParams {name}: values are strings");
         assert!(
             !SECRETS.contains(&name.as_str()),
@@ -273,24 +294,45 @@ fn compose_file_parses_and_wires_the_databases() {
             })
             .unwrap_or_default()
     };
-    assert!(profiles("mysql").is_empty(), "MySQL is the default: no profile");
-    assert!(service("mysql")["image"].as_str().is_some_and(|image| image.starts_with("mysql:8")));
+    assert!(
+        profiles("mysql").is_empty(),
+        "MySQL is the default: no profile"
+    );
+    assert!(
+        service("mysql")["image"]
+            .as_str()
+            .is_some_and(|image| image.starts_with("mysql:8"))
+    );
     assert_eq!(profiles("postgres"), ["postgres"]);
     let known = known_variables();
     for (name, definition) in services {
         let name = name.as_str().expect("service names are strings");
         if let Some(build) = definition.get("build") {
-            assert_eq!(build["context"].as_str(), Some(".."), "{name}: context is the repository");
-            assert_eq!(build["dockerfile"].as_str(), Some("deploy/Dockerfile"), "{name}");
+            assert_eq!(
+                build["context"].as_str(),
+                Some(".."),
+                "{name}: context is the repository"
+            );
+            assert_eq!(
+                build["dockerfile"].as_str(),
+                Some("deploy/Dockerfile"),
+                "{name}"
+            );
             let environment = definition["environment"]
                 .as_mapping()
                 .unwrap_or_else(|| panic!("{name}: environment is a mapping"));
             for (key, value) in environment {
                 let key = key.as_str().expect("variable names are strings");
-                assert!(known.contains(key), "{name} sets {key}, which nothing reads");
+                assert!(
+                    known.contains(key),
+                    "{name} sets {key}, which nothing reads"
+                );
                 let value = value.as_str().unwrap_or("");
                 if SECRETS.contains(&key) && key != "DATABASE_URL" {
-                    assert!(value.starts_with("${"), "{name}: {key} must come from deploy/.env");
+                    assert!(
+                        value.starts_with("${"),
+                        "{name}: {key} must come from deploy/.env"
+                    );
                 }
             }
         }
@@ -319,7 +361,10 @@ fn compose_file_parses_and_wires_the_databases() {
             }
             // A service of a profile never waits for one of another profile.
             let theirs = profiles(needed);
-            assert!(theirs.is_empty() || theirs == profiles(name), "{name} → {needed}");
+            assert!(
+                theirs.is_empty() || theirs == profiles(name),
+                "{name} → {needed}"
+            );
         }
     }
 }

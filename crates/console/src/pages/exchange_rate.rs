@@ -108,7 +108,9 @@ async fn panel(console: &Console, operator: &Operator) -> Result<RatePanel, Cons
     let policy = services.exchange_rates.policy();
     let mut panel = RatePanel {
         current: stored.as_ref().map(|stored| rate_text(stored.rate)),
-        set_at: stored.as_ref().map(|stored| format::china_time(stored.updated_at)),
+        set_at: stored
+            .as_ref()
+            .map(|stored| format::china_time(stored.updated_at)),
         set_by: None,
         set_reason: None,
         min: policy.min.normalize().to_string(),
@@ -134,13 +136,21 @@ async fn panel(console: &Console, operator: &Operator) -> Result<RatePanel, Cons
             ..AuditFilter::default()
         };
         let page = PageRequest { page: 1, limit: 1 };
-        match services.audit_trail.list(&operator.act(), &filter, page).await {
+        match services
+            .audit_trail
+            .list(&operator.act(), &filter, page)
+            .await
+        {
             Ok(records) => {
                 // Only the change that set this very rate tells who set it (a rate seeded
                 // by a migration has no audit row).
                 let shown = rate_text(stored.rate);
                 if let Some(record) = records.items.first().filter(|record| {
-                    record.entry.after.as_ref().and_then(|after| after["rate"].as_str())
+                    record
+                        .entry
+                        .after
+                        .as_ref()
+                        .and_then(|after| after["rate"].as_str())
                         == Some(shown.as_str())
                 }) {
                     let actor = &record.entry.actor;

@@ -76,9 +76,7 @@ fn payment_badge(status: PaymentStatus) -> &'static str {
 fn recharge_badge(status: RechargeStatus) -> &'static str {
     match status {
         RechargeStatus::Success => "ok",
-        RechargeStatus::Pending | RechargeStatus::Submitting | RechargeStatus::Confirming => {
-            "warn"
-        }
+        RechargeStatus::Pending | RechargeStatus::Submitting | RechargeStatus::Confirming => "warn",
         RechargeStatus::Failed | RechargeStatus::Unknown => "bad",
         RechargeStatus::NotStarted => "",
     }

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::order::{Order, OrderNumber, RechargeStatus};
+use crate::order::{Order, OrderNumber, PaymentStatus, RechargeStatus};
 use crate::ports::{Alert, AlertLevel, OrderFilter, PageRequest, WorkQueue};
 
 use super::{Ports, ServiceError};
@@ -21,6 +21,9 @@ pub const STUCK_COUNT_CAP: u64 = 500;
 
 /// Order numbers named per kind in the alert.
 pub const NAMED_PER_KIND: u64 = 10;
+
+/// Anomalies of orders created this recently are reported.
+pub const ANOMALY_WINDOW: Duration = Duration::hours(24);
 
 /// How long an identical alert is not sent again.
 pub const REPEAT_AFTER: Duration = Duration::hours(1);
@@ -128,7 +131,7 @@ impl AttentionReport {
         };
         let (failed, unknown, anomalous) = (&self.failed, &self.unknown, &self.anomalous);
         let mut body = format!(
-            "failed top-ups: {} {:?}\nunknown top-ups (never re-sent; check with Unitel): {} {:?}\norders with anomalies: {} {:?}",
+            "failed top-ups not refunded: {} {:?}\nunknown top-ups (never re-sent; check with Unitel): {} {:?}\norders with anomalies (last 24 h): {} {:?}",
             failed.total,
             named(&failed.newest),
             unknown.total,
@@ -195,21 +198,33 @@ impl AttentionService {
 
     /// Counts what needs attention now.
     pub async fn report(&self) -> Result<AttentionReport, ServiceError> {
-        let failed = self
-            .tally(OrderFilter {
-                recharge_status: Some(RechargeStatus::Failed),
-                ..OrderFilter::default()
-            })
-            .await?;
+        // A failed top-up needs a person while its money is held: paid and not refunded,
+        // or a refund that failed. One already refunded is done.
+        let mut failed = OrderTally::default();
+        for payment_status in [PaymentStatus::Paid, PaymentStatus::RefundFailed] {
+            let tally = self
+                .tally(OrderFilter {
+                    recharge_status: Some(RechargeStatus::Failed),
+                    payment_status: Some(payment_status),
+                    ..OrderFilter::default()
+                })
+                .await?;
+            failed.total += tally.total;
+            failed.newest.extend(tally.newest);
+        }
+        failed.newest.truncate(NAMED_PER_KIND as usize);
         let unknown = self
             .tally(OrderFilter {
                 recharge_status: Some(RechargeStatus::Unknown),
                 ..OrderFilter::default()
             })
             .await?;
+        // Flags are never cleared (they are history), so only recent ones are news; older
+        // ones stay in the orders list and the anomalies-per-day figures.
         let anomalous = self
             .tally(OrderFilter {
                 only_anomalies: true,
+                created_from: Some(self.ports.clock.now() - ANOMALY_WINDOW),
                 ..OrderFilter::default()
             })
             .await?;

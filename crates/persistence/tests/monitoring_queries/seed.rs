@@ -9,11 +9,12 @@ use elife_domain::payments::{
     PayOrderRepository, PayTransition,
 };
 use elife_domain::ports::{
-    CasOutcome, IncomingNotification, NotificationKind, NotificationOutcome, PaymentNotificationLog,
+    CasOutcome, IncomingNotification, JobLeases, NotificationKind, NotificationOutcome,
+    PaymentNotificationLog,
 };
 use elife_domain::testing::{OPENID, order_number};
 use elife_persistence::{
-    SeaOrmFulfilmentOutbox, SeaOrmOrderRepository, SeaOrmPayOrderRepository,
+    SeaOrmFulfilmentOutbox, SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPayOrderRepository,
     SeaOrmPaymentNotificationLog,
 };
 
@@ -239,4 +240,20 @@ pub async fn pay_orders(test: &TestDb, now: DateTime<Utc>) -> Vec<FulfilmentMess
         .await
         .expect("delivered");
     pending
+}
+
+/// Two instances' leases: `recharge` held by `host-a-7-1` for 10 s, `alerts` by
+/// `host-b-9-2` for 5 minutes.
+pub async fn leases(test: &TestDb, now: DateTime<Utc>) {
+    let leases = SeaOrmJobLeases::new(test.db.clone());
+    for (job, holder, lasts) in [
+        ("recharge", "host-a-7-1", seconds(10)),
+        ("alerts", "host-b-9-2", minutes(5)),
+    ] {
+        let taken = leases
+            .acquire(job, holder, now, now + lasts)
+            .await
+            .expect("lease");
+        assert!(taken, "{job}");
+    }
 }

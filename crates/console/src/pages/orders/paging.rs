@@ -4,6 +4,8 @@
 use askama::Template;
 use elife_domain::ports::Page;
 
+use crate::format;
+
 /// The pager under a list; its links keep the filters and, with htmx, replace only the
 /// list (`target`) while the address bar follows.
 #[derive(Template)]
@@ -26,7 +28,8 @@ impl Pager {
             page: page.page,
             pages: pages.max(1),
             total: page.total,
-            prev: (page.page > 1).then(|| href(page.page - 1)),
+            // Past the end, "previous" is the last page that has rows.
+            prev: (page.page > 1).then(|| href((page.page - 1).min(pages.max(1)))),
             next: (page.page < pages).then(|| href(page.page + 1)),
             target,
         }
@@ -45,31 +48,18 @@ impl Pager {
     }
 }
 
-/// `path?name=value&…` with the blank values left out, each part percent-encoded.
+/// `path?name=value&…` with the blank values left out (see [`format::query`]).
 pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
-    let query: Vec<String> = pairs
+    let trimmed: Vec<(&str, &str)> = pairs
         .iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value.trim())))
+        .map(|(name, value)| (*name, value.trim()))
         .collect();
+    let query = format::query(&trimmed);
     if query.is_empty() {
         path.to_owned()
     } else {
-        format!("{path}?{}", query.join("&"))
+        format!("{path}?{query}")
     }
-}
-
-/// Percent-encoding of a query component (RFC 3986 unreserved characters kept).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -81,12 +71,17 @@ mod tests {
         assert_eq!(
             link(
                 "/console/orders",
-                &[("payment", "paid"), ("phone", ""), ("order", "a b&c"), ("page", "2")]
+                &[
+                    ("payment", "paid"),
+                    ("phone", ""),
+                    ("order", "a b&c"),
+                    ("page", "2")
+                ]
             ),
             "/console/orders?payment=paid&order=a%20b%26c&page=2"
         );
         assert_eq!(link("/console/orders", &[("page", " ")]), "/console/orders");
-        assert_eq!(encode("中"), "%E4%B8%AD");
+        assert_eq!(link("/x", &[("q", "中")]), "/x?q=%E4%B8%AD");
     }
 
     #[test]
@@ -99,10 +94,16 @@ mod tests {
         };
         let href = |n: u64| format!("/x?page={n}");
         let first = Pager::of(&page(1), "t", href);
-        assert_eq!((first.prev.as_deref(), first.next.as_deref()), (None, Some("/x?page=2")));
+        assert_eq!(
+            (first.prev.as_deref(), first.next.as_deref()),
+            (None, Some("/x?page=2"))
+        );
         assert_eq!(first.pages, 3);
         let last = Pager::of(&page(3), "t", href);
-        assert_eq!((last.prev.as_deref(), last.next.as_deref()), (Some("/x?page=2"), None));
+        assert_eq!(
+            (last.prev.as_deref(), last.next.as_deref()),
+            (Some("/x?page=2"), None)
+        );
         let empty = Pager::of(
             &Page::<()> {
                 items: Vec::new(),

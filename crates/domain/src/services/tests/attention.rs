@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
-use crate::order::{Order, RechargeStatus};
+use crate::order::{Order, PaymentStatus, RechargeStatus};
 use crate::ports::{AlertError, OrderFilter, Page, PageRequest, WorkQueue};
 use crate::services::{AttentionAlert, AttentionService, ServiceError, StuckKind};
 use crate::testing::{
@@ -38,12 +38,22 @@ struct Backlog {
 
 impl Backlog {
     fn listed(&self, filter: &OrderFilter) -> Vec<Order> {
-        match (filter.recharge_status, filter.only_anomalies) {
-            (Some(RechargeStatus::Failed), false) => self.failed.clone(),
-            (Some(RechargeStatus::Unknown), false) => self.unknown.clone(),
-            (None, true) => self.anomalous.clone(),
+        let held = match (filter.recharge_status, filter.only_anomalies) {
+            (Some(RechargeStatus::Failed), false) => &self.failed,
+            (Some(RechargeStatus::Unknown), false) => &self.unknown,
+            (None, true) => &self.anomalous,
             other => panic!("unexpected list filter {other:?}: {filter:?}"),
-        }
+        };
+        // The rest of the filter, as the repository applies it.
+        held.iter()
+            .filter(|order| {
+                filter
+                    .payment_status
+                    .is_none_or(|status| order.payment_status == status)
+                    && filter.created_from.is_none_or(|from| order.created_at >= from)
+            })
+            .cloned()
+            .collect()
     }
 
     fn queued(&self, queue: WorkQueue) -> Vec<Order> {
@@ -128,7 +138,7 @@ async fn failed_top_ups_alone_are_a_warning_naming_the_newest_ten() {
     assert_eq!(alert.title, "orders need attention");
     let first_line = alert.body.lines().next().unwrap();
     assert!(
-        first_line.starts_with("failed top-ups: 12 ["),
+        first_line.starts_with("failed top-ups not refunded: 12 ["),
         "{first_line}"
     );
     assert!(
@@ -144,13 +154,44 @@ async fn failed_top_ups_alone_are_a_warning_naming_the_newest_ten() {
             .body
             .contains("unknown top-ups (never re-sent; check with Unitel): 0 []")
     );
-    assert!(alert.body.contains("orders with anomalies: 0 []"));
+    assert!(alert.body.contains("orders with anomalies (last 24 h): 0 []"));
     assert_eq!(
         alert.body.lines().count(),
         3,
         "no stuck line: {}",
         alert.body
     );
+}
+
+#[tokio::test]
+async fn refunded_failures_and_old_anomalies_are_not_news() {
+    let mut mocks = Mocks::default();
+    let refunded = Order {
+        payment_status: PaymentStatus::Refunded,
+        ..numbered(failed_order(), 1)
+    };
+    let refund_failed = Order {
+        payment_status: PaymentStatus::RefundFailed,
+        ..numbered(failed_order(), 2)
+    };
+    let old_anomaly = numbered(paid_order(), 3);
+    let old_anomaly = Order {
+        created_at: old_anomaly.created_at - Duration::hours(25),
+        ..old_anomaly
+    };
+    Backlog {
+        failed: vec![refunded, refund_failed.clone()],
+        anomalous: vec![old_anomaly],
+        ..Backlog::default()
+    }
+    .stored_in(&mut mocks);
+    let attention = service(mocks.ports());
+
+    let report = attention.report().await.unwrap();
+
+    assert_eq!(report.failed.total, 1, "only the failure whose money is held");
+    assert_eq!(report.failed.newest, vec![refund_failed.number]);
+    assert_eq!(report.anomalous.total, 0, "a flag from yesterday is history");
 }
 
 #[tokio::test]
@@ -194,7 +235,7 @@ async fn an_anomaly_is_critical() {
     let alert = only_alert(&alerts);
     assert_critical(&alert, anomalous.number.as_str());
     assert!(
-        alert.body.contains("orders with anomalies: 1 ["),
+        alert.body.contains("orders with anomalies (last 24 h): 1 ["),
         "{}",
         alert.body
     );
@@ -353,8 +394,12 @@ async fn a_changed_backlog_is_alerted_at_once() {
         .orders
         .expect_list_all()
         .returning(move |filter, page| {
-            let items = match (filter.recharge_status, filter.only_anomalies) {
-                (Some(RechargeStatus::Failed), false) => {
+            let items = match (
+                filter.recharge_status,
+                filter.payment_status,
+                filter.only_anomalies,
+            ) {
+                (Some(RechargeStatus::Failed), Some(PaymentStatus::Paid), false) => {
                     let run = seen.fetch_add(1, Ordering::SeqCst);
                     (1..=run + 1)
                         .map(|n| numbered(failed_order(), n as u32))
@@ -385,12 +430,12 @@ async fn a_changed_backlog_is_alerted_at_once() {
     let sent = calls(&alerts);
     assert_eq!(sent.len(), 2);
     assert!(
-        sent[0].body.starts_with("failed top-ups: 1 "),
+        sent[0].body.starts_with("failed top-ups not refunded: 1 "),
         "{}",
         sent[0].body
     );
     assert!(
-        sent[1].body.starts_with("failed top-ups: 2 "),
+        sent[1].body.starts_with("failed top-ups not refunded: 2 "),
         "{}",
         sent[1].body
     );

@@ -1,0 +1,156 @@
+//! `GET /console/orders`: every customer's orders, newest first, filtered; phone numbers
+//! masked. The filter form is a plain GET form; with htmx it replaces only the table.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use elife_domain::accounts::permissions::Permission;
+use elife_domain::order::{AnomalyKind, Order, PaymentStatus, RechargeStatus};
+
+use super::filters::{Choice, OrdersQuery, checked, choices, given};
+use super::paging::Pager;
+use super::{html, payment_badge, recharge_badge, targets};
+use crate::error::ConsoleError;
+use crate::format;
+use crate::layout::{Chrome, Section};
+use crate::services::Console;
+use crate::session::Operator;
+
+/// The id of the element the filters and the pager replace.
+const TABLE: &str = "orders-table";
+
+/// One order as the list shows it.
+pub struct OrderRow {
+    pub number: String,
+    pub created: String,
+    pub phone: String,
+    pub operator: String,
+    pub kind: &'static str,
+    pub package: String,
+    pub yuan: String,
+    pub mnt: String,
+    pub payment: &'static str,
+    pub payment_badge: &'static str,
+    pub recharge: &'static str,
+    pub recharge_badge: &'static str,
+    pub anomaly: Option<(&'static str, String)>,
+}
+
+impl From<&Order> for OrderRow {
+    fn from(order: &Order) -> Self {
+        OrderRow {
+            number: order.number.to_string(),
+            created: format::china_time(order.created_at),
+            phone: order.msisdn.masked(),
+            operator: order.product.operator.to_string(),
+            kind: order.product.kind.as_str(),
+            package: order.product.name.clone(),
+            yuan: format::yuan(order.price_fen.value()),
+            mnt: format::grouped(order.product.price.value()),
+            payment: order.payment_status.as_str(),
+            payment_badge: payment_badge(order.payment_status),
+            recharge: order.recharge_status.as_str(),
+            recharge_badge: recharge_badge(order.recharge_status),
+            anomaly: order.anomaly.as_ref().map(|anomaly| {
+                (
+                    anomaly.kind.as_str(),
+                    elife_domain::privacy::scrub_phone_numbers(&anomaly.details),
+                )
+            }),
+        }
+    }
+}
+
+/// The table and its pager: the part htmx replaces.
+#[derive(Template)]
+#[template(path = "orders_table.html")]
+struct OrdersTable {
+    error: Option<String>,
+    rows: Vec<OrderRow>,
+    pager: Pager,
+    table: &'static str,
+}
+
+/// What the filter form shows: the values typed, the options of each select.
+struct FilterForm {
+    payment: Vec<Choice>,
+    recharge: Vec<Choice>,
+    anomaly: Vec<Choice>,
+    anomalies: bool,
+    phone: String,
+    from: String,
+    to: String,
+}
+
+impl FilterForm {
+    fn of(query: &OrdersQuery) -> Self {
+        let text = |raw: &Option<String>| given(raw).unwrap_or_default().to_owned();
+        FilterForm {
+            payment: choices(
+                PaymentStatus::ALL.map(PaymentStatus::as_str),
+                &query.payment,
+            ),
+            recharge: choices(
+                RechargeStatus::ALL.map(RechargeStatus::as_str),
+                &query.recharge,
+            ),
+            anomaly: choices(AnomalyKind::ALL.map(AnomalyKind::as_str), &query.anomaly),
+            anomalies: checked(&query.anomalies),
+            phone: text(&query.phone),
+            from: text(&query.from),
+            to: text(&query.to),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    chrome: Chrome,
+    form: FilterForm,
+    table: OrdersTable,
+}
+
+pub async fn list(
+    console: web::Data<Console>,
+    operator: Operator,
+    request: HttpRequest,
+    query: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    operator.require(Permission::ViewOrders)?;
+    let (status, table) = match query.parse() {
+        Ok((filter, page)) => {
+            let orders = console
+                .services
+                .order_queries
+                .list_all(&filter, page)
+                .await?;
+            let table = OrdersTable {
+                error: None,
+                rows: orders.items.iter().map(OrderRow::from).collect(),
+                pager: Pager::of(&orders, TABLE, |page| query.href(page)),
+                table: TABLE,
+            };
+            (StatusCode::OK, table)
+        }
+        // The form stays filled in so that the operator can correct it.
+        Err(problems) => (
+            StatusCode::BAD_REQUEST,
+            OrdersTable {
+                error: Some(problems),
+                rows: Vec::new(),
+                pager: Pager::empty(TABLE),
+                table: TABLE,
+            },
+        ),
+    };
+    if targets(&request, TABLE) {
+        return Ok(html(status, table.render()?));
+    }
+    let page = OrdersPage {
+        chrome: Chrome::new(&operator, Section::Orders),
+        form: FilterForm::of(&query),
+        table,
+    };
+    Ok(html(status, page.render()?))
+}
