@@ -20,7 +20,13 @@ function required(name) {
   return value;
 }
 
-/** Calls `probe` every `every` ms until it answers something other than undefined. */
+/** Thrown by a probe that has seen enough: no point in asking again. */
+class Settled extends Error {}
+
+/**
+ * Calls `probe` every `every` ms until it answers something other than undefined; other
+ * errors (the server still starting) are retried until the deadline.
+ */
 async function poll(what, probe, { timeoutMs = 30_000, every = 150 } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -29,6 +35,7 @@ async function poll(what, probe, { timeoutMs = 30_000, every = 150 } = {}) {
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof Settled) throw error;
       last = error;
     }
     if (Date.now() > deadline) {
@@ -92,7 +99,7 @@ async function main() {
       const detail = await call("GET", `${API}/admin/orders/${number}`, { headers: admin });
       const status = detail.data.order.rechargeStatus;
       if (status === expected) return status;
-      if (settled.has(status)) throw new Error(`order ${number} ended ${status}, not ${expected}`);
+      if (settled.has(status)) throw new Settled(`order ${number} ended ${status}, not ${expected}`);
       return undefined;
     });
   }

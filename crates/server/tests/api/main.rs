@@ -10,6 +10,7 @@ mod auth;
 mod backlog;
 mod callbacks;
 mod console;
+mod console_ops;
 mod console_support;
 mod flows;
 mod helpers;
