@@ -33,8 +33,8 @@
         trigger: "axis",
         valueFormatter: fen ? function (v) { return "¥" + yuan(v); } : undefined,
       },
-      legend: { top: 24, type: "scroll" },
-      grid: { top: 64, left: 48, right: 16, bottom: 32, containLabel: true },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { top: 40, left: 48, right: 16, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: spec.days },
       yAxis: {
         type: "value",

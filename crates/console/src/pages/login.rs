@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use elife_domain::accounts::admin_error::AdminError;
 use elife_domain::accounts::admin_sessions::AdminSessionError;
 use elife_domain::accounts::sessions::LogoutCredential;
 use serde::Deserialize;
@@ -73,7 +74,7 @@ async fn login(
             LoginPage {
                 assets: paths::ASSETS,
                 username: form.username.clone(),
-                error: Some(ConsoleError::from(error).to_string()),
+                error: Some(refusal(&error)),
             },
         ),
         Err(error) => Err(error.into()),
@@ -103,4 +104,20 @@ async fn logout(
         response.cookie(cookie);
     }
     Ok(response.finish())
+}
+
+/// Why a login was refused, Chinese first.
+fn refusal(error: &AdminError) -> String {
+    let chinese = match error {
+        AdminError::InvalidCredentials => "用户名或密码错误",
+        AdminError::Locked { .. } => "多次登录失败，账号已暂时锁定，请稍后再试",
+        AdminError::Throttled { .. } => "该地址登录失败次数过多，请稍后再试",
+        AdminError::Disabled => "账号已停用",
+        AdminError::Forbidden(_)
+        | AdminError::Validation(_)
+        | AdminError::NotFound(_)
+        | AdminError::Conflict(_) => "无法登录",
+        AdminError::Unavailable(_) => "服务暂不可用，请重试",
+    };
+    format!("{chinese} · {error}")
 }

@@ -11,6 +11,7 @@ mod backlog;
 mod callbacks;
 mod console;
 mod console_ops;
+mod console_orders;
 mod console_support;
 mod flows;
 mod helpers;

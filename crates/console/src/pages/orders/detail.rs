@@ -284,6 +284,12 @@ impl OrderBody {
         request: &HttpRequest,
         operator: &Operator,
     ) -> Result<HttpResponse, ConsoleError> {
+        // A revealed number stays out of caches and htmx's history snapshots.
+        let cache = if self.revealed {
+            "no-store"
+        } else {
+            "private, no-cache"
+        };
         let body = if is_htmx(request) {
             self.render()?
         } else {
@@ -293,7 +299,12 @@ impl OrderBody {
             }
             .render()?
         };
-        Ok(html(StatusCode::OK, body))
+        let mut response = html(StatusCode::OK, body);
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static(cache),
+        );
+        Ok(response)
     }
 }
 
