@@ -299,6 +299,9 @@ fn filtered(
     if let Some(msisdn) = &filter.msisdn {
         query = query.filter(phone_filter(keyring, msisdn));
     }
+    if let Some(kind) = filter.recharge_kind {
+        query = query.filter(orders::Column::ProductRechargeType.eq(kind.as_str()));
+    }
     query
 }
 

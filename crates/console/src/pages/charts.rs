@@ -43,7 +43,10 @@ impl Chart {
             title: title.to_owned(),
             unit,
             stacked,
-            days: days.iter().map(|day| day.format("%m-%d").to_string()).collect(),
+            days: days
+                .iter()
+                .map(|day| day.format("%m-%d").to_string())
+                .collect(),
             series: Vec::new(),
         }
     }

@@ -146,9 +146,11 @@ async fn dashboard(
             value: stats
                 .recharge_delay_avg_secs
                 .map_or_else(|| "—".to_owned(), format::duration),
-            note: stats.recharge_delay_max_secs.map_or_else(String::new, |max| {
-                format!("最长 max {}", format::duration(max))
-            }),
+            note: stats
+                .recharge_delay_max_secs
+                .map_or_else(String::new, |max| {
+                    format!("最长 max {}", format::duration(max))
+                }),
             alarm: stats.recharge_delay_max_secs.is_some_and(|max| max > 600),
             href: None,
         },
@@ -275,9 +277,9 @@ fn charts(
     );
     for outcome in NotificationOutcome::ALL {
         verdict_chart = verdict_chart.series(outcome.as_str(), SeriesKind::Bar, days, |day| {
-            by_day
-                .get(&day)
-                .map_or(0, |counts| i64::try_from(counts.get(outcome)).unwrap_or(i64::MAX))
+            by_day.get(&day).map_or(0, |counts| {
+                i64::try_from(counts.get(outcome)).unwrap_or(i64::MAX)
+            })
         });
     }
     vec![revenue_chart, anomaly_chart, verdict_chart]

@@ -26,7 +26,10 @@ struct LoginPage {
     error: Option<String>,
 }
 
-fn page(status: actix_web::http::StatusCode, page: LoginPage) -> Result<HttpResponse, ConsoleError> {
+fn page(
+    status: actix_web::http::StatusCode,
+    page: LoginPage,
+) -> Result<HttpResponse, ConsoleError> {
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
@@ -54,7 +57,10 @@ async fn login(
     request: HttpRequest,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let address = request.connection_info().realip_remote_addr().map(str::to_owned);
+    let address = request
+        .connection_info()
+        .realip_remote_addr()
+        .map(str::to_owned);
     let outcome = console
         .services
         .admin_sessions

@@ -8,7 +8,8 @@ use crate::accounts::profile::Profile;
 use crate::money::{ExchangeRate, Fen};
 use crate::msisdn::Msisdn;
 use crate::order::{
-    AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeStatus, Transition,
+    AnomalyKind, OpenId, Order, OrderEvent, OrderNumber, PaymentStatus, RechargeKind,
+    RechargeStatus, Transition,
 };
 
 use super::notification_log::{NotificationFilter, NotificationStatistics, NotificationStatsQuery};
@@ -79,6 +80,8 @@ pub struct OrderFilter {
     /// Orders for this phone number (the admin list's search). Numbers are stored
     /// encrypted; the adapter matches them through a keyed blind index.
     pub msisdn: Option<Msisdn>,
+    /// Voice cards, data packages or postpaid bills.
+    pub recharge_kind: Option<RechargeKind>,
 }
 
 /// The work queues of the scheduled jobs; each is served by an index.

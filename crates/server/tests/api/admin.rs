@@ -222,3 +222,30 @@ async fn an_admin_can_ask_wechat_about_a_payment_that_never_called_back() {
     let wechat = app.get("/__sandbox/wechat/ledger").await;
     assert_eq!(wechat.status, 200);
 }
+
+#[tokio::test]
+async fn orders_are_filtered_by_kind() {
+    let app = spawn_app().await;
+    app.create_order("o-k", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    app.create_order("o-k", VOICE_NUMBER, "voice", Some("ST3000"))
+        .await;
+    app.create_order("o-k", DATA_NUMBER, "data", Some("data3gb2d"))
+        .await;
+
+    let count = |reply: &Reply| reply.body["data"]["pagination"]["total"].clone();
+    assert_eq!(count(&app.admin_get("/admin/orders?kind=voice").await), 2);
+    assert_eq!(count(&app.admin_get("/admin/orders?kind=data").await), 1);
+    assert_eq!(
+        count(&app.admin_get("/admin/orders?kind=postpaid").await),
+        0
+    );
+    let wrong = app.admin_get("/admin/orders?kind=gold").await;
+    assert_eq!(wrong.status, 400);
+    assert!(
+        wrong.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not voice, data or postpaid")
+    );
+}

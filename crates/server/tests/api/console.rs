@@ -28,9 +28,16 @@ async fn pages_ask_for_a_login_and_a_wrong_password_is_told() {
         )
         .await;
     assert_eq!(page.status, 401);
-    assert!(page.body.contains("invalid username or password"), "{}", page.body);
+    assert!(
+        page.body.contains("invalid username or password"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("value=\"ops\""), "the username is kept");
-    assert!(page.set_cookies().is_empty(), "no session for a wrong password");
+    assert!(
+        page.set_cookies().is_empty(),
+        "no session for a wrong password"
+    );
     app.stop().await;
 }
 
@@ -40,7 +47,10 @@ async fn a_login_sets_http_only_strict_cookies_and_opens_the_dashboard() {
     create_admin(&app, "boss", "super_admin").await;
     let browser = Browser::new(&app);
     let page = browser
-        .post_form("/console/login", &[("username", "boss"), ("password", PASSWORD)])
+        .post_form(
+            "/console/login",
+            &[("username", "boss"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(page.location(), Some("/console/"));

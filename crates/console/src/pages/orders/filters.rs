@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use elife_domain::msisdn::Msisdn;
-use elife_domain::order::{AnomalyKind, PaymentStatus, RechargeStatus};
+use elife_domain::order::{AnomalyKind, PaymentStatus, RechargeKind, RechargeStatus};
 use elife_domain::ports::{OrderFilter, PageRequest};
 use elife_domain::privacy::scrub_phone_numbers;
 use serde::Deserialize;
@@ -24,6 +24,8 @@ pub struct OrdersQuery {
     pub anomaly: Option<String>,
     /// `true` (the checkbox): only orders with an anomaly.
     pub anomalies: Option<String>,
+    /// `voice`, `data` or `postpaid`.
+    pub kind: Option<String>,
     /// A full 8-digit number, matched by the store's blind index.
     pub phone: Option<String>,
     pub from: Option<String>,
@@ -123,6 +125,13 @@ impl OrdersQuery {
                 .map_err(|message| problems.add(message))
                 .ok()
         });
+        let recharge_kind = given(&self.kind).and_then(|raw| {
+            let parsed = raw.parse::<RechargeKind>().ok();
+            if parsed.is_none() {
+                problems.add(format!("类型 kind {raw:?} is not voice, data or postpaid"));
+            }
+            parsed
+        });
         let msisdn = given(&self.phone).and_then(|raw| {
             Msisdn::parse(raw)
                 .map_err(|error| {
@@ -140,6 +149,7 @@ impl OrdersQuery {
             anomaly,
             only_anomalies: checked(&self.anomalies),
             msisdn,
+            recharge_kind,
         };
         problems.into_result((filter, page))
     }
@@ -156,6 +166,7 @@ impl OrdersQuery {
                 ("recharge", &text(&self.recharge)),
                 ("anomaly", &text(&self.anomaly)),
                 ("anomalies", anomalies),
+                ("kind", &text(&self.kind)),
                 ("phone", &text(&self.phone)),
                 ("from", &text(&self.from)),
                 ("to", &text(&self.to)),
@@ -199,6 +210,7 @@ mod tests {
                 "recharge" => query.recharge = value,
                 "anomaly" => query.anomaly = value,
                 "anomalies" => query.anomalies = value,
+                "kind" => query.kind = value,
                 "phone" => query.phone = value,
                 "from" => query.from = value,
                 "to" => query.to = value,

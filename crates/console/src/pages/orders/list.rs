@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::permissions::Permission;
-use elife_domain::order::{AnomalyKind, Order, PaymentStatus, RechargeStatus};
+use elife_domain::order::{AnomalyKind, Order, PaymentStatus, RechargeKind, RechargeStatus};
 
 use super::filters::{Choice, OrdersQuery, checked, choices, given};
 use super::paging::Pager;
@@ -76,6 +76,7 @@ struct FilterForm {
     payment: Vec<Choice>,
     recharge: Vec<Choice>,
     anomaly: Vec<Choice>,
+    kind: Vec<Choice>,
     anomalies: bool,
     phone: String,
     from: String,
@@ -95,6 +96,7 @@ impl FilterForm {
                 &query.recharge,
             ),
             anomaly: choices(AnomalyKind::ALL.map(AnomalyKind::as_str), &query.anomaly),
+            kind: choices(RechargeKind::ALL.map(RechargeKind::as_str), &query.kind),
             anomalies: checked(&query.anomalies),
             phone: text(&query.phone),
             from: text(&query.from),

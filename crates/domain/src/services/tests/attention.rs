@@ -50,7 +50,9 @@ impl Backlog {
                 filter
                     .payment_status
                     .is_none_or(|status| order.payment_status == status)
-                    && filter.created_from.is_none_or(|from| order.created_at >= from)
+                    && filter
+                        .created_from
+                        .is_none_or(|from| order.created_at >= from)
             })
             .cloned()
             .collect()
@@ -154,7 +156,11 @@ async fn failed_top_ups_alone_are_a_warning_naming_the_newest_ten() {
             .body
             .contains("unknown top-ups (never re-sent; check with Unitel): 0 []")
     );
-    assert!(alert.body.contains("orders with anomalies (last 24 h): 0 []"));
+    assert!(
+        alert
+            .body
+            .contains("orders with anomalies (last 24 h): 0 []")
+    );
     assert_eq!(
         alert.body.lines().count(),
         3,
@@ -189,9 +195,15 @@ async fn refunded_failures_and_old_anomalies_are_not_news() {
 
     let report = attention.report().await.unwrap();
 
-    assert_eq!(report.failed.total, 1, "only the failure whose money is held");
+    assert_eq!(
+        report.failed.total, 1,
+        "only the failure whose money is held"
+    );
     assert_eq!(report.failed.newest, vec![refund_failed.number]);
-    assert_eq!(report.anomalous.total, 0, "a flag from yesterday is history");
+    assert_eq!(
+        report.anomalous.total, 0,
+        "a flag from yesterday is history"
+    );
 }
 
 #[tokio::test]
@@ -235,7 +247,9 @@ async fn an_anomaly_is_critical() {
     let alert = only_alert(&alerts);
     assert_critical(&alert, anomalous.number.as_str());
     assert!(
-        alert.body.contains("orders with anomalies (last 24 h): 1 ["),
+        alert
+            .body
+            .contains("orders with anomalies (last 24 h): 1 ["),
         "{}",
         alert.body
     );

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use actix_web::{HttpResponse, get, post, web};
 use elife_domain::accounts::permissions::Permission;
-use elife_domain::order::{AnomalyKind, Order, OrderNumber, Resolution};
+use elife_domain::order::{AnomalyKind, Order, OrderNumber, RechargeKind, Resolution};
 use elife_domain::payments::RefundOutcome;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -29,6 +29,8 @@ pub struct AdminOrdersQuery {
     pub anomaly: Option<String>,
     /// `true`: only orders with an anomaly.
     pub only_anomalies: Option<bool>,
+    /// `voice`, `data` or `postpaid`.
+    pub kind: Option<String>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
     pub page: Option<String>,
@@ -78,6 +80,10 @@ pub async fn list_orders(
     );
     filter.anomaly = problems.optional(query.anomaly.as_deref(), AnomalyKind::from_str);
     filter.only_anomalies = query.only_anomalies.unwrap_or(false);
+    filter.recharge_kind = problems.optional(query.kind.as_deref(), |raw| {
+        raw.parse::<RechargeKind>()
+            .map_err(|_| format!("kind {raw:?} is not voice, data or postpaid"))
+    });
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
     let orders = state.order_queries.list_all(&filter, page).await?;

@@ -119,6 +119,7 @@ pub fn order_filter(
         anomaly: None,
         only_anomalies: false,
         msisdn: None,
+        recharge_kind: None,
     }
 }
 
