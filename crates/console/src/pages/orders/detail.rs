@@ -159,7 +159,7 @@ impl From<&AuditRecord> for AuditRow {
             actor: entry.actor.username.clone(),
             role: entry.actor.role.as_str(),
             action: entry.action.as_str(),
-            reason: entry.reason.clone().unwrap_or_default(),
+            reason: scrub_phone_numbers(entry.reason.as_deref().unwrap_or_default()),
             change: scrub_phone_numbers(&change),
             request_id: entry.request_id.clone().unwrap_or_default(),
         }
