@@ -155,6 +155,10 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         ));
     }
     banner.push_str(&format!("  metrics      {}/metrics\n", endpoints.api));
+    banner.push_str(&format!(
+        "  ops console  {}/console/ (admin accounts: elife admin create --username <name> --role super_admin)\n",
+        endpoints.api
+    ));
     if let (Some(unitel), Some(wechat)) = (&endpoints.unitel_sandbox, &endpoints.wechat_sandbox) {
         banner.push_str(&format!(
             "  Unitel sim   {unitel}\n  WeChat sim   {wechat}\n  pay an order POST {api}/__sandbox/pay/<orderNumber>\n  ledgers      GET {api}/__sandbox/unitel/ledger, GET {api}/__sandbox/wechat/ledger\n",
