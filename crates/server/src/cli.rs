@@ -193,12 +193,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), CliError> {
-    let pool = elife_persistence::PoolSettings {
-        max_retries: settings.database.max_retries,
-        retry_delay: settings.database.retry_delay,
-        ..Default::default()
-    };
-    let db = elife_persistence::connect(&settings.database.url, &pool)
+    let db = elife_persistence::connect(&settings.database.url, &settings.database.pool())
         .await
         .map_err(|error| CliError::Other(error.to_string()))?;
     match action {

@@ -14,7 +14,7 @@ use actix_web::{App, HttpMessage, HttpResponse, web};
 use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
 use elife_domain::services::{OrderService, Ports, RechargeService};
 use elife_persistence::{
-    DatabaseConnection, PoolSettings, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
+    DatabaseConnection, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
     SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog,
     SeaOrmStatisticsRepository, SeaOrmUserRepository,
 };
@@ -85,12 +85,7 @@ pub struct Application {
 }
 
 pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, StartupError> {
-    let pool = PoolSettings {
-        max_retries: settings.database.max_retries,
-        retry_delay: settings.database.retry_delay,
-        ..PoolSettings::default()
-    };
-    let db = elife_persistence::connect(&settings.database.url, &pool)
+    let db = elife_persistence::connect(&settings.database.url, &settings.database.pool())
         .await
         .map_err(|error| StartupError::Database(error.to_string()))?;
     elife_persistence::migrate_up(&db)

@@ -84,6 +84,31 @@ pub struct DatabaseSettings {
     /// Connection attempts at start-up before giving up.
     pub max_retries: u32,
     pub retry_delay: Duration,
+    /// Connections per instance at most and at least (`DB_POOL_MAX`, `DB_POOL_MIN`): the
+    /// database's connection limit is shared by every instance.
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout: Duration,
+    /// How long a query waits for a free connection before failing as unavailable.
+    pub acquire_timeout: Duration,
+    /// An idle connection is closed after this long; `None`: never.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl DatabaseSettings {
+    /// The pool these settings describe (the server and the CLI connect alike).
+    pub fn pool(&self) -> elife_persistence::PoolSettings {
+        elife_persistence::PoolSettings {
+            max_retries: self.max_retries,
+            retry_delay: self.retry_delay,
+            max_connections: self.max_connections,
+            min_connections: self.min_connections,
+            connect_timeout: self.connect_timeout,
+            acquire_timeout: self.acquire_timeout,
+            idle_timeout: self.idle_timeout,
+            ..elife_persistence::PoolSettings::default()
+        }
+    }
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -92,6 +117,11 @@ impl fmt::Debug for DatabaseSettings {
             .field("url", &without_password(&self.url))
             .field("max_retries", &self.max_retries)
             .field("retry_delay", &self.retry_delay)
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -257,6 +287,22 @@ impl Settings {
                 url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://elife.db?mode=rwc".to_owned()),
                 max_retries: parse_or(&get, "DB_MAX_RETRIES", 5)?,
                 retry_delay: Duration::from_millis(parse_or(&get, "DB_RETRY_DELAY", 3000)?),
+                max_connections: parse_or(&get, "DB_POOL_MAX", 10)?,
+                min_connections: parse_or(&get, "DB_POOL_MIN", 1)?,
+                connect_timeout: Duration::from_millis(parse_or(
+                    &get,
+                    "DB_CONNECT_TIMEOUT",
+                    10_000,
+                )?),
+                acquire_timeout: Duration::from_millis(parse_or(
+                    &get,
+                    "DB_ACQUIRE_TIMEOUT",
+                    30_000,
+                )?),
+                idle_timeout: match parse_or(&get, "DB_IDLE_TIMEOUT", 600u64)? {
+                    0 => None,
+                    seconds => Some(Duration::from_secs(seconds)),
+                },
             },
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
             log_dir: match lookup("LOG_DIR") {
@@ -375,6 +421,24 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let database = &self.database;
+        if !(1..=1000).contains(&database.max_connections) {
+            return Err(invalid("DB_POOL_MAX", "must be within 1..=1000".to_owned()));
+        }
+        if database.min_connections > database.max_connections {
+            return Err(invalid(
+                "DB_POOL_MIN",
+                format!("must not exceed DB_POOL_MAX ({})", database.max_connections),
+            ));
+        }
+        for (name, timeout) in [
+            ("DB_CONNECT_TIMEOUT", database.connect_timeout),
+            ("DB_ACQUIRE_TIMEOUT", database.acquire_timeout),
+        ] {
+            if timeout < Duration::from_millis(100) {
+                return Err(invalid(name, "must be at least 100 ms".to_owned()));
+            }
+        }
         // No payment starts in the window's last minute, so one minute would allow none.
         if self.jobs.order_expire_minutes < 2 {
             return Err(invalid(

@@ -247,3 +247,39 @@ fn production_requires_the_personal_data_keys_and_names_them() {
     assert!(development.personal_data.keyring.uses_development_keys());
     assert_eq!(development.personal_data.keyring.current_key_id(), "dev");
 }
+
+#[test]
+fn the_connection_pool_is_configured_and_checked() {
+    let defaults = settings(&[]).unwrap().database.pool();
+    assert_eq!(defaults.max_connections, 10);
+    assert_eq!(defaults.min_connections, 1);
+    assert_eq!(defaults.connect_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.acquire_timeout, Duration::from_secs(30));
+    assert_eq!(defaults.idle_timeout, Some(Duration::from_secs(600)));
+
+    let pool = settings(&[
+        ("DB_POOL_MAX", "4"),
+        ("DB_POOL_MIN", "2"),
+        ("DB_CONNECT_TIMEOUT", "2500"),
+        ("DB_ACQUIRE_TIMEOUT", "5000"),
+        ("DB_IDLE_TIMEOUT", "0"),
+    ])
+    .unwrap()
+    .database
+    .pool();
+    assert_eq!(pool.max_connections, 4);
+    assert_eq!(pool.min_connections, 2);
+    assert_eq!(pool.connect_timeout, Duration::from_millis(2500));
+    assert_eq!(pool.acquire_timeout, Duration::from_secs(5));
+    assert_eq!(pool.idle_timeout, None, "0 keeps idle connections");
+
+    for (pairs, named) in [
+        (&[("DB_POOL_MAX", "0")][..], "DB_POOL_MAX"),
+        (&[("DB_POOL_MAX", "3"), ("DB_POOL_MIN", "4")][..], "DB_POOL_MIN"),
+        (&[("DB_ACQUIRE_TIMEOUT", "10")][..], "DB_ACQUIRE_TIMEOUT"),
+        (&[("DB_POOL_MAX", "many")][..], "DB_POOL_MAX"),
+    ] {
+        let error = settings(pairs).unwrap_err().to_string();
+        assert!(error.contains(named), "{pairs:?}: {error}");
+    }
+}

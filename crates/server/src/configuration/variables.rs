@@ -18,6 +18,27 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "milliseconds between connection attempts",
     ),
     (
+        "DB_POOL_MAX",
+        "10",
+        "connections per instance at most (every instance's share of the database's limit)",
+    ),
+    ("DB_POOL_MIN", "1", "connections per instance kept open"),
+    (
+        "DB_CONNECT_TIMEOUT",
+        "10000",
+        "milliseconds to open a connection",
+    ),
+    (
+        "DB_ACQUIRE_TIMEOUT",
+        "30000",
+        "milliseconds a query waits for a free connection before failing",
+    ),
+    (
+        "DB_IDLE_TIMEOUT",
+        "600",
+        "seconds before an idle connection is closed; 0: never",
+    ),
+    (
         "LOG_LEVEL",
         "info",
         "tracing filter, e.g. info or elife=debug",
