@@ -275,7 +275,10 @@ fn the_connection_pool_is_configured_and_checked() {
 
     for (pairs, named) in [
         (&[("DB_POOL_MAX", "0")][..], "DB_POOL_MAX"),
-        (&[("DB_POOL_MAX", "3"), ("DB_POOL_MIN", "4")][..], "DB_POOL_MIN"),
+        (
+            &[("DB_POOL_MAX", "3"), ("DB_POOL_MIN", "4")][..],
+            "DB_POOL_MIN",
+        ),
         (&[("DB_ACQUIRE_TIMEOUT", "10")][..], "DB_ACQUIRE_TIMEOUT"),
         (&[("DB_POOL_MAX", "many")][..], "DB_POOL_MAX"),
     ] {
