@@ -1,20 +1,21 @@
 //! The audit log: who changed what, newest first, with the filters of `GET /admin/audit`
 //! (days are China days here, as everywhere in the console).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Days, NaiveDate};
 use elife_domain::accounts::audit::{AuditAction, AuditFilter, AuditRecord, AuditTargetType};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::ports::PageRequest;
 use elife_domain::privacy::{mask_openid, scrub_phone_numbers};
 use serde::Deserialize;
 
+use super::context::{Context, html};
+use super::forms::{Choice, Problems, choices, given};
+use super::paging::{self, Pager};
 use crate::error::ConsoleError;
 use crate::format;
 use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
 
 /// Rows per page.
 const PAGE_SIZE: u64 = 20;
@@ -38,22 +39,21 @@ struct AuditQuery {
 }
 
 impl AuditQuery {
-    /// The filters as a query string, without the page.
-    fn filters(&self) -> String {
-        format::query(&[
-            ("actor", self.actor.trim()),
-            ("action", self.action.trim()),
-            ("target_type", self.target_type.trim()),
-            ("target_id", self.target_id.trim()),
-            ("from", self.from.trim()),
-            ("to", self.to.trim()),
-        ])
+    /// The log with these filters, on page `page`.
+    fn href(&self, page: u64) -> String {
+        paging::page_link(
+            "/console/audit",
+            &[
+                ("actor", &self.actor),
+                ("action", &self.action),
+                ("target_type", &self.target_type),
+                ("target_id", &self.target_id),
+                ("from", &self.from),
+                ("to", &self.to),
+            ],
+            page,
+        )
     }
-}
-
-struct Choice {
-    value: &'static str,
-    selected: bool,
 }
 
 struct Row {
@@ -79,77 +79,26 @@ struct AuditPage {
     target_types: Vec<Choice>,
     rows: Vec<Row>,
     total: u64,
-    page: u64,
-    pages: u64,
-    previous: Option<String>,
-    next: Option<String>,
-}
-
-/// A `YYYY-MM-DD` China day; `problems` notes a malformed one.
-pub(super) fn day(problems: &mut Vec<String>, name: &str, raw: &str) -> Option<NaiveDate> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return None;
-    }
-    let parsed = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
-    if parsed.is_none() {
-        problems.push(format!("{name} must be a date YYYY-MM-DD"));
-    }
-    parsed
-}
-
-/// An optional name (`exchange_rate.change`, `admin`); `problems` notes an unknown one.
-pub(super) fn named<T>(problems: &mut Vec<String>, raw: &str) -> Option<T>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return None;
-    }
-    raw.parse::<T>()
-        .map_err(|error| problems.push(error.to_string()))
-        .ok()
-}
-
-/// A page number of at least 1; 1 when absent.
-pub(super) fn page_number(problems: &mut Vec<String>, raw: &str) -> u64 {
-    match raw.trim() {
-        "" => 1,
-        raw => match raw.parse::<u64>() {
-            Ok(page) if page >= 1 => page.min(1_000_000),
-            _ => {
-                problems.push("page must be an integer of at least 1".to_owned());
-                1
-            }
-        },
-    }
+    pager: Pager,
 }
 
 /// The filters of the query, each checked as the API checks it; every problem at once.
 fn filter(query: &AuditQuery) -> Result<(AuditFilter, u64), ConsoleError> {
-    let mut problems = Vec::new();
-    let text = |raw: &str| Some(raw.trim().to_owned()).filter(|raw| !raw.is_empty());
-    let action = named::<AuditAction>(&mut problems, &query.action);
-    let target_type = named::<AuditTargetType>(&mut problems, &query.target_type);
-    let from = day(&mut problems, "from", &query.from);
-    let to = day(&mut problems, "to", &query.to);
-    let page = page_number(&mut problems, &query.page);
-    if !problems.is_empty() {
-        return Err(ConsoleError::Invalid(problems.join(", ")));
-    }
+    let mut problems = Problems::default();
+    let action = problems.named::<AuditAction>(&query.action);
+    let target_type = problems.named::<AuditTargetType>(&query.target_type);
+    let (from, before) = problems.china_days(&query.from, &query.to);
+    let page = problems.page_number(&query.page);
+    let text = |raw: &str| given(raw).map(str::to_owned);
     let filter = AuditFilter {
         actor: text(&query.actor),
         action,
         target_type,
         target_id: text(&query.target_id),
-        from: from.and_then(format::china_midnight),
-        before: to
-            .and_then(|to| to.checked_add_days(Days::new(1)))
-            .and_then(format::china_midnight),
+        from,
+        before,
     };
-    Ok((filter, page))
+    problems.check((filter, page))
 }
 
 /// Before/after as indented JSON; free text in it may repeat a phone number.
@@ -183,30 +132,15 @@ fn row(record: &AuditRecord) -> Row {
     }
 }
 
-/// The link to another page of the same filters.
-fn page_link(filters: &str, page: u64) -> String {
-    let page = page.to_string();
-    let pairs = format::query(&[("page", page.as_str())]);
-    if filters.is_empty() {
-        format!("/console/audit?{pairs}")
-    } else {
-        format!("/console/audit?{filters}&{pairs}")
-    }
-}
-
-async fn list(
-    console: web::Data<Console>,
-    operator: Operator,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewAudit)?;
+async fn list(cx: Context, query: web::Query<AuditQuery>) -> Result<HttpResponse, ConsoleError> {
+    cx.operator.require(Permission::ViewAudit)?;
     let query = query.into_inner();
     let (filter, page) = filter(&query)?;
-    let records = console
-        .services
+    let records = cx
+        .services()
         .audit_trail
         .list(
-            &operator.act(),
+            &cx.operator.act(),
             &filter,
             PageRequest {
                 page,
@@ -214,69 +148,37 @@ async fn list(
             },
         )
         .await?;
-    let pages = records.total_pages();
-    let filters = query.filters();
-    let choices = |values: Vec<&'static str>, current: &str| {
-        values
-            .into_iter()
-            .map(|value| Choice {
-                value,
-                selected: value == current.trim(),
-            })
-            .collect()
-    };
     let page_view = AuditPage {
-        chrome: Chrome::new(&operator, Section::Audit),
-        actions: choices(
-            AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
-            &query.action,
-        ),
+        chrome: Chrome::new(&cx.operator, Section::Audit),
+        actions: choices(AuditAction::ALL.iter().map(|a| a.as_str()), &query.action),
         target_types: choices(
-            AuditTargetType::ALL.iter().map(|t| t.as_str()).collect(),
+            AuditTargetType::ALL.iter().map(|t| t.as_str()),
             &query.target_type,
         ),
         rows: records.items.iter().map(row).collect(),
         total: records.total,
-        page,
-        pages,
-        previous: (page > 1).then(|| page_link(&filters, page - 1)),
-        next: (page < pages).then(|| page_link(&filters, page + 1)),
+        pager: Pager::of(&records, None, |page| query.href(page)),
         query,
     };
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page_view.render()?))
+    Ok(html(StatusCode::OK, page_view.render()?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn query(pairs: &[(&str, &str)]) -> AuditQuery {
-        let mut query = AuditQuery::default();
-        for (name, value) in pairs {
-            let value = (*value).to_owned();
-            match *name {
-                "actor" => query.actor = value,
-                "action" => query.action = value,
-                "target_type" => query.target_type = value,
-                "from" => query.from = value,
-                "to" => query.to = value,
-                "page" => query.page = value,
-                _ => query.target_id = value,
-            }
-        }
-        query
+    /// The query as the form sends it (`a=1&b=2`).
+    fn query(pairs: &str) -> AuditQuery {
+        web::Query::<AuditQuery>::from_query(pairs)
+            .expect("a query")
+            .into_inner()
     }
 
     #[test]
     fn days_are_whole_china_days() {
-        let (filter, page) = filter(&query(&[
-            ("from", "2025-10-18"),
-            ("to", "2025-10-18"),
-            ("actor", " alice "),
-            ("action", "exchange_rate.change"),
-        ]))
+        let (filter, page) = filter(&query(
+            "from=2025-10-18&to=2025-10-18&actor=+alice+&action=exchange_rate.change",
+        ))
         .unwrap();
         assert_eq!(page, 1);
         assert_eq!(
@@ -293,12 +195,9 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_together() {
-        let Err(ConsoleError::Invalid(message)) = filter(&query(&[
-            ("action", "nope"),
-            ("target_type", "thing"),
-            ("from", "18/10/2025"),
-            ("page", "0"),
-        ])) else {
+        let Err(ConsoleError::Invalid(message)) = filter(&query(
+            "action=nope&target_type=thing&from=18/10/2025&page=0",
+        )) else {
             panic!("expected the filters to be refused");
         };
         assert!(message.contains("nope"), "{message}");
@@ -315,11 +214,11 @@ mod tests {
 
     #[test]
     fn paging_keeps_the_filters() {
-        let query = query(&[("actor", "bob smith"), ("to", "2025-10-18")]);
+        let filtered = query("actor=bob+smith&to=2025-10-18");
         assert_eq!(
-            page_link(&query.filters(), 2),
+            filtered.href(2),
             "/console/audit?actor=bob%20smith&to=2025-10-18&page=2"
         );
-        assert_eq!(page_link("", 3), "/console/audit?page=3");
+        assert_eq!(query("").href(3), "/console/audit?page=3");
     }
 }

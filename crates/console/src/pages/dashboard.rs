@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -13,11 +14,10 @@ use elife_domain::ports::{NotificationOutcome, NotificationStatsQuery, Statistic
 use elife_domain::services::AttentionReport;
 
 use super::charts::{Chart, SeriesKind, Unit};
+use super::context::{Context, html};
 use crate::error::ConsoleError;
 use crate::format;
 use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
 
 /// Days the charts cover, today included.
 const CHART_DAYS: i64 = 30;
@@ -62,10 +62,8 @@ fn china_midnight(at: DateTime<Utc>, days_back: i64) -> (NaiveDate, DateTime<Utc
     (day, midnight)
 }
 
-async fn dashboard(
-    console: web::Data<Console>,
-    operator: Operator,
-) -> Result<HttpResponse, ConsoleError> {
+async fn dashboard(cx: Context) -> Result<HttpResponse, ConsoleError> {
+    let operator = &cx.operator;
     if !operator.may(Permission::ViewStatistics) {
         // Roles without figures start on the first page they may open.
         let first = Section::ALL
@@ -76,24 +74,19 @@ async fn dashboard(
             .insert_header(("Location", first.href()))
             .finish());
     }
-    let services = &console.services;
+    let services = cx.services();
     let now = services.clock.now();
     let (_, today_start) = china_midnight(now, 0);
     let (first_day, period_start) = china_midnight(now, CHART_DAYS - 1);
-    let today = services
-        .statistics
-        .figures(&StatisticsQuery {
-            from: Some(today_start),
+    let since = async |from| {
+        let query = StatisticsQuery {
+            from: Some(from),
             ..StatisticsQuery::default()
-        })
-        .await?;
-    let month = services
-        .statistics
-        .figures(&StatisticsQuery {
-            from: Some(period_start),
-            ..StatisticsQuery::default()
-        })
-        .await?;
+        };
+        services.statistics.figures(&query).await
+    };
+    let today = since(today_start).await?;
+    let month = since(period_start).await?;
     let notifications = services
         .notification_log
         .statistics(&NotificationStatsQuery {
@@ -183,16 +176,14 @@ async fn dashboard(
         .collect();
     let charts = charts(&days, &month.statistics, &notifications);
     let page = DashboardPage {
-        chrome: Chrome::new(&operator, Section::Dashboard),
+        chrome: Chrome::new(operator, Section::Dashboard),
         taken_at: format::china_time(today.taken_at),
         cards,
         attention: attention_cards(&attention),
         verdicts,
         charts,
     };
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+    Ok(html(StatusCode::OK, page.render()?))
 }
 
 fn attention_cards(report: &AttentionReport) -> Vec<Card> {

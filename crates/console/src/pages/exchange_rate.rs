@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::audit::{AuditAction, AuditFilter};
 use elife_domain::accounts::permissions::Permission;
@@ -15,11 +15,10 @@ use elife_domain::services::ServiceError;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::context::{Context, Fragment};
 use crate::error::ConsoleError;
 use crate::format;
-use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
+use crate::layout::Section;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/exchange-rate", web::get().to(show))
@@ -27,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Everything the rate panel shows; the page and the htmx fragment render the same panel.
+#[derive(Template)]
+#[template(path = "exchange_rate_panel.html")]
 struct RatePanel {
     /// `None` while no rate is set.
     current: Option<String>,
@@ -51,17 +52,8 @@ struct RatePanel {
     flash: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "exchange_rate.html")]
-struct RatePage {
-    chrome: Chrome,
-    panel: RatePanel,
-}
-
-#[derive(Template)]
-#[template(path = "exchange_rate_panel.html")]
-struct RateFragment {
-    panel: RatePanel,
+impl Fragment for RatePanel {
+    const SECTION: Section = Section::ExchangeRate;
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,17 +86,17 @@ fn percent(fraction: Decimal) -> String {
     (fraction * Decimal::ONE_HUNDRED).normalize().to_string()
 }
 
-async fn current(console: &Console) -> Result<Option<StoredRate>, ConsoleError> {
-    match console.services.exchange_rates.current().await {
+async fn current(cx: &Context) -> Result<Option<StoredRate>, ConsoleError> {
+    match cx.services().exchange_rates.current().await {
         Ok(stored) => Ok(Some(stored)),
         Err(ServiceError::NotFound(_)) => Ok(None),
         Err(error) => Err(error.into()),
     }
 }
 
-async fn panel(console: &Console, operator: &Operator) -> Result<RatePanel, ConsoleError> {
-    let services = &console.services;
-    let stored = current(console).await?;
+async fn panel(cx: &Context) -> Result<RatePanel, ConsoleError> {
+    let (services, operator) = (cx.services(), &cx.operator);
+    let stored = current(cx).await?;
     let policy = services.exchange_rates.policy();
     let mut panel = RatePanel {
         current: stored.as_ref().map(|stored| rate_text(stored.rate)),
@@ -165,33 +157,9 @@ async fn panel(console: &Console, operator: &Operator) -> Result<RatePanel, Cons
     Ok(panel)
 }
 
-fn respond(
-    request: &HttpRequest,
-    operator: &Operator,
-    status: StatusCode,
-    panel: RatePanel,
-) -> Result<HttpResponse, ConsoleError> {
-    let body = if request.headers().contains_key("HX-Request") {
-        RateFragment { panel }.render()?
-    } else {
-        RatePage {
-            chrome: Chrome::new(operator, Section::ExchangeRate),
-            panel,
-        }
-        .render()?
-    };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
-}
-
-async fn show(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
-) -> Result<HttpResponse, ConsoleError> {
-    let panel = panel(&console, &operator).await?;
-    respond(&request, &operator, StatusCode::OK, panel)
+async fn show(cx: Context) -> Result<HttpResponse, ConsoleError> {
+    let panel = panel(&cx).await?;
+    cx.page(StatusCode::OK, panel)
 }
 
 /// The rate as typed, checked as `PUT /admin/exchange-rate` checks it.
@@ -201,16 +169,11 @@ fn parse_rate(raw: &str) -> Result<ExchangeRate, ConsoleError> {
     ExchangeRate::new(value).map_err(|error| ConsoleError::Invalid(error.to_string()))
 }
 
-async fn change(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
-    form: web::Form<RateForm>,
-) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ChangeExchangeRate)?;
+async fn change(cx: Context, form: web::Form<RateForm>) -> Result<HttpResponse, ConsoleError> {
+    cx.operator.require(Permission::ChangeExchangeRate)?;
     let form = form.into_inner();
     let rate = parse_rate(&form.rate)?;
-    let before = current(&console).await?.map(|stored| stored.rate);
+    let before = current(&cx).await?.map(|stored| stored.rate);
     let changed_meanwhile = |panel: &mut RatePanel| {
         panel.conflict = Some(format!(
             "汇率已被修改，当前为 {}，请重新决定 The rate was changed meanwhile (now {}): decide again",
@@ -223,35 +186,35 @@ async fn change(
     if let Some(seen) = &form.seen
         && !decided_on(seen, before)
     {
-        let mut panel = panel(&console, &operator).await?;
+        let mut panel = panel(&cx).await?;
         panel.rate = form.rate;
         panel.reason = form.reason;
         changed_meanwhile(&mut panel);
-        return respond(&request, &operator, StatusCode::CONFLICT, panel);
+        return cx.page(StatusCode::CONFLICT, panel);
     }
     let confirm = form.confirm.is_some();
     let reason = Some(form.reason.trim()).filter(|reason| !reason.is_empty());
-    match console
-        .services
+    match cx
+        .services()
         .exchange_rates
-        .change(&operator.act(), rate, confirm, reason)
+        .change(&cx.operator.act(), rate, confirm, reason)
         .await
     {
         Ok(stored) => {
-            let mut panel = panel(&console, &operator).await?;
+            let mut panel = panel(&cx).await?;
             panel.flash = Some(format!(
                 "汇率已设为 {0} The exchange rate is now {0} MNT per CNY",
                 rate_text(stored.rate)
             ));
-            respond(&request, &operator, StatusCode::OK, panel)
+            cx.page(StatusCode::OK, panel)
         }
         Err(ServiceError::Conflict(message)) => {
-            let mut panel = panel(&console, &operator).await?;
+            let mut panel = panel(&cx).await?;
             panel.rate = form.rate;
             panel.reason = form.reason;
             // The use case refuses a large unconfirmed change and a lost compare-and-set
             // alike; the rate still being the one decided on tells them apart.
-            let now = current(&console).await?.map(|stored| stored.rate);
+            let now = current(&cx).await?.map(|stored| stored.rate);
             if !confirm && now == before {
                 panel.needs_confirm = true;
                 panel.warning = Some(format!(
@@ -261,7 +224,7 @@ async fn change(
             } else {
                 changed_meanwhile(&mut panel);
             }
-            respond(&request, &operator, StatusCode::CONFLICT, panel)
+            cx.page(StatusCode::CONFLICT, panel)
         }
         Err(error) => Err(error.into()),
     }

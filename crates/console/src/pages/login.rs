@@ -1,5 +1,6 @@
 //! Logging in and out with an admin account.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::admin_error::AdminError;
@@ -7,6 +8,7 @@ use elife_domain::accounts::admin_sessions::AdminSessionError;
 use elife_domain::accounts::sessions::LogoutCredential;
 use serde::Deserialize;
 
+use super::context::html;
 use crate::error::ConsoleError;
 use crate::paths;
 use crate::services::Console;
@@ -26,18 +28,13 @@ struct LoginPage {
     error: Option<String>,
 }
 
-fn page(
-    status: actix_web::http::StatusCode,
-    page: LoginPage,
-) -> Result<HttpResponse, ConsoleError> {
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+fn page(status: StatusCode, page: LoginPage) -> Result<HttpResponse, ConsoleError> {
+    Ok(html(status, page.render()?))
 }
 
 async fn form() -> Result<HttpResponse, ConsoleError> {
     page(
-        actix_web::http::StatusCode::OK,
+        StatusCode::OK,
         LoginPage {
             assets: paths::ASSETS,
             username: String::new(),
@@ -76,7 +73,7 @@ async fn login(
             Ok(response.finish())
         }
         Err(AdminSessionError::Admin(error)) => page(
-            actix_web::http::StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
             LoginPage {
                 assets: paths::ASSETS,
                 username: form.username.clone(),

@@ -5,11 +5,14 @@ use actix_web::web;
 mod admins;
 mod audit;
 mod charts;
+mod context;
 mod dashboard;
 mod exchange_rate;
+mod forms;
 mod login;
 mod notifications;
 mod orders;
+mod paging;
 mod points;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

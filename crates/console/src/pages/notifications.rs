@@ -3,23 +3,21 @@
 //! payment or refund a callback named (the API's retry use case, audited).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::order::OrderNumber;
-use elife_domain::ports::{NotificationKind, NotificationOutcome, NotificationRecord};
+use elife_domain::ports::{NotificationKind, NotificationOutcome, NotificationRecord, PageRequest};
 use elife_domain::privacy::scrub_phone_numbers;
 use elife_domain::services::{NotificationSearch, ServiceError};
 use serde::Deserialize;
 
-use super::orders::filters::{Choice, Problems, china_days, choices, given, page_request};
-use super::orders::paging::{self, Pager};
-use super::orders::{html, targets};
+use super::context::{Context, html};
+use super::forms::{Choice, Problems, choices, given, text};
+use super::paging::{self, Pager};
 use crate::error::ConsoleError;
 use crate::format;
 use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
 
 const PAGE_SIZE: u64 = 20;
 /// The id of the element the filters, the pager and a retry replace.
@@ -35,28 +33,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The filters (`?channel=&kind=&verdict=&order=&from=&to=&page=`); a retry form sends them
 /// too, so that the list it answers is the one the operator was looking at.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct NotificationsQuery {
-    pub channel: Option<String>,
-    pub kind: Option<String>,
-    pub verdict: Option<String>,
-    pub order: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub page: Option<String>,
+    pub channel: String,
+    pub kind: String,
+    pub verdict: String,
+    pub order: String,
+    pub from: String,
+    pub to: String,
+    pub page: String,
 }
 
 impl NotificationsQuery {
     /// The search and page; the domain checks the names (channel, kind, outcome) itself.
-    fn parse(&self) -> Result<(NotificationSearch, elife_domain::ports::PageRequest), String> {
+    fn parse(&self) -> Result<(NotificationSearch, PageRequest), String> {
         let mut problems = Problems::default();
-        let (received_from, received_before) = china_days(&mut problems, &self.from, &self.to);
-        let page = page_request(&mut problems, &self.page, PAGE_SIZE);
-        let text = |raw: &Option<String>| given(raw).map(str::to_owned);
+        let (received_from, received_before) = problems.ordered_china_days(&self.from, &self.to);
+        let page = problems.page_request(&self.page, PAGE_SIZE);
+        let typed = |raw: &str| given(raw).map(str::to_owned);
         let search = NotificationSearch {
-            channel: text(&self.channel),
-            kind: text(&self.kind),
-            outcome: text(&self.verdict),
-            order_number: text(&self.order),
+            channel: typed(&self.channel),
+            kind: typed(&self.kind),
+            outcome: typed(&self.verdict),
+            order_number: typed(&self.order),
             received_from,
             received_before,
         };
@@ -69,7 +68,6 @@ impl NotificationsQuery {
     }
 
     fn pairs(&self) -> [(&'static str, String); 6] {
-        let text = |raw: &Option<String>| given(raw).unwrap_or_default().to_owned();
         [
             ("channel", text(&self.channel)),
             ("kind", text(&self.kind)),
@@ -82,10 +80,8 @@ impl NotificationsQuery {
 
     fn href(&self, page: u64) -> String {
         let pairs = self.pairs();
-        let page = page.to_string();
-        let mut all: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        all.push(("page", &page));
-        paging::link("/console/notifications", &all)
+        let filters: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        paging::page_link("/console/notifications", &filters, page)
     }
 }
 
@@ -180,24 +176,20 @@ struct NotificationsPage {
 }
 
 async fn list(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     query: web::Query<NotificationsQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewOrders)?;
-    answer(&console, &operator, &request, &query, None).await
+    cx.operator.require(Permission::ViewOrders)?;
+    answer(&cx, &query, None).await
 }
 
 /// The list for `query` (the page, or the table alone for htmx), with `flash` on top.
 async fn answer(
-    console: &Console,
-    operator: &Operator,
-    request: &HttpRequest,
+    cx: &Context,
     query: &NotificationsQuery,
     flash: Option<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let services = &console.services;
+    let services = cx.services();
     let listed = match query.parse() {
         Ok((search, page)) => match services.notification_log.list(&search, page).await {
             Ok(records) => Ok(records),
@@ -211,13 +203,13 @@ async fn answer(
         Ok(records) => (
             StatusCode::OK,
             records.items.iter().map(NotificationRow::from).collect(),
-            Pager::of(&records, TABLE, |page| query.href(page)),
+            Pager::of(&records, Some(TABLE), |page| query.href(page)),
             None,
         ),
         Err(problems) => (
             StatusCode::BAD_REQUEST,
             Vec::new(),
-            Pager::empty(TABLE),
+            Pager::empty(Some(TABLE)),
             Some(problems),
         ),
     };
@@ -226,12 +218,12 @@ async fn answer(
         error,
         rows,
         pager,
-        can_retry: operator.may(Permission::SyncPayments),
+        can_retry: cx.operator.may(Permission::SyncPayments),
         filters: query.pairs(),
         page: given(&query.page).unwrap_or("1").to_owned(),
         table: TABLE,
     };
-    if targets(request, TABLE) {
+    if cx.targets(TABLE) {
         return Ok(html(status, table.render()?));
     }
     let tallies = services
@@ -249,9 +241,8 @@ async fn answer(
             },
         })
         .collect();
-    let text = |raw: &Option<String>| given(raw).unwrap_or_default().to_owned();
     let page = NotificationsPage {
-        chrome: Chrome::new(operator, Section::Notifications),
+        chrome: Chrome::new(&cx.operator, Section::Notifications),
         tallies,
         form: FilterForm {
             kind: choices(
@@ -284,27 +275,25 @@ fn notification_id(raw: &str) -> Result<i64, ConsoleError> {
 }
 
 async fn retry(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     // The filters to answer with; a form without them answers the first page.
     form: Option<web::Form<NotificationsQuery>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::SyncPayments)?;
+    cx.operator.require(Permission::SyncPayments)?;
     let query = form.map(web::Form::into_inner).unwrap_or_default();
     let id = notification_id(&path)?;
-    let services = &console.services;
+    let services = cx.services();
     let record = services
         .payments
-        .retry_notification(id, &services.refunds, &operator.act())
+        .retry_notification(id, &services.refunds, &cx.operator.act())
         .await?;
     let mut flash = format!("已重试 Retried #{id}: {}", record.outcome.as_str());
     if let Some(message) = &record.error_message {
         flash.push_str(" — ");
         flash.push_str(&scrub_phone_numbers(message));
     }
-    answer(&console, &operator, &request, &query, Some(flash)).await
+    answer(&cx, &query, Some(flash)).await
 }
 
 #[cfg(test)]
@@ -314,11 +303,11 @@ mod tests {
     #[test]
     fn the_filters_become_a_search_of_china_days() {
         let query = NotificationsQuery {
-            channel: Some(" wechat_v3 ".to_owned()),
-            verdict: Some("error".to_owned()),
-            kind: Some(String::new()),
-            from: Some("2026-11-30".to_owned()),
-            page: Some("2".to_owned()),
+            channel: " wechat_v3 ".to_owned(),
+            verdict: "error".to_owned(),
+            kind: " ".to_owned(),
+            from: "2026-11-30".to_owned(),
+            page: "2".to_owned(),
             ..NotificationsQuery::default()
         };
         let (search, page) = query.parse().unwrap();
@@ -339,13 +328,13 @@ mod tests {
     #[test]
     fn bad_days_and_ids_are_refused() {
         let query = NotificationsQuery {
-            to: Some("yesterday".to_owned()),
+            to: "yesterday".to_owned(),
             ..NotificationsQuery::default()
         };
         assert!(query.parse().unwrap_err().contains("to must be a date"));
         let query = NotificationsQuery {
-            from: Some("x".to_owned()),
-            verdict: Some("nope".to_owned()),
+            from: "x".to_owned(),
+            verdict: "nope".to_owned(),
             ..NotificationsQuery::default()
         };
         let problems = query.parse().unwrap_err();

@@ -5,16 +5,13 @@
 
 mod actions;
 mod detail;
-pub(super) mod filters;
+mod filters;
 mod list;
-pub(super) mod paging;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
 use chrono::{DateTime, Utc};
-use elife_domain::order::{OrderNumber, PaymentStatus, RechargeStatus};
+use elife_domain::order::{PaymentStatus, RechargeStatus};
 
-use crate::error::ConsoleError;
 use crate::format;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,33 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/orders/{number}/sync-payment",
             web::post().to(actions::sync_payment),
         );
-}
-
-/// A number that cannot name an order names none: the same 404 as an unknown one.
-fn order_number(raw: &str) -> Result<OrderNumber, ConsoleError> {
-    OrderNumber::parse(raw).map_err(|_| ConsoleError::NotFound(format!("order {raw} not found")))
-}
-
-/// Sent by htmx (and not a history restore, which needs the whole page).
-pub(super) fn is_htmx(request: &HttpRequest) -> bool {
-    let header = |name: &str| request.headers().contains_key(name);
-    header("hx-request") && !header("hx-history-restore-request")
-}
-
-/// Whether htmx asked to replace the element with this id.
-pub(super) fn targets(request: &HttpRequest, id: &str) -> bool {
-    is_htmx(request)
-        && request
-            .headers()
-            .get("hx-target")
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|target| target == id)
-}
-
-pub(super) fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body)
 }
 
 /// A moment in China time, or a dash when it has not happened.
@@ -93,13 +63,5 @@ mod tests {
         assert_eq!(recharge_badge(RechargeStatus::Success), "ok");
         assert_eq!(payment_badge(PaymentStatus::RefundFailed), "bad");
         assert_eq!(payment_badge(PaymentStatus::Paid), "ok");
-    }
-
-    #[test]
-    fn a_malformed_order_number_is_not_found() {
-        assert!(matches!(
-            order_number("../etc"),
-            Err(ConsoleError::NotFound(_))
-        ));
     }
 }

@@ -4,14 +4,14 @@
 //! use cases as `/admin/points/*`; viewing needs `view_points`, packages and adjustments
 //! `manage_points`, refunds `refund_orders`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::permissions::Permission;
 
 use crate::error::ConsoleError;
-use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
+use crate::layout::Section;
+use crate::pages::context::{Context, Fragment};
 
 mod accounts;
 mod orders;
@@ -55,6 +55,8 @@ impl Flash {
 }
 
 /// The shop page's content: the page and the htmx fragment.
+#[derive(Template)]
+#[template(path = "points_body.html")]
 struct PointsBody {
     flash: Option<Flash>,
     can_manage: bool,
@@ -63,74 +65,30 @@ struct PointsBody {
     orders: OrdersView,
 }
 
-#[derive(Template)]
-#[template(path = "points.html")]
-struct PointsPage {
-    chrome: Chrome,
-    body: PointsBody,
-}
-
-#[derive(Template)]
-#[template(path = "points_body.html")]
-struct PointsFragment {
-    body: PointsBody,
-}
-
-fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
-}
-
-fn is_htmx(request: &HttpRequest) -> bool {
-    request.headers().contains_key("HX-Request")
-}
-
-/// Every problem with a form at once, or nothing.
-fn invalid(problems: Vec<String>) -> Result<(), ConsoleError> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ConsoleError::Invalid(problems.join(", ")))
-    }
+impl Fragment for PointsBody {
+    const SECTION: Section = Section::Points;
+    const CHARTS: bool = true;
 }
 
 /// The shop page with the orders `query` selects, after an action (`flash`) or not.
 async fn render(
-    console: &Console,
-    operator: &Operator,
-    request: &HttpRequest,
+    cx: &Context,
     query: &OrdersQuery,
     flash: Option<Flash>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewPoints)?;
-    let services = &console.services;
-    let packages = services.points_admin.packages().await?;
-    let orders = orders::view(console, operator, query, &packages).await?;
+    cx.operator.require(Permission::ViewPoints)?;
+    let packages = cx.services().points_admin.packages().await?;
+    let orders = orders::view(cx, query, &packages).await?;
     let body = PointsBody {
         flash,
-        can_manage: operator.may(Permission::ManagePoints),
+        can_manage: cx.operator.may(Permission::ManagePoints),
         packages: packages.iter().map(PackageRow::of).collect(),
-        stats: stats::view(console).await?,
+        stats: stats::view(cx.services()).await?,
         orders,
     };
-    let rendered = if is_htmx(request) {
-        PointsFragment { body }.render()?
-    } else {
-        PointsPage {
-            chrome: Chrome::new(operator, Section::Points),
-            body,
-        }
-        .render()?
-    };
-    Ok(html(rendered))
+    cx.page(StatusCode::OK, body)
 }
 
-async fn show(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
-    query: web::Query<OrdersQuery>,
-) -> Result<HttpResponse, ConsoleError> {
-    render(&console, &operator, &request, &query, None).await
+async fn show(cx: Context, query: web::Query<OrdersQuery>) -> Result<HttpResponse, ConsoleError> {
+    render(&cx, &query, None).await
 }

@@ -16,24 +16,17 @@ async fn pages_ask_for_a_login_and_a_wrong_password_is_told() {
     let page = browser.get("/console/orders").await;
     assert_eq!(page.status, 303, "every page needs a login");
 
-    let form = browser.get("/console/login").await;
-    assert_eq!(form.status, 200);
-    assert!(form.body.contains("name=\"password\""));
+    let form = browser.get("/console/login").await.assert_status(200);
+    assert!(form.shows("name=\"password\""));
 
     create_admin(&app, "ops", "operator").await;
+    let wrong = [("username", "ops"), ("password", "not the password")];
     let page = browser
-        .post_form(
-            "/console/login",
-            &[("username", "ops"), ("password", "not the password")],
-        )
-        .await;
-    assert_eq!(page.status, 401);
-    assert!(
-        page.body.contains("invalid username or password"),
-        "{}",
-        page.body
-    );
-    assert!(page.body.contains("value=\"ops\""), "the username is kept");
+        .post_form("/console/login", &wrong)
+        .await
+        .assert_status(401);
+    assert!(page.shows("invalid username or password"), "{}", page.body);
+    assert!(page.shows("value=\"ops\""), "the username is kept");
     assert!(
         page.set_cookies().is_empty(),
         "no session for a wrong password"
@@ -46,13 +39,11 @@ async fn a_login_sets_http_only_strict_cookies_and_opens_the_dashboard() {
     let app = spawn_app().await;
     create_admin(&app, "boss", "super_admin").await;
     let browser = Browser::new(&app);
+    let login = [("username", "boss"), ("password", PASSWORD)];
     let page = browser
-        .post_form(
-            "/console/login",
-            &[("username", "boss"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(page.status, 303, "{}", page.body);
+        .post_form("/console/login", &login)
+        .await
+        .assert_status(303);
     assert_eq!(page.location(), Some("/console/"));
     let cookies = page.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
@@ -62,8 +53,7 @@ async fn a_login_sets_http_only_strict_cookies_and_opens_the_dashboard() {
         assert!(cookie.contains("Path=/console"), "{cookie}");
     }
 
-    let dashboard = browser.get("/console/").await;
-    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    let dashboard = browser.get("/console/").await.assert_status(200);
     for text in [
         "概览",
         "今日订单 Orders today",
@@ -71,7 +61,7 @@ async fn a_login_sets_http_only_strict_cookies_and_opens_the_dashboard() {
         "data-chart",
         "/console/admins",
     ] {
-        assert!(dashboard.body.contains(text), "missing {text}");
+        assert!(dashboard.shows(text), "missing {text}");
     }
     let headers = &dashboard.headers;
     assert_eq!(headers["x-frame-options"], "DENY");
@@ -88,15 +78,13 @@ async fn a_login_sets_http_only_strict_cookies_and_opens_the_dashboard() {
 async fn a_viewer_is_shown_and_allowed_only_what_the_role_may() {
     let app = spawn_app().await;
     let viewer = Browser::logged_in(&app, "viewer").await;
-    let dashboard = viewer.get("/console/").await;
-    assert_eq!(dashboard.status, 200);
+    let dashboard = viewer.get("/console/").await.assert_status(200);
     assert!(
-        !dashboard.body.contains("href=\"/console/admins\""),
+        !dashboard.shows("href=\"/console/admins\""),
         "a viewer is not offered the admins page"
     );
-    let admins = viewer.get("/console/admins").await;
-    assert_eq!(admins.status, 403, "{}", admins.body);
-    assert!(admins.body.contains("manage_admins"), "{}", admins.body);
+    let admins = viewer.get("/console/admins").await.assert_status(403);
+    assert!(admins.shows("manage_admins"), "{}", admins.body);
     app.stop().await;
 }
 
@@ -104,15 +92,12 @@ async fn a_viewer_is_shown_and_allowed_only_what_the_role_may() {
 async fn a_form_from_another_site_is_refused() {
     let app = spawn_app().await;
     let admin = Browser::logged_in(&app, "super_admin").await;
+    let form = [("rate", "500"), ("confirm", "true")];
     let page = admin
-        .post_from(
-            "https://evil.example",
-            "/console/exchange-rate",
-            &[("rate", "500"), ("confirm", "true")],
-        )
-        .await;
-    assert_eq!(page.status, 400, "{}", page.body);
-    assert!(page.body.contains("another site"), "{}", page.body);
+        .post_from("https://evil.example", "/console/exchange-rate", &form)
+        .await
+        .assert_status(400);
+    assert!(page.shows("another site"), "{}", page.body);
     app.stop().await;
 }
 
@@ -120,15 +105,13 @@ async fn a_form_from_another_site_is_refused() {
 async fn an_expired_access_token_is_renewed_from_the_refresh_cookie() {
     let app = spawn_app().await;
     let admin = Browser::logged_in(&app, "admin").await;
-    let before = admin.cookies.lock().expect("cookies").clone();
+    let before = admin.jar();
 
     app.clock.advance(chrono::Duration::minutes(16));
-    let page = admin.get("/console/").await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    let page = admin.get("/console/").await.assert_status(200);
     assert_eq!(page.set_cookies().len(), 2, "both tokens renewed");
-    let after = admin.cookies.lock().expect("cookies").clone();
-    assert_ne!(before, after);
-    assert_eq!(admin.get("/console/").await.status, 200);
+    assert_ne!(before, admin.jar());
+    admin.get("/console/").await.assert_status(200);
     app.stop().await;
 }
 
@@ -136,17 +119,18 @@ async fn an_expired_access_token_is_renewed_from_the_refresh_cookie() {
 async fn logging_out_ends_the_session_and_clears_the_cookies() {
     let app = spawn_app().await;
     let admin = Browser::logged_in(&app, "admin").await;
-    let kept = admin.cookies.lock().expect("cookies").clone();
+    let kept = admin.jar();
 
-    let page = admin.post_form("/console/logout", &[]).await;
-    assert_eq!(page.status, 303);
+    let page = admin
+        .post_form("/console/logout", &[])
+        .await
+        .assert_status(303);
     assert_eq!(page.location(), Some("/console/login"));
-    assert!(admin.cookies.lock().expect("cookies").is_empty());
+    assert!(admin.jar().is_empty());
 
     // The old cookies no longer open anything: the session ended on the server.
-    *admin.cookies.lock().expect("cookies") = kept;
-    let page = admin.get("/console/").await;
-    assert_eq!(page.status, 303);
+    admin.set_jar(kept);
+    admin.get("/console/").await.assert_status(303);
     app.stop().await;
 }
 
@@ -162,14 +146,11 @@ async fn the_assets_are_served_from_the_binary() {
     ] {
         let page = browser.get(&format!("/console/assets/{name}")).await;
         assert_eq!(page.status, 200, "{name}");
-        assert!(
-            page.headers["content-type"]
-                .to_str()
-                .expect("type")
-                .starts_with(kind)
-        );
+        let content_type = page.headers["content-type"].to_str().expect("type");
+        assert!(content_type.starts_with(kind), "{name}: {content_type}");
         assert!(page.body.len() > 100, "{name}");
     }
-    assert_eq!(browser.get("/console/assets/nope.js").await.status, 404);
+    let missing = browser.get("/console/assets/nope.js").await;
+    missing.assert_status(404);
     app.stop().await;
 }

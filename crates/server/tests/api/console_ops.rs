@@ -22,71 +22,42 @@ async fn a_large_rate_change_is_confirmed_and_a_change_meanwhile_noticed() {
     let app = spawn_app().await;
     let admin = Browser::logged_in(&app, "super_admin").await;
     let viewer = Browser::logged_in(&app, "viewer").await;
+    let rate = "/console/exchange-rate";
 
-    let page = admin.get("/console/exchange-rate").await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("100 – 2000 MNT / CNY"), "{}", page.body);
+    let page = admin.get(rate).await.assert_status(200);
+    assert!(page.shows("100 – 2000 MNT / CNY"), "{}", page.body);
     let before = seen(&page);
-    let small = admin
-        .post_form(
-            "/console/exchange-rate",
-            &[("seen", &before), ("rate", "490"), ("reason", "market")],
-        )
-        .await;
-    assert_eq!(small.status, 200, "{}", small.body);
-    assert!(small.body.contains("class=\"flash\""), "{}", small.body);
+    let small = [
+        ("seen", before.as_str()),
+        ("rate", "490"),
+        ("reason", "market"),
+    ];
+    let small = admin.post_form(rate, &small).await.assert_status(200);
+    assert!(small.shows("class=\"flash\""), "{}", small.body);
 
     let large = [("seen", "490"), ("rate", "700")];
-    let refused = admin.post_form("/console/exchange-rate", &large).await;
-    assert_eq!(refused.status, 409, "{}", refused.body);
-    assert!(
-        refused
-            .body
-            .contains("变动超过 20%，请确认 The change exceeds 20%, confirm")
-    );
-    assert!(
-        refused.body.contains("name=\"confirm\""),
-        "{}",
-        refused.body
-    );
+    let refused = admin.post_form(rate, &large).await.assert_status(409);
+    assert!(refused.shows("变动超过 20%，请确认 The change exceeds 20%, confirm"));
+    assert!(refused.shows("name=\"confirm\""), "{}", refused.body);
     let confirmed = [("seen", "490"), ("rate", "700"), ("confirm", "true")];
-    let done = admin.post_form("/console/exchange-rate", &confirmed).await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("<strong>700</strong>"), "{}", done.body);
+    let done = admin.post_form(rate, &confirmed).await.assert_status(200);
+    assert!(done.shows("<strong>700</strong>"), "{}", done.body);
 
     // Decided on 490, but 700 is current now: nothing changes, the new rate is shown.
-    let stale = admin
-        .post_form(
-            "/console/exchange-rate",
-            &[("seen", "490"), ("rate", "710")],
-        )
-        .await;
-    assert_eq!(stale.status, 409, "{}", stale.body);
-    assert!(
-        stale.body.contains("changed meanwhile (now 700)"),
-        "{}",
-        stale.body
-    );
+    let stale = [("seen", "490"), ("rate", "710")];
+    let stale = admin.post_form(rate, &stale).await.assert_status(409);
+    assert!(stale.shows("changed meanwhile (now 700)"), "{}", stale.body);
 
-    let shown = viewer.get("/console/exchange-rate").await;
-    assert_eq!(shown.status, 200);
-    assert!(shown.body.contains("<strong>700</strong>"));
-    assert!(
-        !shown.body.contains("exchange-rate-form"),
-        "a viewer gets no form"
-    );
-    let refused = viewer
-        .post_form(
-            "/console/exchange-rate",
-            &[("seen", "700"), ("rate", "710")],
-        )
-        .await;
-    assert_eq!(refused.status, 403, "{}", refused.body);
+    let shown = viewer.get(rate).await.assert_status(200);
+    assert!(shown.shows("<strong>700</strong>"));
+    assert!(!shown.shows("exchange-rate-form"), "a viewer gets no form");
+    let change = [("seen", "700"), ("rate", "710")];
+    viewer.post_form(rate, &change).await.assert_status(403);
 
     let audit = viewer
         .get("/console/audit?action=exchange_rate.change")
-        .await;
-    assert_eq!(audit.status, 200, "{}", audit.body);
+        .await
+        .assert_status(200);
     assert_eq!(
         audit.body.matches("<tr data-audit=").count(),
         2,
@@ -94,17 +65,15 @@ async fn a_large_rate_change_is_confirmed_and_a_change_meanwhile_noticed() {
         audit.body
     );
     assert!(
-        audit.body.contains("&#34;rate&#34;: &#34;700&#34;"),
+        audit.shows("&#34;rate&#34;: &#34;700&#34;"),
         "{}",
         audit.body
     );
-    let bad = viewer.get("/console/audit?action=nope&from=18/10").await;
-    assert_eq!(bad.status, 400);
-    assert!(
-        bad.body.contains("from must be a date YYYY-MM-DD"),
-        "{}",
-        bad.body
-    );
+    let bad = viewer
+        .get("/console/audit?action=nope&from=18/10")
+        .await
+        .assert_status(400);
+    assert!(bad.shows("from must be a date YYYY-MM-DD"), "{}", bad.body);
     app.stop().await;
 }
 
@@ -114,27 +83,21 @@ async fn points_packages_refunds_and_adjustments_from_the_console() {
     let admin = Browser::logged_in(&app, "super_admin").await;
     let viewer = Browser::logged_in(&app, "viewer").await;
 
-    let created = admin
-        .post_form(
-            "/console/points/packages",
-            &[
-                ("name", "50 积分"),
-                ("price", "5.5"),
-                ("points", "50"),
-                ("active", "true"),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, 200, "{}", created.body);
+    let package = [
+        ("name", "50 积分"),
+        ("price", "5.5"),
+        ("points", "50"),
+        ("active", "true"),
+    ];
+    let packages = "/console/points/packages";
+    let created = admin.post_form(packages, &package).await.assert_status(200);
     assert!(
-        created.body.contains("已创建套餐 Package created"),
+        created.shows("已创建套餐 Package created"),
         "{}",
         created.body
     );
-    let invalid = admin
-        .post_form("/console/points/packages", &[("price", "5.555")])
-        .await;
-    assert_eq!(invalid.status, 400, "{}", invalid.body);
+    let price = [("price", "5.555")];
+    admin.post_form(packages, &price).await.assert_status(400);
 
     let package = ten_yuan_package(&app).await;
     let shopper = Shopper::with_headers("o-console-shopper-0001");
@@ -146,82 +109,49 @@ async fn points_packages_refunds_and_adjustments_from_the_console() {
     app.pay(&order_no, json!({})).await;
     shopper.wait_for_balance(&app, 120).await;
 
-    let points = viewer.get("/console/points").await;
-    assert_eq!(points.status, 200, "{}", points.body);
+    let points = viewer.get("/console/points").await.assert_status(200);
+    assert!(points.shows(&format!("data-points-order=\"{order_no}\"")));
     assert!(
-        points
-            .body
-            .contains(&format!("data-points-order=\"{order_no}\""))
-    );
-    assert!(
-        !points.body.contains("o-console-shopper-0001"),
+        !points.shows("o-console-shopper-0001"),
         "openids are masked"
     );
     for form in ["package-create", "package-edit", "points-refund"] {
-        assert!(
-            !points.body.contains(form),
-            "a viewer is not offered {form}"
-        );
+        assert!(!points.shows(form), "a viewer is not offered {form}");
     }
-    let refund_path = format!("/console/points/orders/{order_no}/refund");
-    let refused = viewer.post_form(&refund_path, &[("reason", "x")]).await;
-    assert_eq!(refused.status, 403);
+    let refund = format!("/console/points/orders/{order_no}/refund");
+    let reason = [("reason", "x")];
+    viewer.post_form(&refund, &reason).await.assert_status(403);
 
-    let no_reason = admin.post_form(&refund_path, &[("amount", "5")]).await;
-    assert_eq!(no_reason.status, 400);
-    assert!(no_reason.body.contains("reason should not be empty"));
-    let refunded = admin
-        .post_form(
-            &refund_path,
-            &[("amount", "5"), ("reason", "asked for half")],
-        )
-        .await;
-    assert_eq!(refunded.status, 200, "{}", refunded.body);
+    let half = [("amount", "5")];
+    let no_reason = admin.post_form(&refund, &half).await.assert_status(400);
+    assert!(no_reason.shows("reason should not be empty"));
+    let half = [("amount", "5"), ("reason", "asked for half")];
+    let refunded = admin.post_form(&refund, &half).await.assert_status(200);
     assert!(
-        refunded.body.contains(&format!("订单 {order_no}")),
+        refunded.shows(&format!("订单 {order_no}")),
         "{}",
         refunded.body
     );
     shopper.wait_for_balance(&app, 60).await;
 
-    let account_path = format!("/console/points/accounts?order={order_no}");
-    let account = viewer.get(&account_path).await;
-    assert_eq!(account.status, 200, "{}", account.body);
-    assert!(
-        account.body.contains("<strong>60</strong>"),
-        "{}",
-        account.body
-    );
-    assert!(account.body.contains("refund_reversal"));
-    assert!(
-        !account.body.contains("points-adjust"),
-        "a viewer cannot adjust"
-    );
-    let adjust_path = format!("/console/points/accounts/adjust?order={order_no}");
-    let refused = viewer
-        .post_form(&adjust_path, &[("delta", "5"), ("reason", "x")])
-        .await;
-    assert_eq!(refused.status, 403);
-    let adjusted = admin
-        .post_form(&adjust_path, &[("delta", "-10"), ("reason", "ticket 12")])
-        .await;
-    assert_eq!(adjusted.status, 200, "{}", adjusted.body);
-    assert!(
-        adjusted.body.contains("<strong>50</strong>"),
-        "{}",
-        adjusted.body
-    );
-    let too_much = admin
-        .post_form(&adjust_path, &[("delta", "-1000"), ("reason", "x")])
-        .await;
-    assert_eq!(too_much.status, 409, "{}", too_much.body);
+    let account = format!("/console/points/accounts?order={order_no}");
+    let account = viewer.get(&account).await.assert_status(200);
+    assert!(account.shows("<strong>60</strong>"), "{}", account.body);
+    assert!(account.shows("refund_reversal"));
+    assert!(!account.shows("points-adjust"), "a viewer cannot adjust");
+    let adjust = format!("/console/points/accounts/adjust?order={order_no}");
+    let small = [("delta", "5"), ("reason", "x")];
+    viewer.post_form(&adjust, &small).await.assert_status(403);
+    let taken = [("delta", "-10"), ("reason", "ticket 12")];
+    let adjusted = admin.post_form(&adjust, &taken).await.assert_status(200);
+    assert!(adjusted.shows("<strong>50</strong>"), "{}", adjusted.body);
+    let too_much = [("delta", "-1000"), ("reason", "x")];
+    admin.post_form(&adjust, &too_much).await.assert_status(409);
 
-    let removed = admin
-        .post_form(&format!("/console/points/packages/{package}/remove"), &[])
-        .await;
-    assert_eq!(removed.status, 200, "{}", removed.body);
+    let remove = format!("/console/points/packages/{package}/remove");
+    let removed = admin.post_form(&remove, &[]).await.assert_status(200);
     assert!(
-        removed.body.contains("deactivated, not deleted"),
+        removed.shows("deactivated, not deleted"),
         "{}",
         removed.body
     );
@@ -235,38 +165,28 @@ async fn a_super_admin_manages_accounts_and_others_may_not() {
     let viewer = Browser::logged_in(&app, "viewer").await;
     let password = "a long enough password";
 
+    let carol = [
+        ("username", "carol"),
+        ("role", "operator"),
+        ("password", password),
+    ];
     let created = admin
-        .post_form(
-            "/console/admins",
-            &[
-                ("username", "carol"),
-                ("role", "operator"),
-                ("password", password),
-            ],
-        )
-        .await;
-    assert_eq!(created.status, 200, "{}", created.body);
-    assert!(
-        created.body.contains("data-admin=\"carol\""),
-        "{}",
-        created.body
-    );
-    let taken = admin
-        .post_form(
-            "/console/admins",
-            &[
-                ("username", "carol"),
-                ("role", "operator"),
-                ("password", password),
-            ],
-        )
-        .await;
-    assert_eq!(taken.status, 409, "{}", taken.body);
+        .post_form("/console/admins", &carol)
+        .await
+        .assert_status(200);
+    assert!(created.shows("data-admin=\"carol\""), "{}", created.body);
+    admin
+        .post_form("/console/admins", &carol)
+        .await
+        .assert_status(409);
 
-    let carol = Browser::new(&app);
+    let browser = Browser::new(&app);
     let login = [("username", "carol"), ("password", password)];
-    assert_eq!(carol.post_form("/console/login", &login).await.status, 303);
-    assert_eq!(carol.get("/console/orders").await.status, 200);
+    browser
+        .post_form("/console/login", &login)
+        .await
+        .assert_status(303);
+    browser.get("/console/orders").await.assert_status(200);
 
     let id = created
         .body
@@ -276,36 +196,25 @@ async fn a_super_admin_manages_accounts_and_others_may_not() {
         .and_then(|cell| cell.split('<').next())
         .expect("carol's id")
         .to_owned();
+    let account = format!("/console/admins/{id}");
+    let promoted = [("role", "admin"), ("display_name", "Carol")];
     let changed = admin
-        .post_form(
-            &format!("/console/admins/{id}"),
-            &[("role", "admin"), ("display_name", "Carol")],
-        )
-        .await;
-    assert_eq!(changed.status, 200, "{}", changed.body);
-    assert!(changed.body.contains("Carol (admin)"), "{}", changed.body);
-    let disabled = admin
-        .post_form(
-            &format!("/console/admins/{id}/enabled"),
-            &[("enabled", "false")],
-        )
-        .await;
-    assert_eq!(disabled.status, 200, "{}", disabled.body);
-    assert_eq!(
-        carol.get("/console/orders").await.status,
-        303,
-        "her session ended"
-    );
+        .post_form(&account, &promoted)
+        .await
+        .assert_status(200);
+    assert!(changed.shows("Carol (admin)"), "{}", changed.body);
+    let disable = [("enabled", "false")];
+    admin
+        .post_form(&format!("{account}/enabled"), &disable)
+        .await
+        .assert_status(200);
+    let ended = browser.get("/console/orders").await;
+    assert_eq!(ended.status, 303, "her session ended");
 
+    let password = format!("{account}/password");
     let reset = [("password", "another long password")];
-    let refused = viewer
-        .post_form(&format!("/console/admins/{id}/password"), &reset)
-        .await;
-    assert_eq!(refused.status, 403);
-    let done = admin
-        .post_form(&format!("/console/admins/{id}/password"), &reset)
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    assert_eq!(viewer.get("/console/admins").await.status, 403);
+    viewer.post_form(&password, &reset).await.assert_status(403);
+    admin.post_form(&password, &reset).await.assert_status(200);
+    viewer.get("/console/admins").await.assert_status(403);
     app.stop().await;
 }

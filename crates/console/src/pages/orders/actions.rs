@@ -3,119 +3,91 @@
 //! same use case (which checks the permission and the order's state again and audits), and
 //! answers the order as it is now with what happened on top.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::order::Resolution;
 use elife_domain::payments::{NotificationHandled, RefundOutcome};
 use elife_domain::privacy::scrub_phone_numbers;
 use serde::Deserialize;
 
-use super::detail::OrderBody;
-use super::filters::{Problems, given};
-use super::order_number;
+use super::detail::after_action;
 use crate::error::ConsoleError;
-use crate::services::Console;
-use crate::session::Operator;
+use crate::pages::context::Context;
+use crate::pages::forms::{Problems, order_number};
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SettleForm {
     /// `succeeded` or `failed`.
-    pub resolution: Option<String>,
-    pub reason: Option<String>,
+    pub resolution: String,
+    pub reason: String,
 }
 
 impl SettleForm {
     /// The resolution and reason, or every problem (the API's messages).
     fn parse(&self) -> Result<(Resolution, String), ConsoleError> {
         let mut problems = Problems::default();
-        let resolution = match given(&self.resolution) {
-            None => {
-                problems.add("resolution should not be empty");
-                None
-            }
-            Some(raw) => {
-                let parsed = raw.parse::<Resolution>().ok();
-                if parsed.is_none() {
-                    problems.add("resolution must be succeeded or failed");
-                }
-                parsed
-            }
-        };
-        let reason = required_reason(&mut problems, &self.reason);
-        let parsed = problems
-            .into_result(resolution.zip(reason))
-            .map_err(ConsoleError::Invalid)?;
-        parsed.ok_or_else(|| ConsoleError::Invalid("invalid input".to_owned()))
+        let resolution = problems
+            .required("resolution", &self.resolution)
+            .and_then(|raw| {
+                problems.optional(&raw, |raw| {
+                    raw.parse::<Resolution>()
+                        .map_err(|_| "resolution must be succeeded or failed")
+                })
+            });
+        let reason = problems.required("reason", &self.reason);
+        problems.into_value(resolution.zip(reason))
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ReasonForm {
-    pub reason: Option<String>,
-}
-
-fn required_reason(problems: &mut Problems, reason: &Option<String>) -> Option<String> {
-    let reason = given(reason).map(str::to_owned);
-    if reason.is_none() {
-        problems.add("reason should not be empty");
-    }
-    reason
+    pub reason: String,
 }
 
 pub async fn settle(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     // A post without a form body is an empty form (and told so), not a 415.
     form: Option<web::Form<SettleForm>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ResolveTopUps)?;
+    cx.operator.require(Permission::ResolveTopUps)?;
     let (resolution, reason) = form
         .map(web::Form::into_inner)
         .unwrap_or_default()
         .parse()?;
     let number = order_number(&path)?;
-    let order = console
-        .services
+    let order = cx
+        .services()
         .recharge
-        .resolve_by_admin(&number, resolution, &operator.act(), &reason)
+        .resolve_by_admin(&number, resolution, &cx.operator.act(), &reason)
         .await?;
     let flash = format!(
         "已确认充值结果 Settled as {}: the top-up is now {}",
         resolution.as_str(),
         order.recharge_status
     );
-    OrderBody::load(&console, &operator, &path, false, Some(flash))
-        .await?
-        .answer(&request, &operator)
+    after_action(&cx, &path, flash).await
 }
 
 pub async fn refund(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     form: Option<web::Form<ReasonForm>>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::RefundOrders)?;
+    cx.operator.require(Permission::RefundOrders)?;
     let form = form.map(web::Form::into_inner).unwrap_or_default();
     let mut problems = Problems::default();
-    let reason = required_reason(&mut problems, &form.reason);
-    let reason = problems
-        .into_result(reason)
-        .map_err(ConsoleError::Invalid)?
-        .unwrap_or_default();
+    let reason = problems.required("reason", &form.reason);
+    let reason = problems.into_value(reason)?;
     let number = order_number(&path)?;
-    let outcome = console
-        .services
+    let outcome = cx
+        .services()
         .top_up_payments
-        .refund_by_admin(&number, &operator.act(), &reason)
+        .refund_by_admin(&number, &cx.operator.act(), &reason)
         .await?;
-    let flash = refund_message(&outcome);
-    OrderBody::load(&console, &operator, &path, false, Some(flash))
-        .await?
-        .answer(&request, &operator)
+    after_action(&cx, &path, refund_message(&outcome)).await
 }
 
 /// What the gateway said about the refund, for the operator.
@@ -133,24 +105,19 @@ fn refund_message(outcome: &RefundOutcome) -> String {
 }
 
 pub async fn sync_payment(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::SyncPayments)?;
+    cx.operator.require(Permission::SyncPayments)?;
     let number = order_number(&path)?;
+    let services = cx.services();
     // A number that names no order is not asked about (nor audited).
-    console.services.order_queries.find(&number).await?;
-    let handled = console
-        .services
+    services.order_queries.find(&number).await?;
+    let handled = services
         .top_up_payments
-        .sync_payment(&number, &operator.act())
+        .sync_payment(&number, &cx.operator.act())
         .await?;
-    let flash = sync_message(handled.as_ref());
-    OrderBody::load(&console, &operator, &path, false, Some(flash))
-        .await?
-        .answer(&request, &operator)
+    after_action(&cx, &path, sync_message(handled.as_ref())).await
 }
 
 /// What WeChat said about the payment.
@@ -180,8 +147,8 @@ mod tests {
         reason: Option<&str>,
     ) -> Result<(Resolution, String), ConsoleError> {
         SettleForm {
-            resolution: resolution.map(str::to_owned),
-            reason: reason.map(str::to_owned),
+            resolution: resolution.unwrap_or_default().to_owned(),
+            reason: reason.unwrap_or_default().to_owned(),
         }
         .parse()
     }

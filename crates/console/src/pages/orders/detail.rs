@@ -3,7 +3,8 @@
 //! number is masked; `POST …/reveal` shows it once, after the reveal was audited.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::audit::{AuditFilter, AuditRecord, AuditTargetType};
 use elife_domain::accounts::permissions::Permission;
@@ -12,13 +13,13 @@ use elife_domain::ports::PageRequest;
 use elife_domain::privacy::scrub_phone_numbers;
 use elife_domain::services::NotificationSearch;
 
-use super::{html, is_htmx, order_number, payment_badge, recharge_badge, when};
+use super::{payment_badge, recharge_badge, when};
 use crate::error::ConsoleError;
 use crate::format;
-use crate::layout::{Chrome, Section};
+use crate::layout::Section;
+use crate::pages::context::{Context, Fragment};
+use crate::pages::forms::order_number;
 use crate::pages::notifications::NotificationRow;
-use crate::services::Console;
-use crate::session::Operator;
 
 /// How many callbacks and audit rows the page shows (newest first); the rest are a link
 /// away.
@@ -188,23 +189,19 @@ pub struct OrderBody {
     pub audit: Option<Vec<AuditRow>>,
 }
 
-#[derive(Template)]
-#[template(path = "order_detail.html")]
-struct OrderPage {
-    chrome: Chrome,
-    body: OrderBody,
+impl Fragment for OrderBody {
+    const SECTION: Section = Section::Orders;
 }
 
 impl OrderBody {
     /// The order as stored now, with `flash` on top and the full number when `revealed`.
     pub async fn load(
-        console: &Console,
-        operator: &Operator,
+        cx: &Context,
         raw_number: &str,
         revealed: bool,
         flash: Option<String>,
     ) -> Result<Self, ConsoleError> {
-        let services = &console.services;
+        let (services, operator) = (cx.services(), &cx.operator);
         let number = order_number(raw_number)?;
         let history = services.order_queries.history(&number).await?;
         let order = &history.order;
@@ -279,66 +276,51 @@ impl OrderBody {
     }
 
     /// The whole page, or only the detail for htmx.
-    pub fn answer(
-        self,
-        request: &HttpRequest,
-        operator: &Operator,
-    ) -> Result<HttpResponse, ConsoleError> {
+    pub fn answer(self, cx: &Context) -> Result<HttpResponse, ConsoleError> {
         // A revealed number stays out of caches and htmx's history snapshots.
         let cache = if self.revealed {
             "no-store"
         } else {
             "private, no-cache"
         };
-        let body = if is_htmx(request) {
-            self.render()?
-        } else {
-            OrderPage {
-                chrome: Chrome::new(operator, Section::Orders),
-                body: self,
-            }
-            .render()?
-        };
-        let mut response = html(StatusCode::OK, body);
-        response.headers_mut().insert(
-            actix_web::http::header::CACHE_CONTROL,
-            actix_web::http::header::HeaderValue::from_static(cache),
-        );
+        let mut response = cx.page(StatusCode::OK, self)?;
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(cache));
         Ok(response)
     }
 }
 
-pub async fn show(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
-    path: web::Path<String>,
+/// The order as it is now, with what an action did on top.
+pub async fn after_action(
+    cx: &Context,
+    raw_number: &str,
+    flash: String,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewOrders)?;
-    OrderBody::load(&console, &operator, &path, false, None)
+    OrderBody::load(cx, raw_number, false, Some(flash))
         .await?
-        .answer(&request, &operator)
+        .answer(cx)
+}
+
+pub async fn show(cx: Context, path: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
+    cx.operator.require(Permission::ViewOrders)?;
+    OrderBody::load(&cx, &path, false, None).await?.answer(&cx)
 }
 
 /// The full number, in this answer only; the reveal is audited before it is shown.
-pub async fn reveal(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewOrders)?;
-    operator.require(Permission::RevealPhoneNumbers)?;
+pub async fn reveal(cx: Context, path: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
+    cx.operator.require(Permission::ViewOrders)?;
+    cx.operator.require(Permission::RevealPhoneNumbers)?;
     let number = order_number(&path)?;
+    let services = cx.services();
     // A number that names no order is not audited.
-    console.services.order_queries.find(&number).await?;
-    console
-        .services
+    services.order_queries.find(&number).await?;
+    services
         .audit_trail
-        .record_phone_reveal(&operator.act(), &number)
+        .record_phone_reveal(&cx.operator.act(), &number)
         .await?;
     let flash = "已记录查看完整号码 The reveal was recorded in the audit log".to_owned();
-    OrderBody::load(&console, &operator, &path, true, Some(flash))
+    OrderBody::load(&cx, &path, true, Some(flash))
         .await?
-        .answer(&request, &operator)
+        .answer(&cx)
 }

@@ -67,9 +67,8 @@ impl OrdersQuery {
 
     /// The list with these filters, on page `page`.
     pub fn href(&self, page: u64) -> String {
-        let page = page.to_string();
         let anomalies = if checked(&self.anomalies) { "true" } else { "" };
-        paging::link(
+        paging::page_link(
             "/console/orders",
             &[
                 ("payment", &self.payment),
@@ -80,8 +79,8 @@ impl OrdersQuery {
                 ("phone", &self.phone),
                 ("from", &self.from),
                 ("to", &self.to),
-                ("page", &page),
             ],
+            page,
         )
     }
 }
@@ -112,9 +111,7 @@ mod tests {
 
     #[test]
     fn china_days_become_utc_bounds() {
-        let (filter, _) = query("from=2026-11-30&to=2026-11-30")
-            .parse()
-            .unwrap();
+        let (filter, _) = query("from=2026-11-30&to=2026-11-30").parse().unwrap();
         assert_eq!(
             filter.created_from.unwrap().to_rfc3339(),
             "2026-11-29T16:00:00+00:00"
@@ -154,8 +151,8 @@ mod tests {
     #[test]
     fn every_problem_is_listed() {
         let error = query("payment=gone&recharge=later&anomaly=odd&from=30/11/2026&page=0")
-        .parse()
-        .unwrap_err();
+            .parse()
+            .unwrap_err();
         for part in [
             "payment",
             "recharge",
@@ -165,9 +162,7 @@ mod tests {
         ] {
             assert!(error.contains(part), "{part} missing from {error}");
         }
-        let backwards = query("from=2026-12-01&to=2026-11-30")
-            .parse()
-            .unwrap_err();
+        let backwards = query("from=2026-12-01&to=2026-11-30").parse().unwrap_err();
         assert!(backwards.contains("from must not be after to"));
     }
 

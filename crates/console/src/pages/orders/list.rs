@@ -2,19 +2,19 @@
 //! masked. The filter form is a plain GET form; with htmx it replaces only the table.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::order::{AnomalyKind, Order, PaymentStatus, RechargeKind, RechargeStatus};
 
-use super::filters::{Choice, OrdersQuery, checked, choices, given};
-use super::paging::Pager;
-use super::{html, payment_badge, recharge_badge, targets};
+use super::filters::OrdersQuery;
+use super::{payment_badge, recharge_badge};
 use crate::error::ConsoleError;
 use crate::format;
 use crate::layout::{Chrome, Section};
-use crate::services::Console;
-use crate::session::Operator;
+use crate::pages::context::{Context, html};
+use crate::pages::forms::{Choice, checked, choices, text};
+use crate::pages::paging::Pager;
 
 /// The id of the element the filters and the pager replace.
 const TABLE: &str = "orders-table";
@@ -85,7 +85,6 @@ struct FilterForm {
 
 impl FilterForm {
     fn of(query: &OrdersQuery) -> Self {
-        let text = |raw: &Option<String>| given(raw).unwrap_or_default().to_owned();
         FilterForm {
             payment: choices(
                 PaymentStatus::ALL.map(PaymentStatus::as_str),
@@ -114,23 +113,17 @@ struct OrdersPage {
 }
 
 pub async fn list(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     query: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewOrders)?;
+    cx.operator.require(Permission::ViewOrders)?;
     let (status, table) = match query.parse() {
         Ok((filter, page)) => {
-            let orders = console
-                .services
-                .order_queries
-                .list_all(&filter, page)
-                .await?;
+            let orders = cx.services().order_queries.list_all(&filter, page).await?;
             let table = OrdersTable {
                 error: None,
                 rows: orders.items.iter().map(OrderRow::from).collect(),
-                pager: Pager::of(&orders, TABLE, |page| query.href(page)),
+                pager: Pager::of(&orders, Some(TABLE), |page| query.href(page)),
                 table: TABLE,
             };
             (StatusCode::OK, table)
@@ -141,16 +134,16 @@ pub async fn list(
             OrdersTable {
                 error: Some(problems),
                 rows: Vec::new(),
-                pager: Pager::empty(TABLE),
+                pager: Pager::empty(Some(TABLE)),
                 table: TABLE,
             },
         ),
     };
-    if targets(&request, TABLE) {
+    if cx.targets(TABLE) {
         return Ok(html(status, table.render()?));
     }
     let page = OrdersPage {
-        chrome: Chrome::new(&operator, Section::Orders),
+        chrome: Chrome::new(&cx.operator, Section::Orders),
         form: FilterForm::of(&query),
         table,
     };

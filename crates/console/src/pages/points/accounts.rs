@@ -3,22 +3,23 @@
 //! `POST .../adjust`. The user is named by an openid typed by the operator or by one of
 //! their points orders, so that links never carry a whole openid.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use elife_domain::accounts::permissions::Permission;
-use elife_domain::order::{OpenId, OrderNumber};
+use elife_domain::order::OpenId;
 use elife_domain::points::LedgerEntry;
 use elife_domain::ports::PageRequest;
 use elife_domain::privacy::scrub_phone_numbers;
 use serde::Deserialize;
 
-use super::{Flash, html, invalid, is_htmx};
+use super::Flash;
 use crate::error::ConsoleError;
 use crate::format;
-use crate::layout::{Chrome, Section};
-use crate::pages::audit::page_number;
-use crate::services::Console;
-use crate::session::Operator;
+use crate::layout::Section;
+use crate::pages::context::{Context, Fragment};
+use crate::pages::forms::{Problems, given, order_number, page_number, text};
+use crate::pages::paging::{self, Pager};
 
 /// Ledger entries per page.
 const PAGE_SIZE: u64 = 20;
@@ -40,7 +41,8 @@ impl AccountQuery {
     }
 
     fn page_link(&self, page: u64) -> String {
-        format!("/console/points/accounts?{}&page={page}", self.who())
+        let who = [("user", self.user.as_str()), ("order", &self.order)];
+        paging::page_link("/console/points/accounts", &who, page)
     }
 }
 
@@ -80,13 +82,12 @@ struct AccountView {
     updated: String,
     entries: Vec<EntryRow>,
     total: u64,
-    page: u64,
-    pages: u64,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Pager,
 }
 
 /// The page's content: the page and the htmx fragment.
+#[derive(Template)]
+#[template(path = "points_account_body.html")]
 struct AccountBody {
     flash: Option<Flash>,
     /// The lookup form as typed.
@@ -98,52 +99,35 @@ struct AccountBody {
     can_adjust: bool,
 }
 
-#[derive(Template)]
-#[template(path = "points_account.html")]
-struct AccountPage {
-    chrome: Chrome,
-    body: AccountBody,
-}
-
-#[derive(Template)]
-#[template(path = "points_account_body.html")]
-struct AccountFragment {
-    body: AccountBody,
+impl Fragment for AccountBody {
+    const SECTION: Section = Section::Points;
 }
 
 /// The user the query names, if it names one.
-async fn user(console: &Console, query: &AccountQuery) -> Result<Option<OpenId>, ConsoleError> {
-    let order = query.order.trim();
-    if !query.user.trim().is_empty() {
+async fn user(cx: &Context, query: &AccountQuery) -> Result<Option<OpenId>, ConsoleError> {
+    if given(&query.user).is_some() {
         return OpenId::parse(&query.user)
             .map(Some)
             .map_err(|error| ConsoleError::Invalid(error.to_string()));
     }
-    if order.is_empty() {
+    if given(&query.order).is_none() {
         return Ok(None);
     }
-    let number = OrderNumber::parse(order)
-        .map_err(|_| ConsoleError::NotFound(format!("order {order} not found")))?;
-    Ok(Some(
-        console.services.points_shop.order(&number).await?.user,
-    ))
+    let number = order_number(&query.order)?;
+    Ok(Some(cx.services().points_shop.order(&number).await?.user))
 }
 
 async fn render(
-    console: &Console,
-    operator: &Operator,
-    request: &HttpRequest,
+    cx: &Context,
     query: &AccountQuery,
     flash: Option<Flash>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ViewPoints)?;
-    let mut problems = Vec::new();
-    let page = page_number(&mut problems, &query.page);
-    invalid(problems)?;
-    let account = match user(console, query).await? {
+    cx.operator.require(Permission::ViewPoints)?;
+    let page = page_number(&query.page)?;
+    let account = match user(cx, query).await? {
         None => None,
         Some(user) => {
-            let points = &console.services.points;
+            let points = &cx.services().points;
             let account = points.account(&user).await?;
             let entries = points
                 .entries(
@@ -154,47 +138,32 @@ async fn render(
                     },
                 )
                 .await?;
-            let pages = entries.total_pages();
             Some(AccountView {
                 user: user.masked(),
                 balance: format::grouped(account.balance),
                 updated: format::china_time(account.updated_at),
                 entries: entries.items.iter().map(entry_row).collect(),
                 total: entries.total,
-                page,
-                pages,
-                previous: (page > 1).then(|| query.page_link(page - 1)),
-                next: (page < pages).then(|| query.page_link(page + 1)),
+                pager: Pager::of(&entries, None, |page| query.page_link(page)),
             })
         }
     };
     let body = AccountBody {
         flash,
-        user: query.user.trim().to_owned(),
-        order: query.order.trim().to_owned(),
+        user: text(&query.user),
+        order: text(&query.order),
         who: query.who(),
         account,
-        can_adjust: operator.may(Permission::ManagePoints),
+        can_adjust: cx.operator.may(Permission::ManagePoints),
     };
-    let rendered = if is_htmx(request) {
-        AccountFragment { body }.render()?
-    } else {
-        AccountPage {
-            chrome: Chrome::new(operator, Section::Points),
-            body,
-        }
-        .render()?
-    };
-    Ok(html(rendered))
+    cx.page(StatusCode::OK, body)
 }
 
 pub(super) async fn show(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     query: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    render(&console, &operator, &request, &query, None).await
+    render(&cx, &query, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,43 +176,32 @@ pub(super) struct AdjustForm {
 /// The delta and reason, checked as `POST /admin/points/accounts/{openid}/adjust` checks
 /// them; the use case refuses a zero delta.
 fn adjustment(form: &AdjustForm) -> Result<(i64, String), ConsoleError> {
-    let mut problems = Vec::new();
-    let delta = match form.delta.trim() {
-        "" => {
-            problems.push("delta should not be empty".to_owned());
-            None
-        }
-        raw => raw
-            .trim_start_matches('+')
-            .parse::<i64>()
-            .map_err(|_| problems.push(format!("delta {raw:?} must be a whole number")))
-            .ok(),
-    };
-    let reason = form.reason.trim();
-    if reason.is_empty() {
-        problems.push("reason should not be empty".to_owned());
-    }
-    invalid(problems)?;
-    let delta = delta.ok_or_else(|| ConsoleError::Invalid("invalid input".to_owned()))?;
-    Ok((delta, reason.to_owned()))
+    let mut problems = Problems::default();
+    let delta = problems.required("delta", &form.delta).and_then(|raw| {
+        problems.optional(&raw, |raw| {
+            raw.trim_start_matches('+')
+                .parse::<i64>()
+                .map_err(|_| format!("delta {raw:?} must be a whole number"))
+        })
+    });
+    let reason = problems.required("reason", &form.reason);
+    problems.into_value(delta.zip(reason))
 }
 
 pub(super) async fn adjust(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     query: web::Query<AccountQuery>,
     form: web::Form<AdjustForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ManagePoints)?;
+    cx.operator.require(Permission::ManagePoints)?;
     let (delta, reason) = adjustment(&form)?;
-    let user = user(&console, &query)
+    let user = user(&cx, &query)
         .await?
         .ok_or_else(|| ConsoleError::Invalid("user should not be empty".to_owned()))?;
-    let entry = console
-        .services
+    let entry = cx
+        .services()
         .points
-        .adjust(&user, delta, &reason, &operator.act())
+        .adjust(&user, delta, &reason, &cx.operator.act())
         .await?;
     let flash = Flash::done(format!(
         "已调整 {0:+} 积分，余额 {1} Adjusted by {0:+} points; the balance is now {1}",
@@ -255,7 +213,7 @@ pub(super) async fn adjust(
         page: String::new(),
         ..query.into_inner()
     };
-    render(&console, &operator, &request, &query, Some(flash)).await
+    render(&cx, &query, Some(flash)).await
 }
 
 #[cfg(test)]

@@ -2,22 +2,22 @@
 //! (the points it granted taken back in proportion first), as
 //! `POST /admin/points/orders/{orderNo}/refund`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::money::Fen;
-use elife_domain::order::{OpenId, OrderNumber};
+use elife_domain::order::OpenId;
 use elife_domain::payments::RefundOutcome;
 use elife_domain::points::{Package, PointsOrder, PointsOrderFilter, PointsOrderStatus};
 use elife_domain::ports::PageRequest;
 use elife_domain::privacy::scrub_phone_numbers;
 use serde::Deserialize;
 
-use super::{Flash, invalid, render};
+use super::{Flash, render};
 use crate::error::ConsoleError;
 use crate::format;
-use crate::pages::audit::{day, page_number};
-use crate::services::Console;
-use crate::session::Operator;
+use crate::pages::context::Context;
+use crate::pages::forms::{Problems, given, order_number, text};
+use crate::pages::paging::{self, Pager};
 
 /// Orders per page.
 const PAGE_SIZE: u64 = 20;
@@ -55,58 +55,37 @@ impl OrdersQuery {
     }
 
     fn page_link(&self, page: u64) -> String {
-        let page = page.to_string();
-        let mut pairs = self.pairs().to_vec();
-        pairs.push(("page", page.as_str()));
-        format!("/console/points?{}#orders", format::query(&pairs))
+        let link = paging::page_link("/console/points", &self.pairs(), page);
+        format!("{link}#orders")
     }
 
     /// The filter and page, checked as the API checks them; every problem at once.
     fn parse(&self) -> Result<(PointsOrderFilter, u64), ConsoleError> {
-        let mut problems = Vec::new();
-        let status = match self.status.trim() {
-            "" => None,
-            raw => raw
-                .parse::<PointsOrderStatus>()
-                .map_err(|_| {
-                    let names: Vec<&str> = PointsOrderStatus::ALL
-                        .iter()
-                        .map(|status| status.as_str())
-                        .collect();
-                    problems.push(format!(
-                        "status {raw:?} must be one of {}",
-                        names.join(", ")
-                    ));
-                })
-                .ok(),
-        };
-        let package_id = match self.package.trim() {
-            "" => None,
-            raw => raw
-                .parse::<i64>()
-                .map_err(|_| problems.push(format!("packageId {raw:?} must be a number")))
-                .ok(),
-        };
-        let user = match self.openid.trim() {
-            "" => None,
-            raw => OpenId::parse(raw)
-                .map_err(|error| problems.push(error.to_string()))
-                .ok(),
-        };
-        let from = day(&mut problems, "from", &self.from);
-        let to = day(&mut problems, "to", &self.to);
-        let page = page_number(&mut problems, &self.page);
-        invalid(problems)?;
+        let mut problems = Problems::default();
+        let status = problems.optional(&self.status, |raw| {
+            raw.parse::<PointsOrderStatus>().map_err(|_| {
+                let names: Vec<&str> = PointsOrderStatus::ALL
+                    .iter()
+                    .map(|status| status.as_str())
+                    .collect();
+                format!("status {raw:?} must be one of {}", names.join(", "))
+            })
+        });
+        let package_id = problems.optional(&self.package, |raw| {
+            raw.parse::<i64>()
+                .map_err(|_| format!("packageId {raw:?} must be a number"))
+        });
+        let user = problems.optional(&self.openid, OpenId::parse);
+        let (created_from, created_before) = problems.china_days(&self.from, &self.to);
+        let page = problems.page_number(&self.page);
         let filter = PointsOrderFilter {
             user,
             status,
             package_id,
-            created_from: from.and_then(format::china_midnight),
-            created_before: to
-                .and_then(|to| to.checked_add_days(chrono::Days::new(1)))
-                .and_then(format::china_midnight),
+            created_from,
+            created_before,
         };
-        Ok((filter, page))
+        problems.check((filter, page))
     }
 }
 
@@ -166,24 +145,20 @@ pub(super) struct OrdersView {
     pub(super) packages: Vec<Choice>,
     pub(super) rows: Vec<OrderRow>,
     pub(super) total: u64,
-    pub(super) page: u64,
-    pub(super) pages: u64,
-    pub(super) previous: Option<String>,
-    pub(super) next: Option<String>,
+    pub(super) pager: Pager,
     /// The query an action's URL carries.
     pub(super) here: String,
     pub(super) can_refund: bool,
 }
 
 pub(super) async fn view(
-    console: &Console,
-    operator: &Operator,
+    cx: &Context,
     query: &OrdersQuery,
     packages: &[Package],
 ) -> Result<OrdersView, ConsoleError> {
     let (filter, page) = query.parse()?;
-    let orders = console
-        .services
+    let orders = cx
+        .services()
         .points_shop
         .orders(
             &filter,
@@ -193,12 +168,11 @@ pub(super) async fn view(
             },
         )
         .await?;
-    let pages = orders.total_pages();
     Ok(OrdersView {
-        status: query.status.trim().to_owned(),
-        openid: query.openid.trim().to_owned(),
-        from: query.from.trim().to_owned(),
-        to: query.to.trim().to_owned(),
+        status: text(&query.status),
+        openid: text(&query.openid),
+        from: text(&query.from),
+        to: text(&query.to),
         statuses: PointsOrderStatus::ALL
             .iter()
             .map(|status| Choice {
@@ -217,12 +191,9 @@ pub(super) async fn view(
             .collect(),
         rows: orders.items.iter().map(row).collect(),
         total: orders.total,
-        page,
-        pages,
-        previous: (page > 1).then(|| query.page_link(page - 1)),
-        next: (page < pages).then(|| query.page_link(page + 1)),
+        pager: Pager::of(&orders, None, |page| query.page_link(page)),
         here: query.here(),
-        can_refund: operator.may(Permission::RefundOrders),
+        can_refund: cx.operator.may(Permission::RefundOrders),
     })
 }
 
@@ -235,37 +206,35 @@ pub(super) struct RefundForm {
 }
 
 fn refund_input(form: &RefundForm) -> Result<(Option<Fen>, String), ConsoleError> {
-    let reason = form.reason.trim();
-    if reason.is_empty() {
+    let Some(reason) = given(&form.reason) else {
         return Err(ConsoleError::Invalid(
             "reason should not be empty".to_owned(),
         ));
-    }
-    let amount = match form.amount.trim() {
-        "" => None,
-        raw => Some(Fen::new(format::parse_yuan(raw).map_err(|problem| {
-            ConsoleError::Invalid(format!("amount: {problem}"))
-        })?)),
+    };
+    let amount = match given(&form.amount) {
+        None => None,
+        Some(raw) => {
+            Some(Fen::new(format::parse_yuan(raw).map_err(|problem| {
+                ConsoleError::Invalid(format!("amount: {problem}"))
+            })?))
+        }
     };
     Ok((amount, reason.to_owned()))
 }
 
 pub(super) async fn refund(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     query: web::Query<OrdersQuery>,
     form: web::Form<RefundForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::RefundOrders)?;
+    cx.operator.require(Permission::RefundOrders)?;
     let (amount, reason) = refund_input(&form)?;
-    let number = OrderNumber::parse(path.trim())
-        .map_err(|_| ConsoleError::NotFound(format!("order {} not found", path.trim())))?;
-    let outcome = console
-        .services
+    let number = order_number(&path)?;
+    let outcome = cx
+        .services()
         .points_shop
-        .refund(&number, amount, &reason, &operator.act())
+        .refund(&number, amount, &reason, &cx.operator.act())
         .await?;
     let flash = match outcome {
         RefundOutcome::Refunded => {
@@ -279,7 +248,7 @@ pub(super) async fn refund(
             scrub_phone_numbers(&message)
         )),
     };
-    render(&console, &operator, &request, &query, Some(flash)).await
+    render(&cx, &query, Some(flash)).await
 }
 
 #[cfg(test)]

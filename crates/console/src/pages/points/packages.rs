@@ -1,17 +1,17 @@
 //! Points packages: the rows, and the forms that create, change and remove them.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use elife_domain::accounts::permissions::Permission;
 use elife_domain::money::Fen;
 use elife_domain::points::{Package, PackageDraft, Removal};
 use serde::Deserialize;
 
 use super::orders::OrdersQuery;
-use super::{Flash, invalid, render};
+use super::{Flash, render};
 use crate::error::ConsoleError;
 use crate::format;
-use crate::services::Console;
-use crate::session::Operator;
+use crate::pages::context::Context;
+use crate::pages::forms::{Problems, given};
 
 pub(super) struct PackageRow {
     pub(super) id: i64,
@@ -63,46 +63,39 @@ impl PackageForm {
     /// The draft once the required fields are there and are numbers; the domain checks
     /// the values (as `PackageBody::draft`).
     fn draft(&self) -> Result<PackageDraft, ConsoleError> {
-        let mut problems = Vec::new();
-        let name = self.name.trim();
-        if name.is_empty() {
-            problems.push("name should not be empty".to_owned());
-        }
-        let amount = match self.price.trim() {
-            "" => {
-                problems.push("price should not be empty".to_owned());
+        let mut problems = Problems::default();
+        let name = problems.required("name", &self.name);
+        let amount = problems.required("price", &self.price).and_then(|raw| {
+            problems.optional(&raw, |raw| {
+                format::parse_yuan(raw).map_err(|problem| format!("price: {problem}"))
+            })
+        });
+        let mut number = |name: &str, raw: &str, default: Option<i64>| match given(raw) {
+            None if default.is_some() => default,
+            None => {
+                problems.add(format!("{name} should not be empty"));
                 None
             }
-            raw => format::parse_yuan(raw)
-                .map_err(|problem| problems.push(format!("price: {problem}")))
-                .ok(),
-        };
-        let mut number = |name: &str, raw: &str, default: Option<i64>| match raw.trim() {
-            "" if default.is_some() => default,
-            "" => {
-                problems.push(format!("{name} should not be empty"));
-                None
-            }
-            raw => raw
+            Some(raw) => raw
                 .parse::<i64>()
-                .map_err(|_| problems.push(format!("{name} {raw:?} must be a whole number")))
+                .map_err(|_| problems.add(format!("{name} {raw:?} must be a whole number")))
                 .ok(),
         };
         let points = number("points", &self.points, None);
         let bonus_points = number("bonusPoints", &self.bonus_points, Some(0));
         let sort_order = number("sortOrder", &self.sort_order, Some(0)).and_then(|order| {
             i32::try_from(order)
-                .map_err(|_| problems.push("sortOrder is out of range".to_owned()))
+                .map_err(|_| problems.add("sortOrder is out of range"))
                 .ok()
         });
-        invalid(problems)?;
-        let (Some(amount), Some(points), Some(bonus_points), Some(sort_order)) =
-            (amount, points, bonus_points, sort_order)
+        problems.check(())?;
+        let (Some(name), Some(amount), Some(points), Some(bonus_points), Some(sort_order)) =
+            (name, amount, points, bonus_points, sort_order)
         else {
             return Err(ConsoleError::Invalid("invalid input".to_owned()));
         };
         Ok(PackageDraft {
-            name: name.to_owned(),
+            name,
             description: self.description.trim().to_owned(),
             amount: Fen::new(amount),
             points,
@@ -121,62 +114,56 @@ fn package_id(raw: &str) -> Result<i64, ConsoleError> {
 }
 
 pub(super) async fn create(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     query: web::Query<OrdersQuery>,
     form: web::Form<PackageForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ManagePoints)?;
+    cx.operator.require(Permission::ManagePoints)?;
     let draft = form.draft()?;
-    let package = console
-        .services
+    let package = cx
+        .services()
         .points_admin
-        .create(draft, &operator.act())
+        .create(draft, &cx.operator.act())
         .await?;
     let flash = Flash::done(format!(
         "已创建套餐 Package created: #{} {}",
         package.id, package.name
     ));
-    render(&console, &operator, &request, &query, Some(flash)).await
+    render(&cx, &query, Some(flash)).await
 }
 
 pub(super) async fn update(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     query: web::Query<OrdersQuery>,
     form: web::Form<PackageForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ManagePoints)?;
+    cx.operator.require(Permission::ManagePoints)?;
     let id = package_id(&path)?;
     let draft = form.draft()?;
-    let package = console
-        .services
+    let package = cx
+        .services()
         .points_admin
-        .update(id, draft, &operator.act())
+        .update(id, draft, &cx.operator.act())
         .await?;
     let flash = Flash::done(format!(
         "已保存套餐 Package saved: #{} {}（已售订单不变 orders keep what they bought）",
         package.id, package.name
     ));
-    render(&console, &operator, &request, &query, Some(flash)).await
+    render(&cx, &query, Some(flash)).await
 }
 
 pub(super) async fn remove(
-    console: web::Data<Console>,
-    operator: Operator,
-    request: HttpRequest,
+    cx: Context,
     path: web::Path<String>,
     query: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    operator.require(Permission::ManagePoints)?;
+    cx.operator.require(Permission::ManagePoints)?;
     let id = package_id(&path)?;
-    let removal = console
-        .services
+    let removal = cx
+        .services()
         .points_admin
-        .remove(id, &operator.act())
+        .remove(id, &cx.operator.act())
         .await?;
     let flash = Flash::done(match removal {
         Removal::Deleted => format!("已删除套餐 Package #{id} deleted"),
@@ -185,7 +172,7 @@ pub(super) async fn remove(
             package.name
         ),
     });
-    render(&console, &operator, &request, &query, Some(flash)).await
+    render(&cx, &query, Some(flash)).await
 }
 
 #[cfg(test)]

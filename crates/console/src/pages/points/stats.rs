@@ -10,7 +10,7 @@ use elife_domain::points::ShopDay;
 use crate::error::ConsoleError;
 use crate::format;
 use crate::pages::charts::{Chart, SeriesKind, Unit};
-use crate::services::Console;
+use crate::services::ConsoleServices;
 
 /// Days the figures cover, today included.
 const DAYS: u64 = 30;
@@ -110,8 +110,7 @@ fn period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     (first, today)
 }
 
-pub(super) async fn view(console: &Console) -> Result<StatsView, ConsoleError> {
-    let services = &console.services;
+pub(super) async fn view(services: &ConsoleServices) -> Result<StatsView, ConsoleError> {
     let today = services.clock.now().with_timezone(&Shanghai).date_naive();
     let (first, last) = period(today);
     let bounds = format::china_midnight(first).zip(
