@@ -4,6 +4,7 @@
 //! Pure: no I/O and no framework. Adapters implement [`ports`].
 
 pub mod accounts;
+pub mod catalog;
 pub mod money;
 pub mod msisdn;
 pub mod order;
@@ -12,6 +13,7 @@ pub mod points;
 pub mod ports;
 pub mod privacy;
 pub mod services;
+pub mod trade;
 
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;

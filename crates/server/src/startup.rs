@@ -14,9 +14,9 @@ use actix_web::{App, HttpMessage, HttpResponse, web};
 use elife_domain::ports::{Clock, JobLeases, RandomIds, StatisticsRepository, SystemClock};
 use elife_domain::services::{OrderService, Ports, RechargeService};
 use elife_persistence::{
-    DatabaseConnection, SeaOrmAuditLog, SeaOrmExchangeRateRepository,
-    SeaOrmJobLeases, SeaOrmOrderRepository, SeaOrmPaymentNotificationLog,
-    SeaOrmStatisticsRepository, SeaOrmUserRepository,
+    DatabaseConnection, SeaOrmAuditLog, SeaOrmExchangeRateRepository, SeaOrmJobLeases,
+    SeaOrmOrderRepository, SeaOrmPaymentNotificationLog, SeaOrmStatisticsRepository,
+    SeaOrmUserRepository,
 };
 use elife_unitel::{UnitelClient, UnitelConfig};
 use secrecy::ExposeSecret;

@@ -1,0 +1,5 @@
+//! Tests of after-sales against in-memory storage with real compare-and-set.
+
+mod properties;
+mod rules;
+mod transitions;

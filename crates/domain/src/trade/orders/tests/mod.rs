@@ -1,0 +1,7 @@
+//! Tests of the mall order against in-memory storage with real compare-and-set.
+
+mod core;
+mod flows;
+mod races;
+pub(crate) mod support;
+mod transitions;
