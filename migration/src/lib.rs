@@ -21,6 +21,7 @@ mod m20261130_000002_admin_audit;
 mod m20261130_000003_encrypt_phone_numbers;
 mod m20261130_000004_payments_core;
 mod m20261130_000005_points;
+mod m20261130_000006_catalog;
 mod personal_data;
 
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
@@ -77,6 +78,12 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("points_orders", "idx_points_orders_status_created"),
     ("points_orders", "idx_points_orders_package"),
     ("points_orders", "idx_points_orders_paid"),
+    ("catalog_categories", "idx_catalog_categories_parent_sort"),
+    ("catalog_products", "idx_catalog_products_category"),
+    ("catalog_skus", "idx_catalog_skus_product"),
+    ("catalog_stock_ledger", "idx_catalog_stock_ledger_movement"),
+    ("catalog_stock_ledger", "idx_catalog_stock_ledger_settlement"),
+    ("catalog_stock_ledger", "idx_catalog_stock_ledger_sku_id"),
 ];
 
 /// The application tables, in creation order.
@@ -98,6 +105,10 @@ pub const TABLES: &[&str] = &[
     "points_ledger",
     "points_packages",
     "points_orders",
+    "catalog_categories",
+    "catalog_products",
+    "catalog_skus",
+    "catalog_stock_ledger",
 ];
 
 pub struct Migrator;
@@ -113,6 +124,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_encrypt_phone_numbers::Migration),
             Box::new(m20261130_000004_payments_core::Migration),
             Box::new(m20261130_000005_points::Migration),
+            Box::new(m20261130_000006_catalog::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@
 
 mod admins;
 mod audit;
+pub mod catalog;
 mod connection;
 pub mod entities;
 mod error;
@@ -33,6 +34,7 @@ mod users;
 
 pub use admins::SeaOrmAdminRepository;
 pub use audit::SeaOrmAuditLog;
+pub use catalog::{SeaOrmProductRepository, SeaOrmStockLedger};
 pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;

@@ -4,6 +4,7 @@
 //! and drops it afterwards.
 
 mod admins_and_audit;
+mod catalog;
 mod adopt_prisma;
 mod common;
 mod leases;
