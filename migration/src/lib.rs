@@ -82,7 +82,10 @@ pub const INDEXES: &[(&str, &str)] = &[
     ("catalog_products", "idx_catalog_products_category"),
     ("catalog_skus", "idx_catalog_skus_product"),
     ("catalog_stock_ledger", "idx_catalog_stock_ledger_movement"),
-    ("catalog_stock_ledger", "idx_catalog_stock_ledger_settlement"),
+    (
+        "catalog_stock_ledger",
+        "idx_catalog_stock_ledger_settlement",
+    ),
     ("catalog_stock_ledger", "idx_catalog_stock_ledger_sku_id"),
 ];
 

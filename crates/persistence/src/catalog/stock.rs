@@ -12,8 +12,8 @@ use elife_domain::catalog::{
 };
 use elife_domain::ports::RepositoryError;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{skus, stock_ledger as ledger};

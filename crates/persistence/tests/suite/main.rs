@@ -4,8 +4,8 @@
 //! and drops it afterwards.
 
 mod admins_and_audit;
-mod catalog;
 mod adopt_prisma;
+mod catalog;
 mod common;
 mod leases;
 mod notification_queries;
