@@ -3,7 +3,7 @@
 use std::ops::Deref;
 
 use elife_domain::ports::RepositoryError;
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use sea_orm::{DatabaseTransaction, DbErr, RuntimeErr, SqlErr};
 
 /// Maps a SeaORM error: unique violations become `Duplicate`, conversion failures of stored
 /// values `Corrupt`, everything else (connections, pool, timeouts, locks) `Unavailable`,
@@ -31,4 +31,27 @@ pub fn map_db_err(error: DbErr) -> RepositoryError {
 /// A stored value the domain refuses (an unknown status, a malformed number...).
 pub fn corrupt(what: &str, value: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Corrupt(format!("{what}: {value}"))
+}
+
+/// SQLSTATE 40001 (MySQL's deadlock, PostgreSQL's serialization failure) or 40P01
+/// (PostgreSQL's deadlock): the database rolled the transaction back, and running it again
+/// is safe.
+pub(crate) fn is_deadlock(error: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner))) =
+        error
+    else {
+        return false;
+    };
+    inner
+        .as_database_error()
+        .and_then(|database| database.code())
+        .is_some_and(|code| code == "40001" || code == "40P01")
+}
+
+/// Rolls back a transaction the database already gave up on; a failure here changes
+/// nothing, so it is only logged. `what` names the work (a posting, a stock request).
+pub(crate) async fn rollback_quietly(txn: DatabaseTransaction, what: &str) {
+    if let Err(error) = txn.rollback().await {
+        tracing::warn!(error = %error, "could not roll back a deadlocked {what}");
+    }
 }

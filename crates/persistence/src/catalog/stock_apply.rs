@@ -14,12 +14,12 @@ use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, RuntimeErr, SqlErr,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::entities::{products, skus, stock_ledger as ledger};
 use crate::connection::{begin_write, finish};
-use crate::error::map_db_err;
+use crate::error::{is_deadlock, map_db_err, rollback_quietly};
 use crate::time::{from_db, to_db};
 
 /// Runs of a request whose transaction was a deadlock victim or lost a unique-key race
@@ -58,7 +58,7 @@ where
             Ok(attempt) => attempt,
             Err(Stop::Db(error)) if run < RUNS && is_deadlock(&error) => {
                 tracing::info!(run, error = %error, "stock request was a deadlock victim; running it again");
-                rollback_quietly(txn).await;
+                rollback_quietly(txn, "stock request").await;
                 continue;
             }
             Err(Stop::Db(error)) => return finish(txn, Err(map_db_err(error))).await,
@@ -239,24 +239,4 @@ pub(super) async fn read_scope<C: ConnectionTrait>(
     rows.into_iter()
         .map(super::stock::movement_from_row)
         .collect()
-}
-
-/// SQLSTATE 40001 (MySQL's deadlock, PostgreSQL's serialization failure) or 40P01
-/// (PostgreSQL's deadlock): the database rolled the transaction back.
-fn is_deadlock(error: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner))) =
-        error
-    else {
-        return false;
-    };
-    inner
-        .as_database_error()
-        .and_then(|database| database.code())
-        .is_some_and(|code| code == "40001" || code == "40P01")
-}
-
-async fn rollback_quietly(txn: DatabaseTransaction) {
-    if let Err(error) = txn.rollback().await {
-        tracing::warn!(error = %error, "could not roll back a deadlocked stock request");
-    }
 }

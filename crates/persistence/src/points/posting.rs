@@ -18,14 +18,14 @@ use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, RuntimeErr, SqlErr,
+    QueryFilter, QuerySelect, SqlErr,
 };
 
 use super::ledger::entry_from_row;
 use crate::audit::insert_entry;
 use crate::connection::{begin_write, finish};
 use crate::entities::{points_accounts as accounts, points_ledger as ledger};
-use crate::error::map_db_err;
+use crate::error::{is_deadlock, map_db_err, rollback_quietly};
 use crate::time::{from_db, to_db};
 
 /// Runs of a posting whose transaction was a deadlock victim, at most.
@@ -70,7 +70,7 @@ pub(super) async fn post(
             Ok(attempt) => attempt,
             Err(Stop::Db(error)) if run < RUNS && is_deadlock(&error) => {
                 tracing::info!(run, error = %error, "points posting was a deadlock victim; running it again");
-                rollback_quietly(txn).await;
+                rollback_quietly(txn, "posting").await;
                 continue;
             }
             Err(Stop::Db(error)) => return finish(txn, Err(map_db_err(error))).await,
@@ -282,24 +282,4 @@ async fn find_posted<C: ConnectionTrait>(
         .map(entry_from_row)
         .transpose()
         .map_err(Stop::Refused)
-}
-
-/// SQLSTATE 40001 (MySQL's deadlock, PostgreSQL's serialization failure) or 40P01
-/// (PostgreSQL's deadlock): the database rolled the transaction back.
-fn is_deadlock(error: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner))) =
-        error
-    else {
-        return false;
-    };
-    inner
-        .as_database_error()
-        .and_then(|database| database.code())
-        .is_some_and(|code| code == "40001" || code == "40P01")
-}
-
-async fn rollback_quietly(txn: DatabaseTransaction) {
-    if let Err(error) = txn.rollback().await {
-        tracing::warn!(error = %error, "could not roll back a deadlocked posting");
-    }
 }
