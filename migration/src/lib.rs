@@ -109,6 +109,7 @@ pub const TABLES: &[&str] = &[
     "points_packages",
     "points_orders",
     "catalog_categories",
+    "catalog_category_tree",
     "catalog_products",
     "catalog_skus",
     "catalog_stock_ledger",

@@ -1,6 +1,9 @@
 //! The catalog context's tables (issue 14).
 //!
 //! - `catalog_categories`: the category tree.
+//! - `catalog_category_tree`: one row (id 1) holding the tree's `revision`, which every
+//!   category write moves on by compare-and-set, so two moves planned on one revision
+//!   (A under B, B under A) cannot both land.
 //! - `catalog_products`: products (SPU); `sales` grows only with a stock deduction.
 //! - `catalog_skus`: sellable variants; `available` changes only by a guarded
 //!   `UPDATE ... WHERE available + delta >= 0` in the transaction that appends its ledger row.
@@ -9,7 +12,7 @@
 //!   (order_ref, sku_id, settlement) lets one of the two settle an order's SKU, never both
 //!   (NULLs are distinct on every backend, so other kinds never collide on it).
 //!
-//! References are compared byte for byte on every backend. `down` drops the four tables.
+//! References are compared byte for byte on every backend. `down` drops the five tables.
 
 use sea_orm_migration::prelude::*;
 
@@ -28,6 +31,13 @@ enum CatalogCategories {
     Enabled,
     CreatedAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CatalogCategoryTree {
+    Table,
+    Id,
+    Revision,
 }
 
 #[derive(DeriveIden)]
@@ -79,6 +89,7 @@ enum CatalogStockLedger {
 }
 
 pub const CATEGORIES_TABLE: &str = "catalog_categories";
+pub const CATEGORY_TREE_TABLE: &str = "catalog_category_tree";
 pub const PRODUCTS_TABLE: &str = "catalog_products";
 pub const SKUS_TABLE: &str = "catalog_skus";
 pub const STOCK_LEDGER_TABLE: &str = "catalog_stock_ledger";
@@ -132,6 +143,7 @@ pub const INDEX_SPECS: &[IndexSpec] = &[
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         create_categories(manager).await?;
+        create_category_tree(manager).await?;
         create_products(manager).await?;
         create_skus(manager).await?;
         create_ledger(manager).await?;
@@ -144,6 +156,7 @@ impl MigrationTrait for Migration {
             STOCK_LEDGER_TABLE,
             SKUS_TABLE,
             PRODUCTS_TABLE,
+            CATEGORY_TREE_TABLE,
             CATEGORIES_TABLE,
         ] {
             manager
@@ -193,6 +206,34 @@ async fn create_categories(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 )
                 .col(timestamp(backend, CatalogCategories::CreatedAt).not_null())
                 .col(timestamp(backend, CatalogCategories::UpdatedAt).not_null())
+                .to_owned(),
+        )
+        .await
+}
+
+/// The tree's revision row, seeded at 0: writers only ever update it, never insert it.
+async fn create_category_tree(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_table(
+            Table::create()
+                .table(CatalogCategoryTree::Table)
+                .if_not_exists()
+                .col(
+                    ColumnDef::new(CatalogCategoryTree::Id)
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(big(CatalogCategoryTree::Revision).default(0).to_owned())
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .exec_stmt(
+            Query::insert()
+                .into_table(CatalogCategoryTree::Table)
+                .columns([CatalogCategoryTree::Id, CatalogCategoryTree::Revision])
+                .values_panic([1.into(), 0i64.into()])
                 .to_owned(),
         )
         .await

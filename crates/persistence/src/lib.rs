@@ -34,7 +34,7 @@ mod users;
 
 pub use admins::SeaOrmAdminRepository;
 pub use audit::SeaOrmAuditLog;
-pub use catalog::{SeaOrmProductRepository, SeaOrmStockLedger};
+pub use catalog::{SeaOrmCategoryRepository, SeaOrmProductRepository, SeaOrmStockLedger};
 pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;
