@@ -22,6 +22,10 @@ mod m20261130_000003_encrypt_phone_numbers;
 mod m20261130_000004_payments_core;
 mod m20261130_000005_points;
 mod m20261130_000006_catalog;
+mod m20261130_000007_trade;
+mod m20261130_000008_shoppers;
+mod m20261130_000009_reviews_delivery;
+mod m20261130_000010_search;
 mod personal_data;
 
 pub use sea_orm_migration::{MigrationStatus, MigratorTrait};
@@ -87,6 +91,10 @@ pub const INDEXES: &[(&str, &str)] = &[
         "idx_catalog_stock_ledger_settlement",
     ),
     ("catalog_stock_ledger", "idx_catalog_stock_ledger_sku_id"),
+    // trade (000007)
+    // shoppers and cart (000008)
+    // reviews and delivery (000009)
+    // search (000010)
 ];
 
 /// The application tables, in creation order.
@@ -113,6 +121,10 @@ pub const TABLES: &[&str] = &[
     "catalog_products",
     "catalog_skus",
     "catalog_stock_ledger",
+    // trade (000007)
+    // shoppers and cart (000008)
+    // reviews and delivery (000009)
+    // search (000010)
 ];
 
 pub struct Migrator;
@@ -129,6 +141,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_payments_core::Migration),
             Box::new(m20261130_000005_points::Migration),
             Box::new(m20261130_000006_catalog::Migration),
+            Box::new(m20261130_000007_trade::Migration),
+            Box::new(m20261130_000008_shoppers::Migration),
+            Box::new(m20261130_000009_reviews_delivery::Migration),
+            Box::new(m20261130_000010_search::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! Pure: no I/O and no framework. Adapters implement [`ports`].
 
 pub mod accounts;
+pub mod cart;
 pub mod catalog;
 pub mod money;
 pub mod msisdn;
@@ -13,6 +14,7 @@ pub mod points;
 pub mod ports;
 pub mod privacy;
 pub mod services;
+pub mod shoppers;
 pub mod trade;
 
 #[cfg(any(test, feature = "mocks"))]

@@ -14,6 +14,10 @@
 mod admins;
 mod audit;
 pub mod catalog;
+pub mod reviews;
+pub mod search_terms;
+pub mod shoppers;
+pub mod trade;
 mod connection;
 pub mod entities;
 mod error;

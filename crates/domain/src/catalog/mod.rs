@@ -6,6 +6,8 @@ pub mod admin;
 pub mod category;
 pub mod ids;
 pub mod product;
+pub mod reviews;
+pub mod search;
 pub mod status;
 pub mod stock;
 pub mod stock_plan;

@@ -1,0 +1,1 @@
+//! Cart: a shopper's cart items, bounded; checkout prices them through trade::pricing.

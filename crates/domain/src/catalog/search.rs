@@ -1,0 +1,1 @@
+//! Product search behind a port, and hot search terms.

@@ -1,0 +1,1 @@
+//! Shoppers: addresses (phone encrypted at rest), favourites and browsing history.

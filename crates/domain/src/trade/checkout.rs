@@ -1,0 +1,1 @@
+//! Checkout: the quote a shopper sees, and placing the order from it.

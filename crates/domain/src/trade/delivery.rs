@@ -1,0 +1,1 @@
+//! Delivery: logistics companies and the tracking port.

@@ -1,0 +1,1 @@
+//! Freight templates as stored: the repository port the checkout reads and the admin edits.

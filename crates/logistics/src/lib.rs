@@ -1,0 +1,1 @@
+//! Parcel tracking over a carrier-tracking HTTP API, behind trade's tracking port.

@@ -1,0 +1,1 @@
+//! Hot search terms on SeaORM.

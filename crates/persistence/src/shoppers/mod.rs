@@ -1,0 +1,1 @@
+//! Shoppers and cart on SeaORM: addresses, favourites, history, cart items, freight templates.

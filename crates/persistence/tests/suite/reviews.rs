@@ -1,0 +1,1 @@
+//! Reviews and logistics on each database.

@@ -1,0 +1,1 @@
+//! Shoppers and cart on each database.

@@ -1,0 +1,1 @@
+//! The trade context on each database.
