@@ -92,9 +92,34 @@ pub const INDEXES: &[(&str, &str)] = &[
     ),
     ("catalog_stock_ledger", "idx_catalog_stock_ledger_sku_id"),
     // trade (000007)
+    ("mall_orders", "idx_mall_orders_status_pay_deadline"),
+    ("mall_orders", "idx_mall_orders_status_auto_confirm"),
+    ("mall_orders", "idx_mall_orders_buyer_created"),
+    ("mall_orders", "idx_mall_orders_created"),
+    ("mall_orders", "idx_mall_orders_pay_order"),
+    ("mall_order_items", "idx_mall_order_items_line"),
+    ("mall_after_sales", "idx_mall_after_sales_key"),
+    ("mall_after_sales", "idx_mall_after_sales_refunding"),
+    ("mall_after_sales", "idx_mall_after_sales_status_created"),
+    ("mall_after_sales", "idx_mall_after_sales_buyer_created"),
+    ("trade_outbox", "idx_trade_outbox_pending"),
     // shoppers and cart (000008)
+    ("shopper_addresses", "idx_shopper_addresses_buyer"),
+    ("shopper_addresses", "idx_shopper_addresses_default"),
+    ("shopper_favourites", "idx_shopper_favourites_product"),
+    ("shopper_favourites", "idx_shopper_favourites_created"),
+    ("shopper_history", "idx_shopper_history_product"),
+    ("shopper_history", "idx_shopper_history_viewed"),
+    ("cart_items", "idx_cart_items_sku"),
+    ("freight_templates", "idx_freight_templates_default"),
     // reviews and delivery (000009)
+    ("catalog_reviews", "idx_catalog_reviews_item"),
+    ("catalog_reviews", "idx_catalog_reviews_product_created"),
+    ("catalog_reviews", "idx_catalog_reviews_buyer_created"),
+    ("catalog_reviews", "idx_catalog_reviews_created"),
     // search (000010)
+    ("search_terms", "idx_search_terms_term"),
+    ("search_terms", "idx_search_terms_count"),
 ];
 
 /// The application tables, in creation order.
@@ -122,9 +147,22 @@ pub const TABLES: &[&str] = &[
     "catalog_skus",
     "catalog_stock_ledger",
     // trade (000007)
+    "mall_orders",
+    "mall_order_items",
+    "mall_after_sales",
+    "trade_outbox",
     // shoppers and cart (000008)
+    "shopper_addresses",
+    "shopper_favourites",
+    "shopper_history",
+    "shopper_quotas",
+    "cart_items",
+    "freight_templates",
     // reviews and delivery (000009)
+    "catalog_reviews",
+    "trade_logistics_companies",
     // search (000010)
+    "search_terms",
 ];
 
 pub struct Migrator;

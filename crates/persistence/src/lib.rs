@@ -39,6 +39,11 @@ mod users;
 pub use admins::SeaOrmAdminRepository;
 pub use audit::SeaOrmAuditLog;
 pub use catalog::{SeaOrmCategoryRepository, SeaOrmProductRepository, SeaOrmStockLedger};
+pub use shoppers::{
+    SeaOrmAddressRepository, SeaOrmCartRepository, SeaOrmFavouriteRepository,
+    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository,
+};
+pub use trade::{SeaOrmAfterSaleRepository, SeaOrmMallOrderRepository, SeaOrmTradeOutbox};
 pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;
@@ -50,6 +55,8 @@ pub use pay_outbox::SeaOrmFulfilmentOutbox;
 pub use phone_numbers::{PhoneKeyRotation, RotationReport};
 pub use points::{SeaOrmPackageRepository, SeaOrmPointsLedger, SeaOrmPointsOrderRepository};
 pub use refunds::SeaOrmRefundRepository;
+pub use reviews::{SeaOrmLogisticsRepository, SeaOrmReviewRepository};
+pub use search_terms::SeaOrmSearchTerms;
 pub use sessions::SeaOrmSessionRepository;
 pub use statistics::{SeaOrmStatisticsRepository, china_day_start};
 pub use time::truncated as truncate_timestamp;

@@ -11,6 +11,7 @@ pub mod configuration;
 pub mod http;
 pub mod jobs;
 pub mod key_rotation;
+pub mod mall;
 pub mod metrics_names;
 pub mod payment_channel;
 pub mod payments;

@@ -1,10 +1,10 @@
 //! The payments core as this server composes it: its storage, the gateway of the chosen
-//! channel, and the goods it tells (top-ups and points packages).
+//! channel, and the goods it tells (top-ups, points packages and the mall).
 
 use std::sync::Arc;
 
 use elife_domain::payments::{
-    FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
+    Fulfilment, FulfilmentRelay, FulfilmentRouter, GoodsKind, PayChannel, PayPorts, PaymentService,
     RefundService,
 };
 use elife_domain::ports::{PaymentGateway, TopUpQueue};
@@ -15,6 +15,7 @@ use elife_persistence::{
     SeaOrmRefundRepository,
 };
 
+use crate::mall::DeferredFulfilment;
 use crate::points::{Points, PointsStorage};
 use crate::topups::TopUps;
 
@@ -28,6 +29,8 @@ pub struct Payments {
     /// The points context: built here because its shop pays through the core and the core
     /// tells its fulfilment.
     pub points: Points,
+    /// The mall's fulfilment, filled in when [`crate::mall::Mall`] is built.
+    pub mall: Arc<DeferredFulfilment>,
 }
 
 impl Payments {
@@ -55,6 +58,7 @@ impl Payments {
         let queue: Arc<dyn TopUpQueue> = Arc::new(top_ups.clone());
         let points_storage = PointsStorage::new(db);
         let points_service = points_storage.service(ports);
+        let mall = Arc::new(DeferredFulfilment::default());
         let goods = FulfilmentRouter::new()
             .with(
                 GoodsKind::TopUp,
@@ -63,7 +67,8 @@ impl Payments {
             .with(
                 GoodsKind::Points,
                 Arc::new(points_storage.fulfilment(ports, &points_service)),
-            );
+            )
+            .with(GoodsKind::Mall, Arc::clone(&mall) as Arc<dyn Fulfilment>);
         let relay = Arc::new(FulfilmentRelay::new(
             Arc::clone(&pay_ports.outbox),
             Arc::new(goods),
@@ -92,6 +97,7 @@ impl Payments {
             relay,
             top_ups,
             points,
+            mall,
         }
     }
 }

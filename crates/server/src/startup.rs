@@ -272,6 +272,13 @@ impl Application {
             payment_window,
             settings.jobs.auto_refund,
         );
+        let mall = crate::mall::Mall::new(
+            &db,
+            settings.personal_data.keyring.clone(),
+            &ports,
+            &payments,
+            &settings.mall,
+        );
         crate::admin::warn_about_break_glass(&settings);
         let sessions = crate::accounts::session_service(&settings, &db, Arc::clone(&ports.clock))?;
         let accounts = crate::accounts::shopper_accounts(
@@ -322,6 +329,7 @@ impl Application {
             orders: OrderService::new(ports.clone()),
             payments: payments.clone(),
             points: payments.points.clone(),
+            mall: mall.clone(),
             recharge: Arc::clone(&recharge),
             statistics: statistics_service,
             order_queries,
@@ -352,6 +360,8 @@ impl Application {
             leases,
             lease_holder(),
             settings.jobs.clone(),
+            mall,
+            settings.mall.job_interval,
         );
 
         // Install the recorder before the first request is counted.

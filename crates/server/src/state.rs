@@ -22,6 +22,8 @@ pub struct AppState {
     pub payments: crate::payments::Payments,
     /// Points accounts and the points shop (composed with the payments core).
     pub points: crate::points::Points,
+    /// The mall: catalog, checkout, orders, after-sales (paying through the core).
+    pub mall: crate::mall::Mall,
     pub recharge: Arc<RechargeService>,
     pub statistics: Arc<StatisticsService>,
     /// The admin's view of the payment callback log.

@@ -36,10 +36,24 @@ pub enum AuditAction {
     PointsRefund,
     /// A points package created, changed, deactivated or deleted.
     PackageChange,
+    /// A mall category created, renamed, moved, reordered, enabled or disabled.
+    CategoryChange,
+    /// A mall product created, published, unpublished, archived or deleted.
+    ProductChange,
+    /// A person's correction of a SKU's stock (an inbound movement of the stock ledger).
+    StockAdjust,
+    /// A mall order shipped by the merchant.
+    MallOrderShip,
+    /// An unpaid mall order cancelled by the merchant.
+    MallOrderCancel,
+    /// An after-sale approved, rejected or its goods received back by the merchant.
+    AfterSaleDecide,
+    /// An after-sale's refund started by a person.
+    AfterSaleRefund,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::OrderResolve,
         AuditAction::OrderRefund,
         AuditAction::PaymentSync,
@@ -52,6 +66,13 @@ impl AuditAction {
         AuditAction::PointsAdjust,
         AuditAction::PointsRefund,
         AuditAction::PackageChange,
+        AuditAction::CategoryChange,
+        AuditAction::ProductChange,
+        AuditAction::StockAdjust,
+        AuditAction::MallOrderShip,
+        AuditAction::MallOrderCancel,
+        AuditAction::AfterSaleDecide,
+        AuditAction::AfterSaleRefund,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +89,13 @@ impl AuditAction {
             AuditAction::PointsAdjust => "points.adjust",
             AuditAction::PointsRefund => "points_order.refund",
             AuditAction::PackageChange => "points_package.change",
+            AuditAction::CategoryChange => "mall_category.change",
+            AuditAction::ProductChange => "mall_product.change",
+            AuditAction::StockAdjust => "mall_sku.adjust_stock",
+            AuditAction::MallOrderShip => "mall_order.ship",
+            AuditAction::MallOrderCancel => "mall_order.cancel",
+            AuditAction::AfterSaleDecide => "after_sale.decide",
+            AuditAction::AfterSaleRefund => "after_sale.refund",
         }
     }
 
@@ -86,6 +114,15 @@ impl AuditAction {
             AuditAction::PointsAdjust => AuditTargetType::PointsAccount,
             AuditAction::PointsRefund => AuditTargetType::PointsOrder,
             AuditAction::PackageChange => AuditTargetType::PointsPackage,
+            AuditAction::CategoryChange => AuditTargetType::MallCategory,
+            AuditAction::ProductChange => AuditTargetType::MallProduct,
+            AuditAction::StockAdjust => AuditTargetType::MallSku,
+            AuditAction::MallOrderShip | AuditAction::MallOrderCancel => {
+                AuditTargetType::MallOrder
+            }
+            AuditAction::AfterSaleDecide | AuditAction::AfterSaleRefund => {
+                AuditTargetType::AfterSale
+            }
         }
     }
 }
@@ -126,10 +163,15 @@ pub enum AuditTargetType {
     PointsAccount,
     PointsOrder,
     PointsPackage,
+    MallCategory,
+    MallProduct,
+    MallSku,
+    MallOrder,
+    AfterSale,
 }
 
 impl AuditTargetType {
-    pub const ALL: [AuditTargetType; 7] = [
+    pub const ALL: [AuditTargetType; 12] = [
         AuditTargetType::Order,
         AuditTargetType::ExchangeRate,
         AuditTargetType::Admin,
@@ -137,6 +179,11 @@ impl AuditTargetType {
         AuditTargetType::PointsAccount,
         AuditTargetType::PointsOrder,
         AuditTargetType::PointsPackage,
+        AuditTargetType::MallCategory,
+        AuditTargetType::MallProduct,
+        AuditTargetType::MallSku,
+        AuditTargetType::MallOrder,
+        AuditTargetType::AfterSale,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +195,11 @@ impl AuditTargetType {
             AuditTargetType::PointsAccount => "points_account",
             AuditTargetType::PointsOrder => "points_order",
             AuditTargetType::PointsPackage => "points_package",
+            AuditTargetType::MallCategory => "mall_category",
+            AuditTargetType::MallProduct => "mall_product",
+            AuditTargetType::MallSku => "mall_sku",
+            AuditTargetType::MallOrder => "mall_order",
+            AuditTargetType::AfterSale => "after_sale",
         }
     }
 }

@@ -28,10 +28,17 @@ pub enum Permission {
     ViewPoints,
     /// Change points packages and adjust a user's points (audited).
     ManagePoints,
+    /// The mall's catalog, orders, after-sales, reviews and figures.
+    ViewMall,
+    /// Ship mall orders, receive returned goods, approve or reject after-sales.
+    FulfilMallOrders,
+    /// Products, categories, stock adjustments (audited), freight templates, logistics
+    /// companies, replies to reviews.
+    ManageCatalog,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewOrders,
         Permission::ViewStatistics,
         Permission::ViewAudit,
@@ -43,6 +50,9 @@ impl Permission {
         Permission::ManageAdmins,
         Permission::ViewPoints,
         Permission::ManagePoints,
+        Permission::ViewMall,
+        Permission::FulfilMallOrders,
+        Permission::ManageCatalog,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +68,9 @@ impl Permission {
             Permission::ManageAdmins => "manage_admins",
             Permission::ViewPoints => "view_points",
             Permission::ManagePoints => "manage_points",
+            Permission::ViewMall => "view_mall",
+            Permission::FulfilMallOrders => "fulfil_mall_orders",
+            Permission::ManageCatalog => "manage_catalog",
         }
     }
 }
@@ -85,7 +98,8 @@ impl FromStr for Permission {
 
 /// The permission table. Viewers read; operators also resolve top-ups and sync payments;
 /// admins also refund, change the exchange rate, reveal full phone numbers and manage points
-/// (packages, adjustments); super admins also manage admins. Every arm names every role, so a new role or permission must be
+/// (packages, adjustments) and the catalog; operators also ship and handle after-sales;
+/// super admins also manage admins. Every arm names every role, so a new role or permission must be
 /// placed here explicitly.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Role::{Admin, Operator, SuperAdmin, Viewer};
@@ -93,17 +107,21 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::ViewOrders
         | Permission::ViewStatistics
         | Permission::ViewAudit
-        | Permission::ViewPoints => match role {
+        | Permission::ViewPoints
+        | Permission::ViewMall => match role {
             SuperAdmin | Admin | Operator | Viewer => true,
         },
-        Permission::ResolveTopUps | Permission::SyncPayments => match role {
-            SuperAdmin | Admin | Operator => true,
-            Viewer => false,
-        },
+        Permission::ResolveTopUps | Permission::SyncPayments | Permission::FulfilMallOrders => {
+            match role {
+                SuperAdmin | Admin | Operator => true,
+                Viewer => false,
+            }
+        }
         Permission::RefundOrders
         | Permission::ChangeExchangeRate
         | Permission::RevealPhoneNumbers
-        | Permission::ManagePoints => match role {
+        | Permission::ManagePoints
+        | Permission::ManageCatalog => match role {
             SuperAdmin | Admin => true,
             Operator | Viewer => false,
         },
@@ -140,10 +158,10 @@ mod tests {
                 .filter(|permission| allows(role, *permission))
                 .count()
         };
-        assert_eq!(granted(Role::Viewer), 4);
-        assert_eq!(granted(Role::Operator), 6);
-        assert_eq!(granted(Role::Admin), 10);
-        assert_eq!(granted(Role::SuperAdmin), 11);
+        assert_eq!(granted(Role::Viewer), 5);
+        assert_eq!(granted(Role::Operator), 8);
+        assert_eq!(granted(Role::Admin), 13);
+        assert_eq!(granted(Role::SuperAdmin), 14);
         assert!(!allows(Role::Operator, Permission::RefundOrders));
         assert!(allows(Role::Operator, Permission::SyncPayments));
         assert!(!allows(Role::Admin, Permission::ManageAdmins));

@@ -2,6 +2,7 @@
 //! sold as, and stock — `available` moved only by the append-only stock ledger, by guarded
 //! updates in ascending SKU order, every movement idempotent.
 
+pub mod adjustments;
 pub mod admin;
 pub mod category;
 pub mod ids;

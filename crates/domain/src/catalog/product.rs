@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::money::Fen;
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
 
 use super::ids::{CategoryId, ProductId, SkuId};
 pub use super::status::{IllegalTransition, ProductAction, ProductStatus, SkuStatus};
@@ -330,4 +330,30 @@ pub trait ProductRepository: Send + Sync {
     /// movement of any kind (the ledger is append-only and keeps its SKUs). `false` when
     /// something does (nothing deleted) or there is no such product.
     async fn delete_unreferenced(&self, id: ProductId) -> Result<bool, RepositoryError>;
+
+    // Shopper reads: listing only, nothing below writes.
+
+    /// Products by id, in no particular order; ids that do not exist are left out. Search
+    /// hits are loaded with one call instead of one per hit.
+    async fn find_many(&self, ids: &[ProductId]) -> Result<Vec<Product>, RepositoryError>;
+
+    /// The SKUs of several products (ascending id, with their current stock).
+    async fn skus_of_products(&self, products: &[ProductId]) -> Result<Vec<Sku>, RepositoryError>;
+
+    /// Products on sale in one of `categories` (none when it is empty), newest first
+    /// (created, then id, descending), with the total of every match. Page 0 is served as
+    /// the first; the limit is capped at [`PageRequest::MAX_LIMIT`].
+    async fn list_on_sale(
+        &self,
+        categories: &[CategoryId],
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepositoryError>;
+
+    /// Up to `limit` products on sale with an id above `after`, ascending: the whole shelf
+    /// read in pages (from `ProductId(0)`) that a product inserted meanwhile cannot shift.
+    async fn on_sale_after(
+        &self,
+        after: ProductId,
+        limit: u64,
+    ) -> Result<Vec<Product>, RepositoryError>;
 }

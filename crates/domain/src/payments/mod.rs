@@ -17,6 +17,7 @@ mod refunds;
 mod relay;
 mod retry;
 mod service;
+mod start;
 mod status;
 
 #[cfg(any(test, feature = "mocks"))]
@@ -25,6 +26,7 @@ pub mod memory;
 pub(crate) mod tests;
 
 pub use collection::PaymentService;
+pub use start::{PayMethod, PaymentStart};
 pub use confirmation::{NotificationHandled, PaymentNotice};
 pub use expiry::ExpiryReport;
 pub use pay_order::{FulfilmentMessage, PayOrder, PayOrderDraft, PayTransition, RefundRefused};

@@ -27,4 +27,5 @@ pub use orders::{
 };
 pub use packages::{Package, PackageDraft, PackageRepository};
 pub use service::PointsService;
-pub use shop::{PayMethod, PaymentStart, PointsShop};
+pub use crate::payments::{PayMethod, PaymentStart};
+pub use shop::PointsShop;

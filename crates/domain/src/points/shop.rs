@@ -10,32 +10,16 @@ use crate::accounts::audit::{AdminAct, AuditAction};
 use crate::money::Fen;
 use crate::order::{OpenId, OrderNumber};
 use crate::payments::{
-    GoodsKind, PayOrderDraft, PayStatus, PaymentService, RefundCommand, RefundOutcome,
-    RefundService,
+    GoodsKind, PayMethod, PayOrderDraft, PayStatus, PaymentService, PaymentStart, RefundCommand,
+    RefundOutcome, RefundService,
 };
-use crate::ports::{Clock, IdGenerator, Page, PageRequest, PaymentParams};
+use crate::ports::{Clock, IdGenerator, Page, PageRequest};
 use crate::services::ServiceError;
 
 use super::ledger::{EntryKind, PostOutcome, Reference};
 use super::orders::{PointsOrder, PointsOrderFilter, PointsOrderRepository, PointsOrderStatus};
 use super::packages::{Package, PackageRepository};
 use super::service::PointsService;
-
-/// How the buyer pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PayMethod {
-    /// In the mini-program: `wx.requestPayment`.
-    Jsapi,
-    /// A QR code (API v3 only).
-    Native,
-}
-
-/// What the client needs to pay.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentStart {
-    Jsapi(PaymentParams),
-    Native { code_url: String },
-}
 
 /// The reference of the points a refund takes back: the refunded total it brings the
 /// order to, so each step of a refund posts once.
@@ -109,11 +93,7 @@ impl PointsShop {
         client_ip: &str,
     ) -> Result<(PointsOrder, PaymentStart), ServiceError> {
         let package = self.package(package_id).await?;
-        if method == PayMethod::Native && !self.payments.supports_native() {
-            return Err(ServiceError::Validation(
-                "payment by QR code (native) needs the WeChat Pay API v3 channel; pay in the mini-program (jsapi)".to_owned(),
-            ));
-        }
+        self.payments.check_method(method)?;
         let now = self.clock.now();
         let order = PointsOrder {
             order_no: self.ids.order_number(now),
@@ -142,17 +122,10 @@ impl PointsShop {
             time_expire: now + self.window,
         };
         self.payments.open(draft).await?;
-        let start = match method {
-            PayMethod::Jsapi => {
-                PaymentStart::Jsapi(self.payments.start(&order.order_no, client_ip).await?)
-            }
-            PayMethod::Native => PaymentStart::Native {
-                code_url: self
-                    .payments
-                    .start_native(&order.order_no, client_ip)
-                    .await?,
-            },
-        };
+        let start = self
+            .payments
+            .begin(&order.order_no, method, client_ip)
+            .await?;
         Ok((order, start))
     }
 

@@ -5,11 +5,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use elife_domain::catalog::{
-    CategoryId, Product, ProductChange, ProductDraft, ProductId, ProductRepository, Sku, SkuChange,
-    SkuDraft, SkuId,
+    CategoryId, Product, ProductChange, ProductDraft, ProductId, ProductRepository, ProductStatus,
+    Sku, SkuChange, SkuDraft, SkuId,
 };
 use elife_domain::money::Fen;
-use elife_domain::ports::{CasOutcome, RepositoryError};
+use elife_domain::ports::{CasOutcome, Page, PageRequest, RepositoryError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -20,6 +20,7 @@ use sea_orm::{
 use super::entities::{products, skus, stock_ledger as ledger};
 use crate::connection::{begin_write, finish};
 use crate::error::{corrupt, map_db_err};
+use crate::paging::fetch_page;
 use crate::time::{from_db, to_db};
 
 #[derive(Clone)]
@@ -321,5 +322,76 @@ impl ProductRepository for SeaOrmProductRepository {
                 other
             }
         }
+    }
+
+    async fn find_many(&self, ids: &[ProductId]) -> Result<Vec<Product>, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        products::Entity::find()
+            .filter(products::Column::Id.is_in(ids.iter().map(|id| id.value())))
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .into_iter()
+            .map(product_from_row)
+            .collect()
+    }
+
+    async fn skus_of_products(&self, products: &[ProductId]) -> Result<Vec<Sku>, RepositoryError> {
+        if products.is_empty() {
+            return Ok(Vec::new());
+        }
+        skus::Entity::find()
+            .filter(skus::Column::ProductId.is_in(products.iter().map(|id| id.value())))
+            .order_by_asc(skus::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .into_iter()
+            .map(sku_from_row)
+            .collect()
+    }
+
+    async fn list_on_sale(
+        &self,
+        categories: &[CategoryId],
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepositoryError> {
+        // An empty IN list is not valid SQL everywhere: no category, no product.
+        let categories = if categories.is_empty() {
+            vec![-1]
+        } else {
+            categories.iter().map(|c| c.value()).collect()
+        };
+        let query = products::Entity::find()
+            .filter(products::Column::Status.eq(ProductStatus::OnSale.as_str()))
+            .filter(products::Column::CategoryId.is_in(categories));
+        fetch_page(
+            &self.db,
+            query,
+            &[products::Column::CreatedAt, products::Column::Id],
+            page,
+            product_from_row,
+        )
+        .await
+    }
+
+    async fn on_sale_after(
+        &self,
+        after: ProductId,
+        limit: u64,
+    ) -> Result<Vec<Product>, RepositoryError> {
+        products::Entity::find()
+            .filter(products::Column::Status.eq(ProductStatus::OnSale.as_str()))
+            .filter(products::Column::Id.gt(after.value()))
+            .order_by_asc(products::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(map_db_err)?
+            .into_iter()
+            .map(product_from_row)
+            .collect()
     }
 }

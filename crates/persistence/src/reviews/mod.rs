@@ -1,1 +1,9 @@
-//! Reviews and logistics companies on SeaORM.
+//! Reviews and logistics companies on SeaORM (see the migration
+//! `m20261130_000009_reviews_delivery`).
+
+pub mod entities;
+mod logistics;
+mod reviews;
+
+pub use logistics::SeaOrmLogisticsRepository;
+pub use reviews::SeaOrmReviewRepository;

@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod accounts;
 mod admin;
+mod mall;
 mod personal_data;
 mod rate_limits;
 mod variables;
@@ -21,6 +22,7 @@ mod wechat_pay;
 
 pub use accounts::{AccountsSettings, IdentityMode, JwtSecretSource};
 pub use admin::AdminSettings;
+pub use mall::MallSettings;
 pub use personal_data::PersonalDataSettings;
 pub use variables::VARIABLES;
 pub use wechat_pay::{
@@ -211,6 +213,7 @@ pub struct Settings {
     pub personal_data: PersonalDataSettings,
     /// Admin accounts, logins and the exchange-rate change limit.
     pub admin: AdminSettings,
+    pub mall: MallSettings,
     /// Shopper login (WeChat), JWT secret and lifetimes, accepted identities.
     pub accounts: AccountsSettings,
     /// Actix worker threads, each its own single-threaded runtime. Default: half the
@@ -365,6 +368,7 @@ impl Settings {
             rate_limits: rate_limits::from_lookup(&get)?,
             personal_data: PersonalDataSettings::from_lookup(&get, environment)?,
             admin: AdminSettings::from_lookup(&get)?,
+            mall: MallSettings::from_lookup(&get)?,
             accounts: AccountsSettings::from_lookup(&get, environment)?,
             http_workers: parse_or(&get, "HTTP_WORKERS", default_http_workers())?,
         };

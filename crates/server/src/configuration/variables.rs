@@ -74,6 +74,32 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "how often the recharge job drains paid, stale and confirming top-ups (also at start-up)",
     ),
     (
+        "MALL_PAY_MINUTES",
+        "30",
+        "minutes a mall order may be paid; then it is cancelled (after asking WeChat) and its stock released",
+    ),
+    (
+        "MALL_AUTO_RECEIPT_DAYS",
+        "7",
+        "days after shipping when a mall order is received automatically",
+    ),
+    (
+        "MALL_JOB_INTERVAL_MS",
+        "1000",
+        "how often mall deadlines (unpaid, receipt) and the trade outbox are checked",
+    ),
+    (
+        "KUAIDI100_URL",
+        "",
+        "parcel-tracking API (Kuaidi100 real-time query); unset in sandbox mode: the simulator",
+    ),
+    ("KUAIDI100_CUSTOMER", "", "Kuaidi100 customer id"),
+    (
+        "KUAIDI100_KEY",
+        "",
+        "secret: Kuaidi100 key that signs each tracking query",
+    ),
+    (
         "STUCK_ALERT_MINUTES",
         "30",
         "paid top-ups or refunds still in flight after this are alerted",

@@ -188,6 +188,9 @@ pub mod perm {
         ManageAdmins,
         ViewPoints,
         ManagePoints,
+        ViewMall,
+        FulfilMallOrders,
+        ManageCatalog,
     );
 }
 

@@ -4,6 +4,7 @@
 //! [`scheduler`] decides when a job runs and under which lease; [`sweeps`] and [`reports`]
 //! translate each job to the domain's use cases.
 
+mod mall;
 mod reports;
 mod scheduler;
 mod sweeps;
@@ -36,16 +37,23 @@ pub enum Job {
     DailyReport,
     /// Yesterday's WeChat statement (China day) against our orders, at 10:30.
     Reconcile,
+    /// Mall orders at their deadlines (unpaid: cancelled after asking WeChat; shipped:
+    /// received after N days), then the trade outbox.
+    MallDeadlines,
+    /// The trade outbox: stock movements and refunds of late payments, after commit.
+    TradeRelay,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 8] = [
         Job::Recharge,
         Job::ExpireUnpaid,
         Job::Refunds,
         Job::Alerts,
         Job::DailyReport,
         Job::Reconcile,
+        Job::MallDeadlines,
+        Job::TradeRelay,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +64,8 @@ impl Job {
             Job::Alerts => "alerts",
             Job::DailyReport => "daily_report",
             Job::Reconcile => "reconcile",
+            Job::MallDeadlines => "mall_deadlines",
+            Job::TradeRelay => "trade_relay",
         }
     }
 }
@@ -79,6 +89,9 @@ struct JobsInner {
     leases: Arc<dyn JobLeases>,
     holder: String,
     settings: JobSettings,
+    /// The mall's orders and trade outbox, and how often their jobs run.
+    mall: crate::mall::Mall,
+    mall_interval: std::time::Duration,
     /// Where each sweep's next run starts; in memory, since a lease keeps a job on one
     /// instance (another instance taking over simply starts from the oldest).
     cursors: Mutex<HashMap<sweeps::Sweep, OrderNumber>>,
@@ -96,6 +109,8 @@ impl Jobs {
         leases: Arc<dyn JobLeases>,
         holder: String,
         settings: JobSettings,
+        mall: crate::mall::Mall,
+        mall_interval: std::time::Duration,
     ) -> Self {
         let attention = AttentionService::new(
             ports.clone(),
@@ -113,6 +128,8 @@ impl Jobs {
                 leases,
                 holder,
                 settings,
+                mall,
+                mall_interval,
                 cursors: Mutex::new(HashMap::new()),
             }),
         }

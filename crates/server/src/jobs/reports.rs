@@ -1,5 +1,5 @@
 //! The jobs that tell people: orders needing attention, the daily figures (with the check
-//! of every points balance against its ledger), and the daily reconciliation against
+//! of every points balance and every SKU's stock against its ledger), and the daily reconciliation against
 //! WeChat's statement.
 
 use elife_domain::ports::{Alert, AlertLevel, StatisticsQuery};
@@ -60,6 +60,17 @@ impl Jobs {
                 );
             }
             Err(error) => tracing::error!(%error, "points ledgers not checked"),
+        }
+        // Every SKU's stock against its ledger (`available = Σ movements`); the domain
+        // alerts on a drift.
+        match self.inner.mall.stock.check_ledger().await {
+            Ok(drifted) if drifted.is_empty() => {
+                tracing::info!("stock agrees with its ledger");
+            }
+            Ok(drifted) => {
+                tracing::error!(skus = drifted.len(), "stock disagrees with its ledger");
+            }
+            Err(error) => tracing::error!(%error, "stock ledger not checked"),
         }
         // Sessions that ended or expired more than a day ago keep nothing anyone needs.
         match self.inner.sessions.purge_expired().await {

@@ -15,8 +15,9 @@ use crate::metrics_names;
 
 impl Job {
     /// How often a periodic job runs, and how long one run's lease lasts.
-    fn period(self, settings: &JobSettings) -> StdDuration {
+    fn period(self, settings: &JobSettings, mall_interval: StdDuration) -> StdDuration {
         match self {
+            Job::MallDeadlines | Job::TradeRelay => mall_interval,
             Job::Recharge => settings.recharge_interval,
             Job::ExpireUnpaid | Job::Refunds => StdDuration::from_secs(60),
             Job::Alerts => StdDuration::from_secs(300),
@@ -31,7 +32,7 @@ impl Jobs {
         let inner = &self.inner;
         let now = inner.ports.clock.now();
         let lease_for =
-            Duration::from_std(job.period(&inner.settings)).unwrap_or(Duration::minutes(1));
+            Duration::from_std(job.period(&inner.settings, inner.mall_interval)).unwrap_or(Duration::minutes(1));
         if !inner
             .leases
             .acquire(job.name(), &inner.holder, now, now + lease_for)
@@ -46,6 +47,8 @@ impl Jobs {
             Job::Alerts => self.alerts().await,
             Job::DailyReport => self.daily_report().await,
             Job::Reconcile => self.reconcile().await,
+            Job::MallDeadlines => self.mall_deadlines().await,
+            Job::TradeRelay => self.trade_relay().await,
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
         metrics::counter!(metrics_names::JOB_RUNS, "job" => job.name(), "outcome" => outcome)
@@ -107,8 +110,13 @@ impl Jobs {
         let next = match job {
             Job::DailyReport => next_daily_run(now, tz),
             Job::Reconcile => next_run_at(now, tz, reconcile_time()),
-            Job::Recharge | Job::ExpireUnpaid | Job::Refunds | Job::Alerts => {
-                return job.period(&self.inner.settings);
+            Job::Recharge
+            | Job::ExpireUnpaid
+            | Job::Refunds
+            | Job::Alerts
+            | Job::MallDeadlines
+            | Job::TradeRelay => {
+                return job.period(&self.inner.settings, self.inner.mall_interval);
             }
         };
         (next - now).to_std().unwrap_or(StdDuration::from_secs(60))

@@ -18,6 +18,7 @@ mod helpers;
 mod hostile_input;
 mod limits;
 mod log_privacy;
+mod mall_admin;
 mod notifications_admin;
 mod points;
 mod points_admin;

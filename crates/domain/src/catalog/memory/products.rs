@@ -12,7 +12,7 @@ use crate::catalog::product::{
     Product, ProductChange, ProductDraft, ProductRepository, ProductStatus, Sku, SkuChange,
     SkuDraft,
 };
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
 
 use super::{MemoryCatalog, StockRow, lock};
 
@@ -211,5 +211,75 @@ impl ProductRepository for MemoryCatalog {
             table.remove(&sku);
         }
         Ok(true)
+    }
+
+    async fn find_many(&self, ids: &[ProductId]) -> Result<Vec<Product>, RepositoryError> {
+        Ok(self
+            .catalog()
+            .products
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .cloned()
+            .collect())
+    }
+
+    async fn skus_of_products(&self, products: &[ProductId]) -> Result<Vec<Sku>, RepositoryError> {
+        let mut skus: Vec<Sku> = self
+            .catalog()
+            .skus
+            .iter()
+            .filter(|s| products.contains(&s.product))
+            .cloned()
+            .collect();
+        skus.sort_by_key(|sku| sku.id);
+        Ok(skus.into_iter().map(|sku| self.with_stock(sku)).collect())
+    }
+
+    async fn list_on_sale(
+        &self,
+        categories: &[CategoryId],
+        page: PageRequest,
+    ) -> Result<Page<Product>, RepositoryError> {
+        let mut shelf: Vec<Product> = self
+            .catalog()
+            .products
+            .iter()
+            .filter(|p| p.status == ProductStatus::OnSale && categories.contains(&p.category))
+            .cloned()
+            .collect();
+        shelf.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        // The SQL adapter's window: page 0 is the first, the limit capped.
+        let number = page.page.max(1);
+        let limit = page.limit.min(PageRequest::MAX_LIMIT);
+        let offset = (number - 1).saturating_mul(limit);
+        let total = shelf.len() as u64;
+        let items = shelf
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: number,
+            limit,
+        })
+    }
+
+    async fn on_sale_after(
+        &self,
+        after: ProductId,
+        limit: u64,
+    ) -> Result<Vec<Product>, RepositoryError> {
+        let mut shelf: Vec<Product> = self
+            .catalog()
+            .products
+            .iter()
+            .filter(|p| p.status == ProductStatus::OnSale && p.id > after)
+            .cloned()
+            .collect();
+        shelf.sort_by_key(|p| p.id);
+        shelf.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(shelf)
     }
 }

@@ -1,13 +1,17 @@
 //! After-sales in memory, with the same unique key, compare-and-set and one-refund-per-order
-//! rule as the database adapter.
+//! rule as the database adapter; the effects of won changes go to a [`MemoryTradeOutbox`]
+//! (shared with the orders through [`MemoryAfterSales::with_outbox`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::order::OrderNumber;
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::order::{OpenId, OrderNumber};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
+use crate::trade::orders::memory::paged;
+use crate::trade::outbox::TradeMessage;
+use crate::trade::outbox::memory::MemoryTradeOutbox;
 
 use super::model::{AfterSale, AfterSaleKey};
 use super::ports::AfterSaleRepository;
@@ -24,11 +28,37 @@ pub struct AfterSaleState {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryAfterSales {
     state: Arc<Mutex<AfterSaleState>>,
+    outbox: MemoryTradeOutbox,
 }
 
 impl MemoryAfterSales {
     pub fn new() -> Self {
         MemoryAfterSales::default()
+    }
+
+    /// After-sales whose won changes append their effects to `outbox`.
+    pub fn with_outbox(outbox: MemoryTradeOutbox) -> Self {
+        MemoryAfterSales {
+            state: Arc::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &MemoryTradeOutbox {
+        &self.outbox
+    }
+
+    /// Newest first (by creation, then key), one page.
+    fn page_of(&self, keep: impl Fn(&AfterSale) -> bool, page: PageRequest) -> Page<AfterSale> {
+        let state = self.state();
+        let mut found: Vec<AfterSale> = state
+            .after_sales
+            .values()
+            .filter(|after_sale| keep(after_sale))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| (b.created_at, &b.key).cmp(&(a.created_at, &a.key)));
+        paged(found, page)
     }
 
     pub fn state(&self) -> MutexGuard<'_, AfterSaleState> {
@@ -94,6 +124,33 @@ impl AfterSaleRepository for MemoryAfterSales {
         }
         state.after_sales.insert(next.key.clone(), next.clone());
         state.effects.extend(transition.effects.iter().cloned());
+        self.outbox.append(
+            transition
+                .effects
+                .iter()
+                .cloned()
+                .map(TradeMessage::AfterSale),
+            next.updated_at,
+        );
         Ok(CasOutcome::Won)
+    }
+
+    async fn list(
+        &self,
+        status: Option<AfterSaleStatus>,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, RepositoryError> {
+        Ok(self.page_of(
+            |after_sale| status.is_none_or(|wanted| after_sale.status == wanted),
+            page,
+        ))
+    }
+
+    async fn for_buyer(
+        &self,
+        buyer: &OpenId,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, RepositoryError> {
+        Ok(self.page_of(|after_sale| &after_sale.buyer == buyer, page))
     }
 }

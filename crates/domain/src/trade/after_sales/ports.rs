@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 
-use crate::order::OrderNumber;
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::order::{OpenId, OrderNumber};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
 
 use super::model::{AfterSale, AfterSaleKey};
+use super::status::AfterSaleStatus;
 use super::transition::AfterSaleTransition;
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -26,4 +27,19 @@ pub trait AfterSaleRepository: Send + Sync {
     /// after-sale of the same order in `refunding` (a unique index on the order of
     /// refunding rows), so that each refund the payments core reports names one after-sale.
     async fn apply(&self, transition: &AfterSaleTransition) -> Result<CasOutcome, RepositoryError>;
+
+    /// The merchant's queue: after-sales of `status` (all when `None`), newest first (by
+    /// creation, then key), one page with the total.
+    async fn list(
+        &self,
+        status: Option<AfterSaleStatus>,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, RepositoryError>;
+
+    /// The buyer's after-sales, newest first; the buyer is part of the query.
+    async fn for_buyer(
+        &self,
+        buyer: &OpenId,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, RepositoryError>;
 }

@@ -7,7 +7,7 @@ use crate::accounts::audit::AuditEntry;
 use crate::money::Fen;
 use crate::order::{OpenId, OrderNumber};
 use crate::payments::{RefundCommand, RefundOutcome};
-use crate::ports::{CasOutcome, Clock, RepositoryError};
+use crate::ports::{CasOutcome, Clock, Page, PageRequest, RepositoryError};
 use crate::services::ServiceError;
 use crate::trade::orders::{MallOrderRepository, TradePayments, buyer_number, owned_by};
 
@@ -275,5 +275,40 @@ impl AfterSaleService {
             }
         };
         self.settle(&after_sale.key, &event).await.map(Some)
+    }
+
+    /// The merchant's queue, newest first, optionally of one status.
+    pub async fn queue(
+        &self,
+        status: Option<AfterSaleStatus>,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, ServiceError> {
+        Ok(self.after_sales.list(status, page).await?)
+    }
+
+    /// The buyer's after-sales, newest first.
+    pub async fn for_buyer(
+        &self,
+        user: &OpenId,
+        page: PageRequest,
+    ) -> Result<Page<AfterSale>, ServiceError> {
+        let mut found = self.after_sales.for_buyer(user, page).await?;
+        // The query filters by buyer; this keeps an adapter that forgot it from leaking.
+        found.items.retain(|after_sale| &after_sale.buyer == user);
+        Ok(found)
+    }
+
+    /// One of the buyer's after-sales by its key as the shopper writes it; someone else's
+    /// (or a malformed key) reads as not found.
+    pub async fn after_sale_for_buyer(
+        &self,
+        user: &OpenId,
+        key: &str,
+    ) -> Result<AfterSale, ServiceError> {
+        self.load(&Self::buyer_key(key)?, Reader::Buyer(user)).await
+    }
+
+    pub async fn after_sale(&self, key: &AfterSaleKey) -> Result<AfterSale, ServiceError> {
+        self.load(key, Reader::Staff).await
     }
 }

@@ -1,6 +1,7 @@
 //! Mall orders in memory, with the same compare-and-set as the database adapter: for the
 //! tests here and in other crates. The events a won change carries are kept in order, as an
-//! outbox would keep them.
+//! outbox would keep them, and appended to a [`MemoryTradeOutbox`] (shared with the
+//! after-sales with [`MemoryMallOrders::with_outbox`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,10 +10,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::order::{OpenId, OrderNumber};
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
+use crate::trade::outbox::TradeMessage;
+use crate::trade::outbox::memory::MemoryTradeOutbox;
 
 use super::model::MallOrder;
-use super::ports::{MallOrderQueue, MallOrderRepository};
+use super::ports::{MallOrderFilter, MallOrderQueue, MallOrderRepository};
 use super::status::MallOrderStatus;
 use super::transition::{MallOrderTransition, TradeEvent};
 
@@ -28,11 +31,24 @@ pub struct MallOrderState {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryMallOrders {
     state: Arc<Mutex<MallOrderState>>,
+    outbox: MemoryTradeOutbox,
 }
 
 impl MemoryMallOrders {
     pub fn new() -> Self {
         MemoryMallOrders::default()
+    }
+
+    /// Orders whose won changes append their events to `outbox`.
+    pub fn with_outbox(outbox: MemoryTradeOutbox) -> Self {
+        MemoryMallOrders {
+            state: Arc::default(),
+            outbox,
+        }
+    }
+
+    pub fn outbox(&self) -> &MemoryTradeOutbox {
+        &self.outbox
     }
 
     pub fn state(&self) -> MutexGuard<'_, MallOrderState> {
@@ -96,6 +112,11 @@ impl MallOrderRepository for MemoryMallOrders {
         }
         *stored = transition.order.clone();
         state.events.extend(transition.events.iter().cloned());
+        // Under the orders' lock, as a database appends in the change's transaction.
+        self.outbox.append(
+            transition.events.iter().cloned().map(TradeMessage::Order),
+            transition.order.updated_at,
+        );
         Ok(CasOutcome::Won)
     }
 
@@ -129,5 +150,38 @@ impl MallOrderRepository for MemoryMallOrders {
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .map(|(_, order)| order)
             .collect())
+    }
+
+    async fn list(
+        &self,
+        filter: MallOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<MallOrder>, RepositoryError> {
+        let state = self.checked()?;
+        let mut found: Vec<&MallOrder> = state
+            .orders
+            .values()
+            .filter(|order| filter.matches(order))
+            .collect();
+        found.sort_by(|a, b| {
+            (b.created_at, b.order_no.as_str()).cmp(&(a.created_at, a.order_no.as_str()))
+        });
+        Ok(paged(found.into_iter().cloned().collect(), page))
+    }
+}
+
+/// One page of `all` (already in list order), as the database adapters serve it: page 0
+/// reads as 1, the limit capped at [`PageRequest::MAX_LIMIT`].
+pub(crate) fn paged<T>(all: Vec<T>, page: PageRequest) -> Page<T> {
+    let number = page.page.max(1);
+    let limit = page.limit.min(PageRequest::MAX_LIMIT);
+    let total = u64::try_from(all.len()).unwrap_or(u64::MAX);
+    let skip = usize::try_from((number - 1).saturating_mul(limit)).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    Page {
+        items: all.into_iter().skip(skip).take(take).collect(),
+        total,
+        page: number,
+        limit,
     }
 }

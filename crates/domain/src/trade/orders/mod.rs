@@ -24,7 +24,7 @@ pub use model::{
     MallOrderDraft, MallOrderItem, OrderError, OrderTotals, PaymentRecord, Receipt, Shipment,
 };
 pub use ownership::{Owned, owned_by};
-pub use ports::{MallOrderQueue, MallOrderRepository, TradePayments};
+pub use ports::{MallOrderFilter, MallOrderQueue, MallOrderRepository, TradePayments};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockMallOrderRepository, MockTradePayments};
 pub(crate) use service::buyer_number;

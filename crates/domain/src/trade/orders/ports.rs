@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use crate::order::{OpenId, OrderNumber};
 use crate::payments::{PayStatus, RefundCommand, RefundOutcome};
-use crate::ports::{CasOutcome, RepositoryError};
+use crate::ports::{CasOutcome, Page, PageRequest, RepositoryError};
 use crate::services::ServiceError;
 
 use super::model::MallOrder;
+use super::status::MallOrderStatus;
 use super::transition::MallOrderTransition;
 
 /// The work queues of the order jobs; each is served by an index on its due time.
@@ -18,6 +19,35 @@ pub enum MallOrderQueue {
     PaymentDue,
     /// Shipped with `auto_confirm_at` at or before the cut-off.
     ReceiptDue,
+}
+
+/// Which orders a list shows; every condition set must hold. `created_from` is inclusive,
+/// `created_to` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MallOrderFilter {
+    pub buyer: Option<OpenId>,
+    pub status: Option<MallOrderStatus>,
+    pub order_no: Option<OrderNumber>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+impl MallOrderFilter {
+    /// Whether `order` passes (what a query's WHERE says, for the in-memory adapter).
+    pub fn matches(&self, order: &MallOrder) -> bool {
+        self.buyer
+            .as_ref()
+            .is_none_or(|buyer| &order.buyer == buyer)
+            && self.status.is_none_or(|status| order.status == status)
+            && self
+                .order_no
+                .as_ref()
+                .is_none_or(|number| &order.order_no == number)
+            && self
+                .created_from
+                .is_none_or(|from| order.created_at >= from)
+            && self.created_to.is_none_or(|to| order.created_at < to)
+    }
 }
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -47,6 +77,14 @@ pub trait MallOrderRepository: Send + Sync {
         cutoff: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<MallOrder>, RepositoryError>;
+
+    /// Orders passing `filter`, newest first (by creation, then number), one page of them
+    /// with the total.
+    async fn list(
+        &self,
+        filter: MallOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<MallOrder>, RepositoryError>;
 }
 
 /// What trade needs of the payments core; [`super::CorePayments`] is the real one.

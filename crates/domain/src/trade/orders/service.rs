@@ -8,13 +8,13 @@ use chrono::Duration;
 
 use crate::order::{OpenId, OrderNumber};
 use crate::payments::{PayStatus, RefundCommand};
-use crate::ports::{CasOutcome, Clock};
+use crate::ports::{CasOutcome, Clock, Page, PageRequest};
 use crate::services::ServiceError;
 use crate::trade::after_sales::AfterSaleRepository;
 
 use super::model::{MallOrder, MallOrderDraft, OrderError, PaymentRecord};
 use super::ownership::owned_by;
-use super::ports::{MallOrderQueue, MallOrderRepository, TradePayments};
+use super::ports::{MallOrderFilter, MallOrderQueue, MallOrderRepository, TradePayments};
 use super::status::{CancelReason, MallOrderStatus, ReceiptBy};
 use super::transition::{Decision, LatePayment, MallOrderTransition, OrderEvent};
 
@@ -185,6 +185,9 @@ impl MallOrderService {
             .map_err(to_service)?;
         let status = match self.payments.close(&order.pay_order).await {
             Ok(status) => status,
+            // Checkout stores the order before it opens the payment: none opened, none can
+            // land (a payment opened later for a cancelled order is refunded).
+            Err(ServiceError::NotFound(_)) => PayStatus::Closed,
             // WeChat refuses to close a payment in its first minutes; nothing changed.
             Err(ServiceError::Upstream(message)) => {
                 return Err(ServiceError::Conflict(format!(
@@ -278,9 +281,17 @@ impl MallOrderService {
         }
     }
 
-    /// Asks the payments core to give a payment back. Refused as more than what remains:
-    /// given back already. Any other failure: retried when the message comes again.
     async fn refund_returned(&self, late: &LatePayment) -> Result<(), ServiceError> {
+        Self::give_back(self.payments.as_ref(), late).await
+    }
+
+    /// Asks the payments core to give a payment back. Refused as more than what remains:
+    /// given back already. Any other failure: retried when the message comes again. Shared
+    /// with the trade outbox's relay, which delivers the same request at least once.
+    pub(crate) async fn give_back(
+        payments: &dyn TradePayments,
+        late: &LatePayment,
+    ) -> Result<(), ServiceError> {
         let command = RefundCommand {
             out_trade_no: late.payment.pay_order.clone(),
             amount: Some(late.amount()),
@@ -290,7 +301,7 @@ impl MallOrderService {
             ),
             audit: None,
         };
-        match self.payments.refund(command).await {
+        match payments.refund(command).await {
             Ok(_) => Ok(()),
             Err(ServiceError::Validation(message)) => {
                 tracing::info!(order = %late.order_no, message, "late payment given back already");
@@ -300,6 +311,33 @@ impl MallOrderService {
             Err(ServiceError::Conflict(message)) => Err(ServiceError::Unavailable(message)),
             Err(error) => Err(error),
         }
+    }
+
+    /// The buyer's orders, newest first, optionally of one status.
+    pub async fn orders_for_buyer(
+        &self,
+        user: &OpenId,
+        status: Option<MallOrderStatus>,
+        page: PageRequest,
+    ) -> Result<Page<MallOrder>, ServiceError> {
+        let filter = MallOrderFilter {
+            buyer: Some(user.clone()),
+            status,
+            ..MallOrderFilter::default()
+        };
+        let mut found = self.orders.list(filter, page).await?;
+        // The query filters by buyer; this keeps an adapter that forgot it from leaking.
+        found.items.retain(|order| &order.buyer == user);
+        Ok(found)
+    }
+
+    /// The back office's list, newest first.
+    pub async fn orders(
+        &self,
+        filter: MallOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<MallOrder>, ServiceError> {
+        Ok(self.orders.list(filter, page).await?)
     }
 
     /// The merchant ships; refused while an after-sale of the order is open.

@@ -5,6 +5,9 @@
 
 mod admin;
 mod format;
+mod mall_admin;
+mod mall_orders;
+mod mall_shoppers;
 mod notifications;
 mod orders;
 mod paging;
@@ -19,6 +22,16 @@ pub use admin::{
 pub use format::{DecimalNumber, js_time};
 pub use notifications::{NotificationList, NotificationView};
 pub use orders::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
+pub use mall_admin::{
+    AdminMallOrderDetail, AdminProductDetail, AdminProductList, AdminProductView, AdminSkuView,
+    CategoryNodeView, CategoryTreeView, LowStockList, LowStockView, ProductRemovalView, SpecView,
+    StockAdjustmentView,
+};
+pub use mall_orders::{
+    AddressView, AfterSaleList, AfterSaleView, CheckoutQuoteView, MallOrderItemView, MallOrderList,
+    MallOrderView, MallPurchaseView, OrderAfterSalesView, QuoteLineView, ShipmentView, payment_json,
+};
+pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use paging::{Pagination, pagination};
 pub use payment::{CallbackAck, PaymentParamsView};
 pub use points::{

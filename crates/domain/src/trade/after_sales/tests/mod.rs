@@ -1,5 +1,6 @@
 //! Tests of after-sales against in-memory storage with real compare-and-set.
 
+mod listing;
 mod properties;
 mod rules;
 mod transitions;

@@ -2,6 +2,7 @@
 
 mod core;
 mod flows;
+mod listing;
 mod races;
 pub(crate) mod support;
 mod transitions;

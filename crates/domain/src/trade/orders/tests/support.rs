@@ -35,6 +35,10 @@ pub const RECEIPT_DAYS: i64 = 7;
 pub struct TestClock(Arc<Mutex<DateTime<Utc>>>);
 
 impl TestClock {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        TestClock(Arc::new(Mutex::new(now)))
+    }
+
     pub fn advance(&self, by: Duration) {
         *lock(&self.0) += by;
     }
@@ -215,6 +219,11 @@ impl Trade {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The number `place(n)` gives its order.
+    pub fn place_number(&self, n: u32) -> OrderNumber {
+        order_number(n)
     }
 
     pub async fn place(&self, n: u32) -> MallOrder {

@@ -1,1 +1,0 @@
-//! Product search behind a port, and hot search terms.

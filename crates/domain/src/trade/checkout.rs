@@ -1,1 +1,0 @@
-//! Checkout: the quote a shopper sees, and placing the order from it.

@@ -1,1 +1,0 @@
-//! Delivery: logistics companies and the tracking port.

@@ -1,1 +1,0 @@
-//! Freight templates as stored: the repository port the checkout reads and the admin edits.

@@ -1,0 +1,188 @@
+//! The mall as this server composes it: the catalog, checkout, orders, after-sales and the
+//! trade outbox on SeaORM, paying through the payments core as the third kind of goods.
+//!
+//! The core's router is built before the mall (the mall pays through the core), so the
+//! mall's fulfilment is registered as a [`DeferredFulfilment`] and filled in here.
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use elife_domain::cart::CartService;
+use elife_domain::catalog::{
+    CatalogAdmin, CategoryRepository, ProductRepository, StockLedger, StockService,
+};
+use elife_domain::payments::{Fulfilment, FulfilmentError, FulfilmentMessage};
+use elife_domain::ports::Clock;
+use elife_domain::services::Ports;
+use elife_domain::shoppers::{AddressBook, BrowsingHistory, Favourites};
+use elife_domain::trade::after_sales::{AfterSaleRepository, AfterSaleService};
+use elife_domain::trade::checkout::{
+    CheckoutAddresses, CheckoutCart, CheckoutService, CheckoutSettings, FreightTemplateSource,
+};
+use elife_domain::trade::freight_templates::FreightTemplateAdmin;
+use elife_domain::trade::orders::{
+    CorePayments, MallFulfilment, MallOrderRepository, MallOrderService, TradePayments,
+};
+use elife_domain::trade::outbox::{Backoff, TradeOutbox, TradeRelay, TradeStock};
+use elife_persistence::{
+    DatabaseConnection, Keyring, SeaOrmAddressRepository, SeaOrmAfterSaleRepository,
+    SeaOrmCartRepository, SeaOrmCategoryRepository, SeaOrmFavouriteRepository,
+    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository, SeaOrmMallOrderRepository,
+    SeaOrmProductRepository, SeaOrmStockLedger, SeaOrmTradeOutbox,
+};
+
+use crate::configuration::MallSettings;
+use crate::payments::Payments;
+
+/// The mall's fulfilment, set once the mall is built; until then a message waits in the
+/// core's outbox (answered "retry").
+#[derive(Default)]
+pub struct DeferredFulfilment(OnceLock<Arc<dyn Fulfilment>>);
+
+impl DeferredFulfilment {
+    pub fn set(&self, fulfilment: Arc<dyn Fulfilment>) {
+        if self.0.set(fulfilment).is_err() {
+            tracing::warn!("the mall's fulfilment was set twice; the first stays");
+        }
+    }
+}
+
+#[async_trait]
+impl Fulfilment for DeferredFulfilment {
+    async fn fulfil(&self, message: &FulfilmentMessage) -> Result<(), FulfilmentError> {
+        match self.0.get() {
+            Some(fulfilment) => fulfilment.fulfil(message).await,
+            None => Err(FulfilmentError::Retry("the mall is starting".to_owned())),
+        }
+    }
+}
+
+/// The catalog's back office over any storage.
+pub type CatalogBackOffice =
+    CatalogAdmin<dyn CategoryRepository, dyn ProductRepository, dyn Clock>;
+
+/// Every use case of the mall.
+#[derive(Clone)]
+pub struct Mall {
+    pub catalog: Arc<CatalogBackOffice>,
+    pub products: Arc<dyn ProductRepository>,
+    pub stock: Arc<TradeStock>,
+    pub checkout: Arc<CheckoutService>,
+    pub orders: Arc<MallOrderService>,
+    pub after_sales: Arc<AfterSaleService>,
+    pub relay: Arc<TradeRelay>,
+    pub addresses: Arc<AddressBook>,
+    pub favourites: Arc<Favourites>,
+    pub history: Arc<BrowsingHistory>,
+    pub cart: Arc<CartService>,
+    pub freight: Arc<FreightTemplateAdmin>,
+}
+
+impl Mall {
+    pub fn new(
+        db: &DatabaseConnection,
+        keyring: Keyring,
+        ports: &Ports,
+        payments: &Payments,
+        settings: &MallSettings,
+    ) -> Self {
+        let clock = Arc::clone(&ports.clock);
+        let addresses = Arc::new(AddressBook::new(
+            Arc::new(SeaOrmAddressRepository::new(db.clone(), keyring.clone())),
+            Arc::clone(&clock),
+        ));
+        let favourites = Arc::new(Favourites::new(
+            Arc::new(SeaOrmFavouriteRepository::new(db.clone())),
+            Arc::clone(&clock),
+        ));
+        let history = Arc::new(BrowsingHistory::new(
+            Arc::new(SeaOrmHistoryRepository::new(db.clone())),
+            Arc::clone(&clock),
+        ));
+        let freight = Arc::new(FreightTemplateAdmin::new(
+            Arc::new(SeaOrmFreightTemplateRepository::new(db.clone())),
+            Arc::clone(&clock),
+        ));
+        let categories: Arc<dyn CategoryRepository> =
+            Arc::new(SeaOrmCategoryRepository::new(db.clone()));
+        let products: Arc<dyn ProductRepository> =
+            Arc::new(SeaOrmProductRepository::new(db.clone()));
+        let cart = Arc::new(CartService::new(
+            Arc::new(SeaOrmCartRepository::new(db.clone())),
+            Arc::clone(&products),
+            Arc::clone(&clock),
+        ));
+        let ledger: Arc<dyn StockLedger> = Arc::new(SeaOrmStockLedger::new(db.clone()));
+        let stock = Arc::new(StockService::new(
+            ledger,
+            Arc::clone(&ports.alerts),
+            Arc::clone(&clock),
+        ));
+        let orders_store: Arc<dyn MallOrderRepository> =
+            Arc::new(SeaOrmMallOrderRepository::new(db.clone(), keyring));
+        let after_sales_store: Arc<dyn AfterSaleRepository> =
+            Arc::new(SeaOrmAfterSaleRepository::new(db.clone()));
+        let outbox: Arc<dyn TradeOutbox> = Arc::new(SeaOrmTradeOutbox::new(db.clone()));
+        let core: Arc<dyn TradePayments> = Arc::new(CorePayments::new(
+            Arc::clone(&payments.collection),
+            Arc::clone(&payments.refunds),
+        ));
+        let orders = Arc::new(MallOrderService::new(
+            Arc::clone(&orders_store),
+            Arc::clone(&after_sales_store),
+            Arc::clone(&core),
+            Arc::clone(&clock),
+            settings.receipt_after,
+        ));
+        let after_sales = Arc::new(AfterSaleService::new(
+            orders_store,
+            after_sales_store,
+            Arc::clone(&core),
+            Arc::clone(&clock),
+        ));
+        payments.mall.set(Arc::new(MallFulfilment::new(
+            Arc::clone(&orders),
+            Arc::clone(&after_sales),
+        )));
+        let relay = Arc::new(TradeRelay::new(
+            outbox,
+            Arc::clone(&stock),
+            core,
+            Arc::clone(&clock),
+            Backoff::default(),
+        ));
+        let checkout = Arc::new(CheckoutService::new(
+            Arc::clone(&products),
+            Arc::clone(&addresses) as Arc<dyn CheckoutAddresses>,
+            Arc::clone(&cart) as Arc<dyn CheckoutCart>,
+            Arc::clone(&freight) as Arc<dyn FreightTemplateSource>,
+            Arc::clone(&stock),
+            Arc::clone(&orders),
+            Arc::clone(&payments.collection),
+            Arc::clone(&clock),
+            Arc::clone(&ports.ids),
+            CheckoutSettings {
+                pay_window: settings.pay_window,
+            },
+        ));
+        let catalog = Arc::new(CatalogAdmin::new(
+            categories,
+            Arc::clone(&products),
+            clock,
+        ));
+        Mall {
+            catalog,
+            products,
+            stock,
+            checkout,
+            orders,
+            after_sales,
+            relay,
+            addresses,
+            favourites,
+            history,
+            cart,
+            freight,
+        }
+    }
+}
