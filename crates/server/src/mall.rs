@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use elife_domain::cart::CartService;
+use elife_domain::catalog::search::{CatalogSearch, SearchIndexError, ShopperCatalog};
 use elife_domain::catalog::{
     CatalogAdmin, CategoryRepository, ProductRepository, StockLedger, StockService,
 };
@@ -28,8 +29,9 @@ use elife_persistence::{
     DatabaseConnection, Keyring, SeaOrmAddressRepository, SeaOrmAfterSaleRepository,
     SeaOrmCartRepository, SeaOrmCategoryRepository, SeaOrmFavouriteRepository,
     SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository, SeaOrmMallOrderRepository,
-    SeaOrmProductRepository, SeaOrmStockLedger, SeaOrmTradeOutbox,
+    SeaOrmProductRepository, SeaOrmSearchTerms, SeaOrmStockLedger, SeaOrmTradeOutbox,
 };
+use elife_search::TantivyProductSearch;
 
 use crate::configuration::MallSettings;
 use crate::payments::Payments;
@@ -76,6 +78,11 @@ pub struct Mall {
     pub history: Arc<BrowsingHistory>,
     pub cart: Arc<CartService>,
     pub freight: Arc<FreightTemplateAdmin>,
+    /// Search over the on-sale products (an in-process index, rebuilt at start-up) and
+    /// the hot search terms.
+    pub search: Arc<CatalogSearch>,
+    /// What shoppers browse: the visible category tree, listings, product pages.
+    pub shelf: Arc<ShopperCatalog>,
 }
 
 impl Mall {
@@ -85,7 +92,7 @@ impl Mall {
         ports: &Ports,
         payments: &Payments,
         settings: &MallSettings,
-    ) -> Self {
+    ) -> Result<Self, SearchIndexError> {
         let clock = Arc::clone(&ports.clock);
         let addresses = Arc::new(AddressBook::new(
             Arc::new(SeaOrmAddressRepository::new(db.clone(), keyring.clone())),
@@ -165,12 +172,23 @@ impl Mall {
                 pay_window: settings.pay_window,
             },
         ));
+        let search = Arc::new(CatalogSearch::new(
+            Arc::new(TantivyProductSearch::new()?),
+            Arc::new(SeaOrmSearchTerms::new(db.clone())),
+            Arc::clone(&products),
+            Arc::clone(&categories),
+            Arc::clone(&clock),
+        ));
+        let shelf = Arc::new(ShopperCatalog::new(
+            Arc::clone(&products),
+            Arc::clone(&categories),
+        ));
         let catalog = Arc::new(CatalogAdmin::new(
             categories,
             Arc::clone(&products),
             clock,
         ));
-        Mall {
+        Ok(Mall {
             catalog,
             products,
             stock,
@@ -183,6 +201,8 @@ impl Mall {
             history,
             cart,
             freight,
-        }
+            search,
+            shelf,
+        })
     }
 }

@@ -278,7 +278,13 @@ impl Application {
             &ports,
             &payments,
             &settings.mall,
-        );
+        )
+        .map_err(|error| StartupError::Adapter(format!("search index: {error}")))?;
+        // The index lives in this process: filled from the database before serving.
+        match mall.search.rebuild().await {
+            Ok(indexed) => tracing::info!(indexed, "search index built"),
+            Err(error) => tracing::error!(%error, "search index not built; search finds nothing until a product changes"),
+        }
         crate::admin::warn_about_break_glass(&settings);
         let sessions = crate::accounts::session_service(&settings, &db, Arc::clone(&ports.clock))?;
         let accounts = crate::accounts::shopper_accounts(

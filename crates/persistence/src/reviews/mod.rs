@@ -3,7 +3,7 @@
 
 pub mod entities;
 mod logistics;
-mod reviews;
+mod product_reviews;
 
 pub use logistics::SeaOrmLogisticsRepository;
-pub use reviews::SeaOrmReviewRepository;
+pub use product_reviews::SeaOrmReviewRepository;

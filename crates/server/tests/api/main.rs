@@ -18,6 +18,8 @@ mod helpers;
 mod hostile_input;
 mod limits;
 mod log_privacy;
+mod mall_deadlines;
+mod mall_support;
 mod mall_admin;
 mod notifications_admin;
 mod points;

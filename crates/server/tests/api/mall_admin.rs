@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::admin_support::{audit_rows, call, token_of};
 use crate::helpers::*;
+use crate::mall_support;
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {
     let reply = app.admin_post(path, &body).await;
@@ -81,6 +82,21 @@ async fn the_catalog_is_written_stocked_published_and_archived_through_the_back_
         .map(|category| category["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["茶具", "杯壶", "保温杯 / 焖烧杯"]);
+    let moved = created(
+        &app,
+        &format!("/admin/mall/categories/{}/move", hidden["id"]),
+        json!({"parentId": root_id}),
+    )
+    .await;
+    assert_eq!(
+        (moved["parentId"].as_i64(), moved["depth"].as_i64()),
+        (Some(root_id), Some(2))
+    );
+    let cycle_path = format!("/admin/mall/categories/{root_id}/move");
+    let cycle = app
+        .admin_post(&cycle_path, &json!({"parentId": child_id}))
+        .await;
+    assert_error_envelope(&cycle, 400, &cycle_path);
 
     // A product: a draft with two SKUs and no stock; every missing field named at once.
     let empty = app.admin_post("/admin/mall/products", &json!({})).await;
@@ -250,4 +266,131 @@ async fn orders_and_after_sales_lists_check_their_filters() {
     assert_error_envelope(&wrong, 400, path);
     let missing = "/admin/mall/after-sales/ORD1760754386127zzzzzzzzzzzz-1-1";
     assert_error_envelope(&app.admin_get(missing).await, 404, missing);
+}
+
+#[tokio::test]
+async fn staff_ship_decide_after_sales_and_refund_with_their_permissions() {
+    let app = spawn_app().await;
+    let operator = token_of(&app, "operator").await;
+    let viewer = token_of(&app, "viewer").await;
+    let category = mall_support::category(&app, "杯壶").await;
+    let goods = mall_support::stocked(&app, category, "保温杯", 1990, 10).await;
+    let shopper = mall_support::shopper(&app, "o-mall-admin").await;
+
+    // An unpaid order is cancelled by staff, with a reason; its stock comes back.
+    let unpaid = mall_support::order_no(&mall_support::place(&app, &shopper, goods.sku, 2).await);
+    let cancel = format!("/admin/mall/orders/{unpaid}/cancel");
+    let no_reason = call(&app, "POST", &cancel, Some(&operator), Some(&json!({}))).await;
+    assert_error_envelope(&no_reason, 400, &cancel);
+    let body = json!({"reason": "asked by phone"});
+    // WeChat closes a payment only five minutes after it was opened: nothing changes.
+    let early = call(&app, "POST", &cancel, Some(&operator), Some(&body)).await;
+    assert_error_envelope(&early, 409, &cancel);
+    app.sandbox
+        .wechat
+        .advance_clock(std::time::Duration::from_secs(5 * 60 + 1));
+    let cancelled = call(&app, "POST", &cancel, Some(&operator), Some(&body)).await;
+    assert_success_envelope(&cancelled, 201);
+    assert_eq!(cancelled.body["data"]["order"]["status"], "cancelled");
+    assert_eq!(cancelled.body["data"]["order"]["cancelReason"], "admin");
+    let row = &audit_rows(&app, "action=mall_order.cancel").await[0];
+    assert_eq!(row["targetId"], unpaid.as_str());
+    assert_eq!(row["reason"], "asked by phone");
+
+    // A paid order: listed with the receiver's phone masked; not cancellable.
+    let paid = mall_support::order_no(&mall_support::place(&app, &shopper, goods.sku, 1).await);
+    mall_support::pay(&app, &shopper, &paid).await;
+    let list = app.admin_get("/admin/mall/orders?status=paid").await;
+    assert_success_envelope(&list, 200);
+    let items = list.body["data"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", list.body);
+    assert_eq!(items[0]["orderNo"], paid.as_str());
+    let phone = items[0]["address"]["phone"].as_str().unwrap_or_default();
+    assert!(phone.starts_with("138") && phone.contains('*'), "{phone}");
+    assert!(!list.body.to_string().contains("13812345678"));
+    let cancel = format!("/admin/mall/orders/{paid}/cancel");
+    let refused = call(&app, "POST", &cancel, Some(&operator), Some(&body)).await;
+    assert_error_envelope(&refused, 409, &cancel);
+
+    // An after-sale holds shipping back until it is decided.
+    let pay_fen = items[0]["payFen"].as_i64().unwrap();
+    let apply =
+        json!({"line": 1, "kind": "refund_only", "reason": "不想要了", "amountFen": pay_fen});
+    let applied = shopper
+        .post(
+            &app,
+            &format!("/api/mall/orders/{paid}/after-sales"),
+            &apply,
+        )
+        .await;
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    let first = applied.body["data"]["id"].as_str().unwrap().to_owned();
+    let ship = format!("/admin/mall/orders/{paid}/ship");
+    let parcel = json!({"carrierCode": "shunfeng", "trackingNo": "SF1234567890"});
+    let held = call(&app, "POST", &ship, Some(&operator), Some(&parcel)).await;
+    assert_error_envelope(&held, 409, &ship);
+    let queue = app
+        .admin_get("/admin/mall/after-sales?status=applied")
+        .await;
+    assert_eq!(queue.body["data"]["items"][0]["id"], first.as_str());
+    let reject = format!("/admin/mall/after-sales/{first}/reject");
+    let no_reason = call(&app, "POST", &reject, Some(&operator), Some(&json!({}))).await;
+    assert_error_envelope(&no_reason, 400, &reject);
+    let rejected = call(
+        &app,
+        "POST",
+        &reject,
+        Some(&operator),
+        Some(&json!({"reason": "已发货前联系确认"})),
+    )
+    .await;
+    assert_success_envelope(&rejected, 201);
+    assert_eq!(rejected.body["data"]["status"], "rejected");
+
+    // Shipped by an operator (a viewer may not), audited.
+    let denied = call(&app, "POST", &ship, Some(&viewer), Some(&parcel)).await;
+    assert_error_envelope(&denied, 403, &ship);
+    let shipped = call(&app, "POST", &ship, Some(&operator), Some(&parcel)).await;
+    assert_success_envelope(&shipped, 201);
+    let detail = &shipped.body["data"];
+    assert_eq!(detail["order"]["status"], "shipped");
+    assert_eq!(detail["order"]["shipment"]["trackingNo"], "SF1234567890");
+    assert_eq!(detail["afterSales"][0]["status"], "rejected");
+    let row = &audit_rows(&app, "action=mall_order.ship").await[0];
+    assert_eq!(row["targetId"], paid.as_str());
+    assert_eq!(row["actor"]["role"], "operator");
+
+    // A second application, approved by an operator, refunded by an admin only.
+    let applied = shopper
+        .post(
+            &app,
+            &format!("/api/mall/orders/{paid}/after-sales"),
+            &apply,
+        )
+        .await;
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    let second = applied.body["data"]["id"].as_str().unwrap().to_owned();
+    let approve = format!("/admin/mall/after-sales/{second}/approve");
+    let approved = call(&app, "POST", &approve, Some(&operator), Some(&json!({}))).await;
+    assert_success_envelope(&approved, 201);
+    assert_eq!(approved.body["data"]["status"], "approved");
+    let refund = format!("/admin/mall/after-sales/{second}/refund");
+    let denied = call(&app, "POST", &refund, Some(&operator), Some(&json!({}))).await;
+    assert_error_envelope(&denied, 403, &refund);
+    let refunded = app
+        .admin_post(&refund, &json!({"reason": "goodwill"}))
+        .await;
+    assert_success_envelope(&refunded, 201);
+    let status = refunded.body["data"]["status"].as_str().unwrap_or_default();
+    assert!(
+        ["refunding", "refunded"].contains(&status),
+        "{}",
+        refunded.body
+    );
+    let row = &audit_rows(&app, "action=after_sale.refund").await[0];
+    assert_eq!(row["targetId"], second.as_str());
+    assert_eq!(row["reason"], "goodwill");
+    assert_eq!(row["after"]["amountFen"], pay_fen);
+    let decisions = audit_rows(&app, "action=after_sale.decide").await;
+    assert_eq!(decisions.len(), 2, "{decisions:#?}");
 }

@@ -247,7 +247,7 @@ impl ProductRepository for MemoryCatalog {
             .filter(|p| p.status == ProductStatus::OnSale && categories.contains(&p.category))
             .cloned()
             .collect();
-        shelf.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        shelf.sort_by_key(|p| std::cmp::Reverse((p.created_at, p.id)));
         // The SQL adapter's window: page 0 is the first, the limit capped.
         let number = page.page.max(1);
         let limit = page.limit.min(PageRequest::MAX_LIMIT);

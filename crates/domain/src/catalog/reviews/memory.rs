@@ -50,7 +50,7 @@ impl MemoryReviews {
 
 /// Newest first, ties by id descending, then the page window.
 fn page_of(mut found: Vec<Review>, page: PageRequest) -> Page<Review> {
-    found.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    found.sort_by_key(|review| std::cmp::Reverse((review.created_at, review.id)));
     let number = page.page.max(1);
     let limit = page.limit.min(PageRequest::MAX_LIMIT);
     let offset = usize::try_from((number - 1).saturating_mul(limit)).unwrap_or(usize::MAX);

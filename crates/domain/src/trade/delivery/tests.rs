@@ -226,7 +226,8 @@ async fn a_shipment_named_by_company_name_or_unknown() {
 
 #[tokio::test]
 async fn tracking_errors_map_to_service_errors() {
-    let cases: [(TrackingError, fn(&ServiceError) -> bool); 3] = [
+    type Expected = fn(&ServiceError) -> bool;
+    let cases: [(TrackingError, Expected); 3] = [
         (TrackingError::Unavailable("timeout".into()), |e| {
             matches!(e, ServiceError::Unavailable(_))
         }),

@@ -31,7 +31,7 @@ fn new_review(order: u32, line: u32, product: i64, stars: u8, images: usize) -> 
         images: (0..images)
             .map(|i| format!("https://img.example/{order}/{i}.jpg"))
             .collect(),
-        anonymous: order % 2 == 0,
+        anonymous: order.is_multiple_of(2),
         spec: "颜色: 红; 尺码: XL".to_owned(),
         created_at: t0() + TimeDelta::minutes(i64::from(order)),
     }
@@ -133,7 +133,7 @@ async fn lists_are_newest_first_and_statistics_add_up() {
     let repo = SeaOrmReviewRepository::new(test.db.clone());
     // Product 7: orders 1..=6 with stars 5,5,4,3,1,5 and images on the odd orders.
     for (order, stars) in (1u32..=6).zip([5u8, 5, 4, 3, 1, 5]) {
-        let images = if order % 2 == 1 { 2 } else { 0 };
+        let images = if order.is_multiple_of(2) { 0 } else { 2 };
         repo.insert(&new_review(order, 1, 7, stars, images))
             .await
             .unwrap();

@@ -52,7 +52,7 @@ async fn lines_merge_cap_and_stop_at_the_bound() {
             .unwrap(),
     );
     assert_eq!(capped.quantity, 10);
-    assert_eq!(repo.list(&me).await.unwrap(), [capped.clone()]);
+    assert_eq!(repo.list(&me).await.unwrap(), std::slice::from_ref(&capped));
 
     added(
         repo.add(&me, SkuId(2), ProductId(7), 1, LIMITS, at(5))

@@ -51,7 +51,7 @@ async fn templates_round_trip_and_change_by_compare_and_set() {
     assert_eq!(repo.find(a.id()).await.unwrap(), Some(a.clone()));
     assert_eq!(repo.list().await.unwrap(), [a.clone(), b.clone()]);
     let many = repo.find_many(&[b.id(), 999]).await.unwrap();
-    assert_eq!(many, [b.template.clone()]);
+    assert_eq!(many, std::slice::from_ref(&b.template));
     assert!(repo.find_many(&[]).await.unwrap().is_empty());
 
     assert_eq!(

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod callback;
 pub mod mall_after_sales;
 pub mod mall_cart;
+pub mod mall_catalog;
 pub mod mall_checkout;
 pub mod mall_orders;
 pub mod mall_shoppers;

@@ -6,6 +6,7 @@
 mod admin;
 mod format;
 mod mall_admin;
+mod mall_catalog;
 mod mall_orders;
 mod mall_shoppers;
 mod notifications;
@@ -30,6 +31,9 @@ pub use mall_admin::{
 pub use mall_orders::{
     AddressView, AfterSaleList, AfterSaleView, CheckoutQuoteView, MallOrderItemView, MallOrderList,
     MallOrderView, MallPurchaseView, OrderAfterSalesView, QuoteLineView, ShipmentView, payment_json,
+};
+pub use mall_catalog::{
+    CategoryView, HotTermView, ProductCardList, ProductCardView, ProductPageView, SkuView,
 };
 pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use paging::{Pagination, pagination};
