@@ -23,6 +23,7 @@ pub mod entities;
 mod error;
 mod exchange_rates;
 mod job_leases;
+mod mall_statistics;
 mod notifications;
 mod orders;
 mod paging;
@@ -48,6 +49,7 @@ pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;
 pub use job_leases::SeaOrmJobLeases;
+pub use mall_statistics::SeaOrmMallStatistics;
 pub use notifications::SeaOrmPaymentNotificationLog;
 pub use orders::SeaOrmOrderRepository;
 pub use pay_orders::SeaOrmPayOrderRepository;

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use elife_domain::cart::CartService;
+use elife_domain::catalog::reviews::ReviewService;
 use elife_domain::catalog::search::{CatalogSearch, SearchIndexError, ShopperCatalog};
 use elife_domain::catalog::{
     CatalogAdmin, CategoryRepository, ProductRepository, StockLedger, StockService,
@@ -20,6 +21,7 @@ use elife_domain::trade::after_sales::{AfterSaleRepository, AfterSaleService};
 use elife_domain::trade::checkout::{
     CheckoutAddresses, CheckoutCart, CheckoutService, CheckoutSettings, FreightTemplateSource,
 };
+use elife_domain::trade::delivery::{DeliveryService, ParcelTracking};
 use elife_domain::trade::freight_templates::FreightTemplateAdmin;
 use elife_domain::trade::orders::{
     CorePayments, MallFulfilment, MallOrderRepository, MallOrderService, TradePayments,
@@ -29,11 +31,13 @@ use elife_persistence::{
     DatabaseConnection, Keyring, SeaOrmAddressRepository, SeaOrmAfterSaleRepository,
     SeaOrmCartRepository, SeaOrmCategoryRepository, SeaOrmFavouriteRepository,
     SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository, SeaOrmMallOrderRepository,
-    SeaOrmProductRepository, SeaOrmSearchTerms, SeaOrmStockLedger, SeaOrmTradeOutbox,
+    SeaOrmLogisticsRepository, SeaOrmProductRepository, SeaOrmReviewRepository, SeaOrmSearchTerms, SeaOrmStockLedger, SeaOrmTradeOutbox,
 };
+use elife_logistics::{Kuaidi100Client, Kuaidi100Config, Kuaidi100Error};
 use elife_search::TantivyProductSearch;
 
 use crate::configuration::MallSettings;
+use crate::sandbox::Sandbox;
 use crate::payments::Payments;
 
 /// The mall's fulfilment, set once the mall is built; until then a message waits in the
@@ -67,7 +71,6 @@ pub type CatalogBackOffice =
 #[derive(Clone)]
 pub struct Mall {
     pub catalog: Arc<CatalogBackOffice>,
-    pub products: Arc<dyn ProductRepository>,
     pub stock: Arc<TradeStock>,
     pub checkout: Arc<CheckoutService>,
     pub orders: Arc<MallOrderService>,
@@ -83,6 +86,9 @@ pub struct Mall {
     pub search: Arc<CatalogSearch>,
     /// What shoppers browse: the visible category tree, listings, product pages.
     pub shelf: Arc<ShopperCatalog>,
+    pub reviews: Arc<ReviewService>,
+    /// Logistics companies and parcel tracking.
+    pub delivery: Arc<DeliveryService>,
 }
 
 impl Mall {
@@ -92,6 +98,7 @@ impl Mall {
         ports: &Ports,
         payments: &Payments,
         settings: &MallSettings,
+        tracking: Arc<dyn ParcelTracking>,
     ) -> Result<Self, SearchIndexError> {
         let clock = Arc::clone(&ports.clock);
         let addresses = Arc::new(AddressBook::new(
@@ -133,6 +140,16 @@ impl Mall {
         let core: Arc<dyn TradePayments> = Arc::new(CorePayments::new(
             Arc::clone(&payments.collection),
             Arc::clone(&payments.refunds),
+        ));
+        let reviews = Arc::new(ReviewService::new(
+            Arc::new(SeaOrmReviewRepository::new(db.clone())),
+            Arc::clone(&orders_store),
+            Arc::clone(&clock),
+        ));
+        let delivery = Arc::new(DeliveryService::new(
+            Arc::new(SeaOrmLogisticsRepository::new(db.clone())),
+            Arc::clone(&orders_store),
+            tracking,
         ));
         let orders = Arc::new(MallOrderService::new(
             Arc::clone(&orders_store),
@@ -190,7 +207,6 @@ impl Mall {
         ));
         Ok(Mall {
             catalog,
-            products,
             stock,
             checkout,
             orders,
@@ -203,6 +219,34 @@ impl Mall {
             freight,
             search,
             shelf,
+            reviews,
+            delivery,
         })
     }
+}
+
+/// Parcel tracking: Kuaidi100's real-time query, the sandbox's simulator when it runs
+/// (unless `KUAIDI100_URL` names another endpoint).
+pub fn parcel_tracking(
+    settings: &MallSettings,
+    sandbox: Option<&Sandbox>,
+) -> Result<Arc<dyn ParcelTracking>, Kuaidi100Error> {
+    use secrecy::ExposeSecret;
+    let config = match (sandbox, &settings.tracking_url) {
+        (Some(sandbox), None) => Kuaidi100Config {
+            base_url: sandbox.kuaidi100.base_url(),
+            customer: sandbox.kuaidi100.customer().to_owned(),
+            key: sandbox.kuaidi100.key().to_owned(),
+            timeout: Kuaidi100Config::DEFAULT_TIMEOUT,
+        },
+        (_, url) => Kuaidi100Config {
+            base_url: url
+                .clone()
+                .unwrap_or_else(|| Kuaidi100Config::DEFAULT_BASE_URL.to_owned()),
+            customer: settings.tracking_customer.clone(),
+            key: settings.tracking_key.expose_secret().to_owned(),
+            timeout: Kuaidi100Config::DEFAULT_TIMEOUT,
+        },
+    };
+    Ok(Arc::new(Kuaidi100Client::new(config)?))
 }

@@ -1,5 +1,6 @@
 //! The in-process simulators of Unitel and WeChat Pay, for local runs and tests.
 
+use elife_sandbox::kuaidi100::{Kuaidi100SimConfig, Kuaidi100Simulator, RunningKuaidi100Sim};
 use elife_sandbox::unitel::{RunningUnitelSim, UnitelSimConfig, UnitelSimulator};
 use elife_sandbox::wechat::{RunningWechatSim, WechatPaySimulator, WechatSimConfig};
 use elife_sandbox::wechat_pay_v3::{
@@ -14,6 +15,8 @@ pub enum SandboxError {
     Wechat(String),
     #[error("wechat pay v3 simulator: {0}")]
     WechatPayV3(String),
+    #[error("kuaidi100 simulator: {0}")]
+    Kuaidi100(String),
 }
 
 /// The simulators, running on local ports.
@@ -22,6 +25,8 @@ pub struct Sandbox {
     pub wechat: RunningWechatSim,
     /// WeChat Pay API v3, started with `PAY_CHANNEL=v3` ([`Sandbox::with_wechat_pay_v3`]).
     pub wechat_pay_v3: Option<RunningWechatPayV3Sim>,
+    /// Parcel tracking (Kuaidi100's real-time query).
+    pub kuaidi100: RunningKuaidi100Sim,
     /// Where the simulators reach this server (payment callbacks and notifications).
     pub callback_base_url: Option<String>,
 }
@@ -47,10 +52,14 @@ impl Sandbox {
         })
         .await
         .map_err(|error| SandboxError::Wechat(error.to_string()))?;
+        let kuaidi100 = Kuaidi100Simulator::start(Kuaidi100SimConfig::default())
+            .await
+            .map_err(|error| SandboxError::Kuaidi100(error.to_string()))?;
         Ok(Sandbox {
             unitel,
             wechat,
             wechat_pay_v3: None,
+            kuaidi100,
             callback_base_url,
         })
     }
@@ -75,6 +84,7 @@ impl Sandbox {
     pub async fn stop(self) {
         self.unitel.stop().await;
         self.wechat.stop().await;
+        self.kuaidi100.stop().await;
         if let Some(simulator) = self.wechat_pay_v3 {
             simulator.stop().await;
         }

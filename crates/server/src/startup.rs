@@ -278,6 +278,8 @@ impl Application {
             &ports,
             &payments,
             &settings.mall,
+            crate::mall::parcel_tracking(&settings.mall, sandbox.as_deref())
+                .map_err(|error| StartupError::Adapter(format!("kuaidi100: {error}")))?,
         )
         .map_err(|error| StartupError::Adapter(format!("search index: {error}")))?;
         // The index lives in this process: filled from the database before serving.

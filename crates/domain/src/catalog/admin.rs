@@ -42,8 +42,8 @@ impl From<IllegalTransition> for ServiceError {
 }
 
 pub struct CatalogAdmin<R: ?Sized, P: ?Sized, C: ?Sized> {
-    categories: Arc<R>,
-    products: Arc<P>,
+    pub(super) categories: Arc<R>,
+    pub(super) products: Arc<P>,
     clock: Arc<C>,
 }
 

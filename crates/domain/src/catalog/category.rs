@@ -151,6 +151,11 @@ impl CategoryTree {
         children
     }
 
+    /// Every category of the tree.
+    pub fn all_ids(&self) -> Vec<CategoryId> {
+        self.nodes.keys().copied().collect()
+    }
+
     /// `id` and everything under it: what a shopper's "in this category" filter covers.
     pub fn subtree(&self, id: CategoryId) -> Result<Vec<CategoryId>, CategoryError> {
         self.get(id)?;

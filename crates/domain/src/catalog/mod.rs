@@ -4,6 +4,7 @@
 
 pub mod adjustments;
 pub mod admin;
+mod admin_reads;
 pub mod category;
 pub mod ids;
 pub mod product;
@@ -20,6 +21,7 @@ pub mod memory;
 mod tests;
 
 pub use admin::CatalogAdmin;
+pub use admin_reads::LowStock;
 pub use category::{
     Category, CategoryDraft, CategoryError, CategoryRepository, CategorySnapshot, CategoryTree,
     MAX_DEPTH,

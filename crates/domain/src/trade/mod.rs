@@ -8,3 +8,4 @@ pub mod freight_templates;
 pub mod orders;
 pub mod outbox;
 pub mod pricing;
+pub mod statistics;

@@ -91,7 +91,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "KUAIDI100_URL",
         "",
-        "parcel-tracking API (Kuaidi100 real-time query); unset in sandbox mode: the simulator",
+        "parcel-tracking API base URL (Kuaidi100 real-time query, https://poll.kuaidi100.com when unset; the simulator in sandbox mode)",
     ),
     ("KUAIDI100_CUSTOMER", "", "Kuaidi100 customer id"),
     (

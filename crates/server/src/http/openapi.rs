@@ -104,6 +104,11 @@ use super::routes;
         routes::mall_cart::change_line,
         routes::mall_cart::select_all,
         routes::mall_cart::remove_line,
+        routes::mall_reviews::review,
+        routes::mall_reviews::product_reviews,
+        routes::mall_reviews::review_stats,
+        routes::mall_reviews::my_reviews,
+        routes::mall_reviews::tracking,
         // mall: end of shopper routes
         routes::admin_mall_categories::list_categories,
         routes::admin_mall_categories::create_category,

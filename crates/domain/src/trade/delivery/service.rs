@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::order::{OpenId, OrderNumber};
 use crate::services::ServiceError;
 use crate::trade::orders::{
-    MallOrder, MallOrderRepository, MallOrderStatus, buyer_number, owned_by,
+    MallOrder, MallOrderRepository, MallOrderService, MallOrderStatus, buyer_number, owned_by,
 };
 
 use super::company::{CompanyError, LogisticsCompany};
@@ -61,6 +61,19 @@ impl DeliveryService {
                 "unknown logistics company {code}"
             ))),
         }
+    }
+
+    /// The merchant ships with an enabled company (by code) and its tracking number;
+    /// the order stores the company's code, so that tracking finds the company again.
+    pub async fn ship(
+        &self,
+        orders: &MallOrderService,
+        order_no: &OrderNumber,
+        carrier_code: &str,
+        tracking_no: &str,
+    ) -> Result<MallOrder, ServiceError> {
+        let company = self.carrier_for_shipping(carrier_code).await?;
+        orders.ship(order_no, &company.code, tracking_no).await
     }
 
     /// The admin's list (disabled ones too when asked) or the one offered when shipping.

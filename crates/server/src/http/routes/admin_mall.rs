@@ -5,8 +5,6 @@
 use elife_domain::accounts::audit::{AdminAct, AuditAction};
 use elife_domain::catalog::{CategoryId, ProductId, SkuId};
 use elife_domain::order::OrderNumber;
-use elife_domain::ports::RepositoryError;
-use elife_domain::services::ServiceError;
 use elife_domain::trade::after_sales::AfterSaleKey;
 
 use super::State;
@@ -18,11 +16,6 @@ fn number(raw: &str, what: &str) -> Result<i64, ApiError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::not_found(format!("{what} {raw} not found")))
-}
-
-/// A read straight from a repository, its failure answered as the use cases' are.
-pub fn stored<T>(read: Result<T, RepositoryError>) -> Result<T, ApiError> {
-    read.map_err(|error| ApiError::from(ServiceError::from(error)))
 }
 
 pub fn category_id(raw: &str) -> Result<CategoryId, ApiError> {

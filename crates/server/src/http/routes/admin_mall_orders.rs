@@ -126,7 +126,7 @@ pub struct ShipBody {
     security(("admin_token" = []), ("admin_bearer" = [])),
     responses(
         (status = 201, description = "the order, shipped (audited); receipt confirmed automatically after the configured days", body = Envelope<AdminMallOrderDetail>),
-        (status = 400, description = "carrier or tracking number missing", body = ErrorEnvelope),
+        (status = 400, description = "carrier or tracking number missing, or not an enabled logistics company's code", body = ErrorEnvelope),
         (status = 401, description = "admin credential missing or wrong", body = ErrorEnvelope),
         (status = 403, description = "the role lacks fulfil_mall_orders", body = ErrorEnvelope),
         (status = 404, description = "no such order", body = ErrorEnvelope),
@@ -147,8 +147,8 @@ pub async fn ship_mall_order(
     let number = mall_order_number(&path)?;
     let order = state
         .mall
-        .orders
-        .ship(&number, &carrier, &tracking_no)
+        .delivery
+        .ship(&state.mall.orders, &number, &carrier, &tracking_no)
         .await?;
     audit(
         &state,

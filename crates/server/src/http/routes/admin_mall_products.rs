@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::admin_mall::{audit, category_id, product_id, stored};
+use super::admin_mall::{audit, category_id, product_id};
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::{Problems, page_request};
@@ -55,29 +55,12 @@ pub async fn list_products(
     });
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
-    let tree = state.mall.catalog.tree().await?;
-    let categories: Vec<CategoryId> = match category {
-        Some(category) => tree
-            .subtree(category)
-            .map_err(|_| ApiError::not_found(format!("category {category} not found")))?,
-        None => tree
-            .children(None)
-            .iter()
-            .map(|root| tree.subtree(root.id))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| ApiError::internal(error.to_string()))?
-            .concat(),
-    };
-    let products = stored(state.mall.products.list_on_sale(&categories, page).await)?;
-    let ids: Vec<ProductId> = products.items.iter().map(|product| product.id).collect();
-    let skus = stored(state.mall.products.skus_of_products(&ids).await)?;
+    let (products, skus) = state.mall.catalog.products(category, page).await?;
     Ok(envelope::ok(AdminProductList::new(&products, &skus)))
 }
 
 async fn detail(state: &State, id: ProductId) -> Result<AdminProductDetail, ApiError> {
-    let product = stored(state.mall.products.find(id).await)?
-        .ok_or_else(|| ApiError::not_found(format!("product {id} not found")))?;
-    let skus = stored(state.mall.products.skus(id).await)?;
+    let (product, skus) = state.mall.catalog.product_detail(id).await?;
     Ok(AdminProductDetail::new(&product, &skus))
 }
 

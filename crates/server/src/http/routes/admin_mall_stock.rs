@@ -5,20 +5,18 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
 use elife_domain::catalog::adjustments::{AdjustmentRequest, StockAdjustments};
-use elife_domain::catalog::{ProductId, is_low};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::State;
-use super::admin_mall::{sku_id, stored};
+use super::admin_mall::sku_id;
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::Problems;
 use crate::http::views::{AdminSkuView, LowStockList, LowStockView, StockAdjustmentView};
 
-/// Products on sale read per page, and pages read at most, by the low-stock list.
-const SHELF_PAGE: u64 = 100;
-const SHELF_PAGES: usize = 50;
+/// Products on sale the low-stock list reads at most.
+const SHELF_LIMIT: u64 = 5_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -92,35 +90,15 @@ pub async fn low_stock(
     state: State,
     _admin: Authorized<perm::ViewMall>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut items = Vec::new();
-    let mut after = ProductId(0);
-    let mut truncated = true;
-    for _ in 0..SHELF_PAGES {
-        let products = stored(state.mall.products.on_sale_after(after, SHELF_PAGE).await)?;
-        let Some(last) = products.last() else {
-            truncated = false;
-            break;
-        };
-        after = last.id;
-        let ids: Vec<ProductId> = products.iter().map(|product| product.id).collect();
-        let skus = stored(state.mall.products.skus_of_products(&ids).await)?;
-        items.extend(
-            skus.iter()
-                .filter(|sku| is_low(sku.available, sku.low_stock_threshold))
-                .map(|sku| LowStockView {
-                    product_name: products
-                        .iter()
-                        .find(|product| product.id == sku.product)
-                        .map(|product| product.name.clone())
-                        .unwrap_or_default(),
-                    sku: AdminSkuView::from(sku),
-                }),
-        );
-        if (products.len() as u64) < SHELF_PAGE {
-            truncated = false;
-            break;
-        }
-    }
-    items.sort_by_key(|item| (item.sku.available, item.sku.id));
+    let low = state.mall.catalog.low_stock(SHELF_LIMIT).await?;
+    let items = low
+        .items
+        .iter()
+        .map(|(product, sku)| LowStockView {
+            product_name: product.name.clone(),
+            sku: AdminSkuView::from(sku),
+        })
+        .collect();
+    let truncated = low.truncated;
     Ok(envelope::ok(LowStockList { items, truncated }))
 }

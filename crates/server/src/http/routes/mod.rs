@@ -21,6 +21,7 @@ pub mod mall_cart;
 pub mod mall_catalog;
 pub mod mall_checkout;
 pub mod mall_orders;
+pub mod mall_reviews;
 pub mod mall_shoppers;
 pub mod notify;
 pub mod orders;

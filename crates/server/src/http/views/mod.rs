@@ -8,6 +8,7 @@ mod format;
 mod mall_admin;
 mod mall_catalog;
 mod mall_orders;
+mod mall_reviews;
 mod mall_shoppers;
 mod notifications;
 mod orders;
@@ -34,6 +35,9 @@ pub use mall_orders::{
 };
 pub use mall_catalog::{
     CategoryView, HotTermView, ProductCardList, ProductCardView, ProductPageView, SkuView,
+};
+pub use mall_reviews::{
+    ParcelEventView, ParcelView, ReviewList, ReviewStatsView, ReviewView,
 };
 pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use paging::{Pagination, pagination};
