@@ -9,6 +9,7 @@ mod catalog;
 mod common;
 mod leases;
 mod mall_checkout;
+mod mall_statistics;
 mod notification_queries;
 mod notifications;
 mod orders;

@@ -149,6 +149,39 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("POST", "/admin/mall/after-sales/{id}/reject", Permission::FulfilMallOrders),
     route("POST", "/admin/mall/after-sales/{id}/receive", Permission::FulfilMallOrders),
     route("POST", "/admin/mall/after-sales/{id}/refund", Permission::RefundOrders),
+    route("GET", "/admin/mall/reviews", Permission::ViewMall),
+    route(
+        "POST",
+        "/admin/mall/reviews/{id}/reply",
+        Permission::ManageCatalog,
+    ),
+    route("GET", "/admin/mall/logistics-companies", Permission::ViewMall),
+    route(
+        "PUT",
+        "/admin/mall/logistics-companies/{code}",
+        Permission::ManageCatalog,
+    ),
+    route("GET", "/admin/mall/freight-templates", Permission::ViewMall),
+    route(
+        "POST",
+        "/admin/mall/freight-templates",
+        Permission::ManageCatalog,
+    ),
+    route(
+        "PUT",
+        "/admin/mall/freight-templates/{id}",
+        Permission::ManageCatalog,
+    ),
+    route(
+        "POST",
+        "/admin/mall/freight-templates/{id}/default",
+        Permission::ManageCatalog,
+    ),
+    route(
+        "DELETE",
+        "/admin/mall/freight-templates/{id}",
+        Permission::ManageCatalog,
+    ),
 ];
 
 /// The entry of `method path`, if it is a back-office route.

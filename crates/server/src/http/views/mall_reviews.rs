@@ -1,11 +1,14 @@
-//! Reviews (never the reviewer's openid) and parcels as the API shows them.
+//! Reviews (never the reviewer's openid), parcels, logistics companies and freight
+//! templates as the API shows them.
 
 use chrono::{DateTime, Utc};
 use elife_domain::catalog::reviews::{
     Review, ReviewStats, ReviewView as DomainReviewView,
 };
 use elife_domain::ports::Page;
-use elife_domain::trade::delivery::ParcelView as DomainParcel;
+use elife_domain::trade::delivery::{LogisticsCompany, ParcelView as DomainParcel};
+use elife_domain::trade::freight_templates::StoredFreightTemplate;
+use elife_domain::trade::pricing::ChargeBy;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -155,6 +158,60 @@ impl From<&DomainParcel> for ParcelView {
                     place: event.place.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LogisticsCompanyView {
+    #[schema(example = "shunfeng")]
+    pub code: String,
+    #[schema(example = "顺丰速运")]
+    pub name: String,
+    pub enabled: bool,
+    pub sort_order: i32,
+}
+
+impl From<&LogisticsCompany> for LogisticsCompanyView {
+    fn from(company: &LogisticsCompany) -> Self {
+        LogisticsCompanyView {
+            code: company.code.clone(),
+            name: company.name.clone(),
+            enabled: company.enabled,
+            sort_order: company.sort_order,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FreightTemplateView {
+    pub id: i64,
+    pub name: String,
+    /// `count` or `weight`.
+    pub charge_by: String,
+    /// As stored: `regions`, `first_units`, `first_fee`, `extra_units`, `extra_fee` (fen),
+    /// `free_over` (fen).
+    #[schema(value_type = Vec<Object>)]
+    pub rules: serde_json::Value,
+    pub is_default: bool,
+    pub version: i64,
+}
+
+impl From<&StoredFreightTemplate> for FreightTemplateView {
+    fn from(stored: &StoredFreightTemplate) -> Self {
+        FreightTemplateView {
+            id: stored.id(),
+            name: stored.name.clone(),
+            charge_by: match stored.template.charge_by {
+                ChargeBy::Count => "count",
+                ChargeBy::Weight => "weight",
+            }
+            .to_owned(),
+            rules: serde_json::to_value(&stored.template.rules).unwrap_or_default(),
+            is_default: stored.is_default,
+            version: stored.version,
         }
     }
 }

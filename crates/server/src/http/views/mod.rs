@@ -37,7 +37,8 @@ pub use mall_catalog::{
     CategoryView, HotTermView, ProductCardList, ProductCardView, ProductPageView, SkuView,
 };
 pub use mall_reviews::{
-    ParcelEventView, ParcelView, ReviewList, ReviewStatsView, ReviewView,
+    FreightTemplateView, LogisticsCompanyView, ParcelEventView, ParcelView, ReviewList,
+    ReviewStatsView, ReviewView,
 };
 pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use paging::{Pagination, pagination};
