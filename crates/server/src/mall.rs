@@ -27,6 +27,7 @@ use elife_domain::trade::orders::{
     CorePayments, MallFulfilment, MallOrderRepository, MallOrderService, TradePayments,
 };
 use elife_domain::trade::outbox::{Backoff, TradeOutbox, TradeRelay, TradeStock};
+use elife_domain::trade::statistics::MallStatistics;
 use elife_persistence::{
     DatabaseConnection, Keyring, SeaOrmAddressRepository, SeaOrmAfterSaleRepository,
     SeaOrmCartRepository, SeaOrmCategoryRepository, SeaOrmFavouriteRepository,
@@ -89,6 +90,9 @@ pub struct Mall {
     pub reviews: Arc<ReviewService>,
     /// Logistics companies and parcel tracking.
     pub delivery: Arc<DeliveryService>,
+    /// The back office's figures: orders, money, units sold from the stock ledger,
+    /// conversion.
+    pub statistics: Arc<MallStatistics>,
 }
 
 impl Mall {
@@ -205,6 +209,9 @@ impl Mall {
             Arc::clone(&products),
             clock,
         ));
+        let statistics = Arc::new(MallStatistics::new(Arc::new(
+            elife_persistence::SeaOrmMallStatistics::new(db.clone()),
+        )));
         Ok(Mall {
             catalog,
             stock,
@@ -221,6 +228,7 @@ impl Mall {
             shelf,
             reviews,
             delivery,
+            statistics,
         })
     }
 }

@@ -263,7 +263,7 @@ async fn seeded() -> World {
     world.pay(&third, before() + Duration::hours(1)).await;
     // Placed and paid on day 2.
     let fourth = world.place(4, &z, (tea, a2), 4, 175, hours(26)).await;
-    world.pay(&fourth, hours(27)).await;
+    let fourth = world.pay(&fourth, hours(27)).await;
     // Placed on day 2 and never paid.
     world.place(5, &y, (tea, a1), 1, 300, hours(28)).await;
     // Paid a minute before the period: neither.

@@ -139,6 +139,7 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
     route("DELETE", "/admin/mall/products/{id}", Permission::ManageCatalog),
     route("POST", "/admin/mall/skus/{id}/stock", Permission::ManageCatalog),
     route("GET", "/admin/mall/stock/low", Permission::ViewMall),
+    route("GET", "/admin/mall/statistics", Permission::ViewMall),
     route("GET", "/admin/mall/orders", Permission::ViewMall),
     route("GET", "/admin/mall/orders/{orderNo}", Permission::ViewMall),
     route("POST", "/admin/mall/orders/{orderNo}/ship", Permission::FulfilMallOrders),

@@ -63,3 +63,16 @@ pub async fn audit(
         tracing::error!(%error, action = %entry.action, target = %entry.target_id, admin = %entry.actor.username, "audit row of a mall change not written");
     }
 }
+
+/// Keeps the in-process search index in step with a catalog write: one product again,
+/// or the whole index after a category change (which can hide or move a subtree). The
+/// write stands even if this fails; the next write or restart catches up.
+pub async fn reindex(state: &State, product: Option<ProductId>) {
+    let result = match product {
+        Some(id) => state.mall.search.refresh(id).await,
+        None => state.mall.search.rebuild().await.map(|_| ()),
+    };
+    if let Err(error) = result {
+        tracing::warn!(%error, "search index not updated");
+    }
+}

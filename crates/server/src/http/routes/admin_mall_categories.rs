@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::State;
-use super::admin_mall::{audit, category_id};
+use super::admin_mall::{audit, category_id, reindex};
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::Problems;
@@ -150,6 +150,7 @@ pub async fn update_category(
     }
     if let Some(enabled) = body.enabled {
         state.mall.catalog.enable(id, enabled).await?;
+        reindex(&state, None).await;
     }
     let (_, view) = node(&state, id).await?;
     audit(
@@ -199,6 +200,7 @@ pub async fn move_category(
         .catalog
         .move_category(id, body.parent_id.map(CategoryId))
         .await?;
+    reindex(&state, None).await;
     let (_, view) = node(&state, id).await?;
     audit(
         &state,

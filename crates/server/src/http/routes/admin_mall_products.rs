@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::State;
-use super::admin_mall::{audit, category_id, product_id};
+use super::admin_mall::{audit, category_id, product_id, reindex};
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::validation::{Problems, page_request};
@@ -236,6 +236,7 @@ pub async fn publish_product(
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&path)?;
     let product = state.mall.catalog.publish(id).await?;
+    reindex(&state, Some(id)).await;
     audit(
         &state,
         &admin.act(),
@@ -268,6 +269,7 @@ pub async fn unpublish_product(
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&path)?;
     let product = state.mall.catalog.unpublish(id).await?;
+    reindex(&state, Some(id)).await;
     audit(
         &state,
         &admin.act(),
@@ -299,7 +301,9 @@ pub async fn delete_product(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&path)?;
-    let (view, after) = match state.mall.catalog.remove(id).await? {
+    let removal = state.mall.catalog.remove(id).await?;
+    reindex(&state, Some(id)).await;
+    let (view, after) = match removal {
         Removal::Deleted => (
             ProductRemovalView {
                 outcome: "deleted".to_owned(),

@@ -9,6 +9,7 @@ pub mod admin_mall_after_sales;
 pub mod admin_mall_categories;
 pub mod admin_mall_orders;
 pub mod admin_mall_shop;
+pub mod admin_mall_statistics;
 pub mod admin_mall_products;
 pub mod admin_mall_stock;
 pub mod admin_notifications;

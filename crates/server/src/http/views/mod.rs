@@ -10,6 +10,7 @@ mod mall_catalog;
 mod mall_orders;
 mod mall_reviews;
 mod mall_shoppers;
+mod mall_statistics;
 mod notifications;
 mod orders;
 mod paging;
@@ -39,6 +40,9 @@ pub use mall_catalog::{
 pub use mall_reviews::{
     FreightTemplateView, LogisticsCompanyView, ParcelEventView, ParcelView, ReviewList,
     ReviewStatsView, ReviewView,
+};
+pub use mall_statistics::{
+    ConversionView, MallDayView, MallStatisticsView, MoneyView, TopProductView, TopSkuView,
 };
 pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use paging::{Pagination, pagination};
