@@ -179,6 +179,16 @@ impl TestApp {
         .await
     }
 
+    /// Any method, as the mini-program user `openid`, with a JSON body.
+    pub async fn user_call(&self, openid: &str, method: &str, path: &str, body: &Value) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.send(
+            self.as_user(self.client.request(method, self.url(path)), openid)
+                .json(body),
+        )
+        .await
+    }
+
     pub async fn admin_get(&self, path: &str) -> Reply {
         self.send(self.client.get(self.url(path)).bearer_auth(ADMIN_TOKEN))
             .await

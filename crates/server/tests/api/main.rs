@@ -19,6 +19,7 @@ mod hostile_input;
 mod limits;
 mod log_privacy;
 mod mall_deadlines;
+mod mall_isolation;
 mod mall_support;
 mod mall_walkthrough;
 mod mall_admin;
