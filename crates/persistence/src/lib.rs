@@ -14,10 +14,6 @@
 mod admins;
 mod audit;
 pub mod catalog;
-pub mod reviews;
-pub mod search_terms;
-pub mod shoppers;
-pub mod trade;
 mod connection;
 pub mod entities;
 mod error;
@@ -32,19 +28,18 @@ mod pay_outbox;
 mod phone_numbers;
 mod points;
 mod refunds;
+pub mod reviews;
+pub mod search_terms;
 mod sessions;
+pub mod shoppers;
 mod statistics;
 mod time;
+pub mod trade;
 mod users;
 
 pub use admins::SeaOrmAdminRepository;
 pub use audit::SeaOrmAuditLog;
 pub use catalog::{SeaOrmCategoryRepository, SeaOrmProductRepository, SeaOrmStockLedger};
-pub use shoppers::{
-    SeaOrmAddressRepository, SeaOrmCartRepository, SeaOrmFavouriteRepository,
-    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository,
-};
-pub use trade::{SeaOrmAfterSaleRepository, SeaOrmMallOrderRepository, SeaOrmTradeOutbox};
 pub use connection::{ConnectError, PoolSettings, backend_of, connect, migrate_up};
 pub use error::map_db_err;
 pub use exchange_rates::SeaOrmExchangeRateRepository;
@@ -60,8 +55,13 @@ pub use refunds::SeaOrmRefundRepository;
 pub use reviews::{SeaOrmLogisticsRepository, SeaOrmReviewRepository};
 pub use search_terms::SeaOrmSearchTerms;
 pub use sessions::SeaOrmSessionRepository;
+pub use shoppers::{
+    SeaOrmAddressRepository, SeaOrmCartRepository, SeaOrmFavouriteRepository,
+    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository,
+};
 pub use statistics::{SeaOrmStatisticsRepository, china_day_start};
 pub use time::truncated as truncate_timestamp;
+pub use trade::{SeaOrmAfterSaleRepository, SeaOrmMallOrderRepository, SeaOrmTradeOutbox};
 pub use users::SeaOrmUserRepository;
 
 pub use elife_personal_data::Keyring;

@@ -28,18 +28,19 @@ use elife_domain::trade::orders::{
 };
 use elife_domain::trade::outbox::{Backoff, TradeOutbox, TradeRelay, TradeStock};
 use elife_domain::trade::statistics::MallStatistics;
+use elife_logistics::{Kuaidi100Client, Kuaidi100Config, Kuaidi100Error};
 use elife_persistence::{
     DatabaseConnection, Keyring, SeaOrmAddressRepository, SeaOrmAfterSaleRepository,
     SeaOrmCartRepository, SeaOrmCategoryRepository, SeaOrmFavouriteRepository,
-    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository, SeaOrmMallOrderRepository,
-    SeaOrmLogisticsRepository, SeaOrmProductRepository, SeaOrmReviewRepository, SeaOrmSearchTerms, SeaOrmStockLedger, SeaOrmTradeOutbox,
+    SeaOrmFreightTemplateRepository, SeaOrmHistoryRepository, SeaOrmLogisticsRepository,
+    SeaOrmMallOrderRepository, SeaOrmProductRepository, SeaOrmReviewRepository, SeaOrmSearchTerms,
+    SeaOrmStockLedger, SeaOrmTradeOutbox,
 };
-use elife_logistics::{Kuaidi100Client, Kuaidi100Config, Kuaidi100Error};
 use elife_search::TantivyProductSearch;
 
 use crate::configuration::MallSettings;
-use crate::sandbox::Sandbox;
 use crate::payments::Payments;
+use crate::sandbox::Sandbox;
 
 /// The mall's fulfilment, set once the mall is built; until then a message waits in the
 /// core's outbox (answered "retry").
@@ -65,8 +66,7 @@ impl Fulfilment for DeferredFulfilment {
 }
 
 /// The catalog's back office over any storage.
-pub type CatalogBackOffice =
-    CatalogAdmin<dyn CategoryRepository, dyn ProductRepository, dyn Clock>;
+pub type CatalogBackOffice = CatalogAdmin<dyn CategoryRepository, dyn ProductRepository, dyn Clock>;
 
 /// Every use case of the mall.
 #[derive(Clone)]
@@ -204,11 +204,7 @@ impl Mall {
             Arc::clone(&products),
             Arc::clone(&categories),
         ));
-        let catalog = Arc::new(CatalogAdmin::new(
-            categories,
-            Arc::clone(&products),
-            clock,
-        ));
+        let catalog = Arc::new(CatalogAdmin::new(categories, Arc::clone(&products), clock));
         let statistics = Arc::new(MallStatistics::new(Arc::new(
             elife_persistence::SeaOrmMallStatistics::new(db.clone()),
         )));

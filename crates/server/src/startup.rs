@@ -285,7 +285,9 @@ impl Application {
         // The index lives in this process: filled from the database before serving.
         match mall.search.rebuild().await {
             Ok(indexed) => tracing::info!(indexed, "search index built"),
-            Err(error) => tracing::error!(%error, "search index not built; search finds nothing until a product changes"),
+            Err(error) => {
+                tracing::error!(%error, "search index not built; search finds nothing until a product changes")
+            }
         }
         crate::admin::warn_about_break_glass(&settings);
         let sessions = crate::accounts::session_service(&settings, &db, Arc::clone(&ports.clock))?;

@@ -117,9 +117,7 @@ impl AuditAction {
             AuditAction::CategoryChange => AuditTargetType::MallCategory,
             AuditAction::ProductChange => AuditTargetType::MallProduct,
             AuditAction::StockAdjust => AuditTargetType::MallSku,
-            AuditAction::MallOrderShip | AuditAction::MallOrderCancel => {
-                AuditTargetType::MallOrder
-            }
+            AuditAction::MallOrderShip | AuditAction::MallOrderCancel => AuditTargetType::MallOrder,
             AuditAction::AfterSaleDecide | AuditAction::AfterSaleRefund => {
                 AuditTargetType::AfterSale
             }

@@ -26,7 +26,6 @@ pub mod memory;
 pub(crate) mod tests;
 
 pub use collection::PaymentService;
-pub use start::{PayMethod, PaymentStart};
 pub use confirmation::{NotificationHandled, PaymentNotice};
 pub use expiry::ExpiryReport;
 pub use pay_order::{FulfilmentMessage, PayOrder, PayOrderDraft, PayTransition, RefundRefused};
@@ -37,6 +36,7 @@ pub use reconcile::{Mismatch, ReconciliationReport};
 pub use refunds::{RefundCommand, RefundOutcome, RefundService, RefundSweep};
 pub use relay::{FulfilmentRelay, FulfilmentRouter, RelayReport};
 pub use service::PayPorts;
+pub use start::{PayMethod, PaymentStart};
 pub use status::{
     FulfilmentEvent, GoodsKind, PayChannel, PayEvent, PayStatus, PayTransitionError, UnknownName,
 };

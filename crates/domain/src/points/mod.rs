@@ -15,6 +15,7 @@ pub mod memory;
 #[cfg(test)]
 mod tests;
 
+pub use crate::payments::{PayMethod, PaymentStart};
 pub use admin::{PointsAdmin, Removal, ShopDay};
 pub use fulfilment::PointsFulfilment;
 pub use ledger::{
@@ -27,5 +28,4 @@ pub use orders::{
 };
 pub use packages::{Package, PackageDraft, PackageRepository};
 pub use service::PointsService;
-pub use crate::payments::{PayMethod, PaymentStart};
 pub use shop::PointsShop;

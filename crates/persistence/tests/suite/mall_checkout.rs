@@ -95,9 +95,11 @@ struct Rig {
 fn payments(clock: Arc<dyn Clock>) -> (Arc<PaymentService>, Arc<RefundService>) {
     let store = MemoryPayments::new();
     let mut gateway = MockPaymentGateway::new();
-    gateway
-        .expect_create_payment()
-        .returning(|_| Ok(PaymentParams(serde_json::json!({ "package": "prepay_id=wx" }))));
+    gateway.expect_create_payment().returning(|_| {
+        Ok(PaymentParams(
+            serde_json::json!({ "package": "prepay_id=wx" }),
+        ))
+    });
     let mut alerts = MockAlerts::new();
     alerts.expect_send().returning(|_| Ok(()));
     let mut audit = MockAuditLog::new();
@@ -238,9 +240,7 @@ async fn two_thousand_shoppers_for_one_hundred_units_place_exactly_one_hundred_o
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..2_000 {
         let rig = Arc::clone(&rig);
-        tasks.spawn(async move {
-            place(&rig, n, vec![CheckoutLine { sku, quantity: 1 }]).await
-        });
+        tasks.spawn(async move { place(&rig, n, vec![CheckoutLine { sku, quantity: 1 }]).await });
     }
     let (mut placed, mut out_of_stock) = (0, 0);
     while let Some(result) = tasks.join_next().await {
@@ -252,7 +252,11 @@ async fn two_thousand_shoppers_for_one_hundred_units_place_exactly_one_hundred_o
     }
     assert_eq!(placed, 100);
     assert_eq!(out_of_stock, 1_900);
-    assert_eq!(assert_invariant(&rig, sku).await, 0, "never negative, all sold");
+    assert_eq!(
+        assert_invariant(&rig, sku).await,
+        0,
+        "never negative, all sold"
+    );
     let stored = rig
         .orders
         .list(
@@ -277,13 +281,25 @@ async fn two_skus_bought_in_opposite_orders_never_show_a_deadlock() {
         let rig = Arc::clone(&rig);
         let lines = if n % 2 == 0 {
             vec![
-                CheckoutLine { sku: a, quantity: 1 },
-                CheckoutLine { sku: b, quantity: 1 },
+                CheckoutLine {
+                    sku: a,
+                    quantity: 1,
+                },
+                CheckoutLine {
+                    sku: b,
+                    quantity: 1,
+                },
             ]
         } else {
             vec![
-                CheckoutLine { sku: b, quantity: 1 },
-                CheckoutLine { sku: a, quantity: 1 },
+                CheckoutLine {
+                    sku: b,
+                    quantity: 1,
+                },
+                CheckoutLine {
+                    sku: a,
+                    quantity: 1,
+                },
             ]
         };
         tasks.spawn(async move { place(&rig, n, lines).await });

@@ -32,7 +32,9 @@ impl MallSettings {
         if !(5..=24 * 60).contains(&pay_minutes) {
             return Err(invalid(
                 "MALL_PAY_MINUTES",
-                format!("{pay_minutes}: expected 5 to 1440 minutes (WeChat closes a payment after at least 5)"),
+                format!(
+                    "{pay_minutes}: expected 5 to 1440 minutes (WeChat closes a payment after at least 5)"
+                ),
             ));
         }
         let receipt_days: i64 = parse_or(get, "MALL_AUTO_RECEIPT_DAYS", 7)?;

@@ -31,8 +31,8 @@ impl Jobs {
     pub async fn run_once(&self, job: Job) -> Result<bool, ServiceError> {
         let inner = &self.inner;
         let now = inner.ports.clock.now();
-        let lease_for =
-            Duration::from_std(job.period(&inner.settings, inner.mall_interval)).unwrap_or(Duration::minutes(1));
+        let lease_for = Duration::from_std(job.period(&inner.settings, inner.mall_interval))
+            .unwrap_or(Duration::minutes(1));
         if !inner
             .leases
             .acquire(job.name(), &inner.holder, now, now + lease_for)

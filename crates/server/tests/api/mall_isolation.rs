@@ -48,16 +48,56 @@ fn table() -> Vec<Case> {
         case("GET", "/api/mall/products", Public, none.clone()),
         case("GET", "/api/mall/products/{id}", Public, none.clone()),
         case("GET", "/api/mall/search/hot", Public, none.clone()),
-        case("GET", "/api/mall/products/{id}/reviews", Public, none.clone()),
-        case("GET", "/api/mall/products/{id}/reviews/stats", Public, none.clone()),
-        case("POST", "/api/mall/checkout/quote", OwnOnly, json!({ "addressId": "{address}" })),
-        case("POST", "/api/mall/orders", OwnOnly, json!({ "addressId": "{address}" })),
+        case(
+            "GET",
+            "/api/mall/products/{id}/reviews",
+            Public,
+            none.clone(),
+        ),
+        case(
+            "GET",
+            "/api/mall/products/{id}/reviews/stats",
+            Public,
+            none.clone(),
+        ),
+        case(
+            "POST",
+            "/api/mall/checkout/quote",
+            OwnOnly,
+            json!({ "addressId": "{address}" }),
+        ),
+        case(
+            "POST",
+            "/api/mall/orders",
+            OwnOnly,
+            json!({ "addressId": "{address}" }),
+        ),
         case("GET", "/api/mall/orders", OwnOnly, none.clone()),
         case("GET", "/api/mall/orders/{orderNo}", NotFound, none.clone()),
-        case("POST", "/api/mall/orders/{orderNo}/pay", NotFound, none.clone()),
-        case("POST", "/api/mall/orders/{orderNo}/cancel", NotFound, none.clone()),
-        case("POST", "/api/mall/orders/{orderNo}/receive", NotFound, none.clone()),
-        case("GET", "/api/mall/orders/{orderNo}/tracking", NotFound, none.clone()),
+        case(
+            "POST",
+            "/api/mall/orders/{orderNo}/pay",
+            NotFound,
+            none.clone(),
+        ),
+        case(
+            "POST",
+            "/api/mall/orders/{orderNo}/cancel",
+            NotFound,
+            none.clone(),
+        ),
+        case(
+            "POST",
+            "/api/mall/orders/{orderNo}/receive",
+            NotFound,
+            none.clone(),
+        ),
+        case(
+            "GET",
+            "/api/mall/orders/{orderNo}/tracking",
+            NotFound,
+            none.clone(),
+        ),
         case(
             "POST",
             "/api/mall/orders/{orderNo}/items/{line}/review",
@@ -70,7 +110,12 @@ fn table() -> Vec<Case> {
             NotFound,
             json!({ "line": 1, "kind": "refund_only", "reason": "not mine", "amountFen": 1 }),
         ),
-        case("GET", "/api/mall/orders/{orderNo}/after-sales", NotFound, none.clone()),
+        case(
+            "GET",
+            "/api/mall/orders/{orderNo}/after-sales",
+            NotFound,
+            none.clone(),
+        ),
         case("GET", "/api/mall/after-sales", OwnOnly, none.clone()),
         case("GET", "/api/mall/after-sales/{id}", NotFound, none.clone()),
         case(
@@ -79,7 +124,12 @@ fn table() -> Vec<Case> {
             NotFound,
             json!({ "carrier": "shunfeng", "trackingNo": "SF0" }),
         ),
-        case("POST", "/api/mall/after-sales/{id}/cancel", NotFound, none.clone()),
+        case(
+            "POST",
+            "/api/mall/after-sales/{id}/cancel",
+            NotFound,
+            none.clone(),
+        ),
         case("GET", "/api/mall/reviews/mine", OwnOnly, none.clone()),
         case("GET", "/api/mall/addresses", OwnOnly, none.clone()),
         case("POST", "/api/mall/addresses", OwnOnly, address_body()),
@@ -89,17 +139,52 @@ fn table() -> Vec<Case> {
             body
         }),
         case("DELETE", "/api/mall/addresses/{id}", NotFound, none.clone()),
-        case("POST", "/api/mall/addresses/{id}/default", NotFound, none.clone()),
+        case(
+            "POST",
+            "/api/mall/addresses/{id}/default",
+            NotFound,
+            none.clone(),
+        ),
         case("GET", "/api/mall/favourites", OwnOnly, none.clone()),
-        case("POST", "/api/mall/favourites/{productId}", OwnOnly, none.clone()),
-        case("DELETE", "/api/mall/favourites/{productId}", OwnOnly, none.clone()),
+        case(
+            "POST",
+            "/api/mall/favourites/{productId}",
+            OwnOnly,
+            none.clone(),
+        ),
+        case(
+            "DELETE",
+            "/api/mall/favourites/{productId}",
+            OwnOnly,
+            none.clone(),
+        ),
         case("GET", "/api/mall/history", OwnOnly, none.clone()),
         case("DELETE", "/api/mall/history", OwnOnly, none.clone()),
         case("GET", "/api/mall/cart", OwnOnly, none.clone()),
-        case("POST", "/api/mall/cart/items", OwnOnly, json!({ "skuId": "{sku}" })),
-        case("PUT", "/api/mall/cart/items/{skuId}", OwnOnly, json!({ "quantity": 3 })),
-        case("DELETE", "/api/mall/cart/items/{skuId}", OwnOnly, none.clone()),
-        case("POST", "/api/mall/cart/select", OwnOnly, json!({ "selected": false })),
+        case(
+            "POST",
+            "/api/mall/cart/items",
+            OwnOnly,
+            json!({ "skuId": "{sku}" }),
+        ),
+        case(
+            "PUT",
+            "/api/mall/cart/items/{skuId}",
+            OwnOnly,
+            json!({ "quantity": 3 }),
+        ),
+        case(
+            "DELETE",
+            "/api/mall/cart/items/{skuId}",
+            OwnOnly,
+            none.clone(),
+        ),
+        case(
+            "POST",
+            "/api/mall/cart/select",
+            OwnOnly,
+            json!({ "selected": false }),
+        ),
     ]
 }
 
@@ -238,7 +323,11 @@ async fn a_shopper_cannot_reach_another_shoppers_orders_after_sales_or_addresses
             }
         }
     }
-    assert_eq!(snapshot(&app, &owned).await, before, "nothing of the owner's changed");
+    assert_eq!(
+        snapshot(&app, &owned).await,
+        before,
+        "nothing of the owner's changed"
+    );
 
     // Every shopper route of the document is in the table.
     let document = app.get("/api-json").await.body;
@@ -255,6 +344,9 @@ async fn a_shopper_cannot_reach_another_shoppers_orders_after_sales_or_addresses
         .iter()
         .map(|case| (case.method.to_owned(), case.path.to_owned()))
         .collect();
-    assert_eq!(routes, covered, "every shopper route is in the table, and only those");
+    assert_eq!(
+        routes, covered,
+        "every shopper route is in the table, and only those"
+    );
     app.stop().await;
 }

@@ -63,7 +63,10 @@ pub async fn stocked(app: &TestApp, category: i64, name: &str, price: i64, units
         .await;
     ok_data(&reply, 201);
     let reply = app
-        .admin_post(&format!("/admin/mall/products/{product}/publish"), &json!({}))
+        .admin_post(
+            &format!("/admin/mall/products/{product}/publish"),
+            &json!({}),
+        )
         .await;
     assert!(reply.status < 300, "publish: {}", reply.body);
     Stocked { product, sku }

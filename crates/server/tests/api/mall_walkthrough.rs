@@ -42,7 +42,10 @@ async fn browse_search_cart_order_pay_ship_receive_review_and_refund() {
     assert_eq!(categories[0]["name"], "茶饮");
     let listed = data(
         &shopper
-            .get(&app, &format!("/api/mall/products?categoryId={tea}&sort=price_asc"))
+            .get(
+                &app,
+                &format!("/api/mall/products?categoryId={tea}&sort=price_asc"),
+            )
             .await,
         200,
     );
@@ -121,7 +124,11 @@ async fn browse_search_cart_order_pay_ship_receive_review_and_refund() {
     assert_eq!(parcel["carrierName"], "顺丰速运");
     assert_eq!(parcel["state"], "delivered", "{parcel}");
     let received = shopper
-        .post(&app, &format!("/api/mall/orders/{number}/receive"), &json!({}))
+        .post(
+            &app,
+            &format!("/api/mall/orders/{number}/receive"),
+            &json!({}),
+        )
         .await;
     assert_eq!(data(&received, 201)["status"], "completed");
 
@@ -136,7 +143,10 @@ async fn browse_search_cart_order_pay_ship_receive_review_and_refund() {
     assert_eq!(data(&review, 201)["reviewer"], "张**");
     let reviews = data(
         &shopper
-            .get(&app, &format!("/api/mall/products/{}/reviews", oolong.product))
+            .get(
+                &app,
+                &format!("/api/mall/products/{}/reviews", oolong.product),
+            )
             .await,
         200,
     );
@@ -183,6 +193,9 @@ async fn browse_search_cart_order_pay_ship_receive_review_and_refund() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let order = order(&app, &shopper, &number).await;
-    assert_eq!(order["status"], "completed", "a refund does not reopen the order");
+    assert_eq!(
+        order["status"], "completed",
+        "a refund does not reopen the order"
+    );
     app.stop().await;
 }

@@ -70,7 +70,10 @@ impl FreightTemplateSource for FreightTemplateAdmin {
             .find(|template| template.is_default)
             .map(|template| template.id());
         Ok((
-            stored.into_iter().map(|template| template.template).collect(),
+            stored
+                .into_iter()
+                .map(|template| template.template)
+                .collect(),
             default,
         ))
     }

@@ -225,7 +225,10 @@ async fn the_quote_seen_is_the_order_placed_and_its_payment_is_started() {
     assert_eq!(item_pay, 7970, "lines add up to the total");
     assert_eq!(shop.catalog.available(shop.skus[0]), Some(8));
     assert_eq!(shop.catalog.available(shop.skus[1]), Some(9));
-    assert!(shop.cart.lines.lock().unwrap().is_empty(), "ordered lines leave the cart");
+    assert!(
+        shop.cart.lines.lock().unwrap().is_empty(),
+        "ordered lines leave the cart"
+    );
     let pay_order = shop.world.payments.find(&order.pay_order).await.unwrap();
     assert_eq!(pay_order.map(|p| p.status), Some(PayStatus::Unpaid));
 }
@@ -247,7 +250,10 @@ async fn a_changed_price_is_refused_and_nothing_is_reserved() {
             "127.0.0.1",
         )
         .await;
-    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
     assert_eq!(shop.catalog.available(shop.skus[0]), Some(10));
     assert!(shop.orders.state().orders.is_empty());
 }
@@ -268,8 +274,15 @@ async fn out_of_stock_places_no_order_and_moves_no_stock() {
             "127.0.0.1",
         )
         .await;
-    assert!(matches!(refused, Err(ServiceError::Conflict(_))), "{refused:?}");
-    assert_eq!(shop.catalog.available(shop.skus[0]), Some(5), "all or nothing");
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        shop.catalog.available(shop.skus[0]),
+        Some(5),
+        "all or nothing"
+    );
     assert!(shop.orders.state().orders.is_empty());
 }
 
@@ -328,12 +341,18 @@ async fn an_unpaid_order_is_paid_later_only_by_its_buyer() {
         .checkout
         .pay(&buyer(1), &number, PayMethod::Jsapi, "127.0.0.1")
         .await;
-    assert!(matches!(again, Ok((_, PaymentStart::Jsapi(_)))), "{again:?}");
+    assert!(
+        matches!(again, Ok((_, PaymentStart::Jsapi(_)))),
+        "{again:?}"
+    );
     let stranger = shop
         .checkout
         .pay(&buyer(2), &number, PayMethod::Jsapi, "127.0.0.1")
         .await;
-    assert!(matches!(stranger, Err(ServiceError::NotFound(_))), "{stranger:?}");
+    assert!(
+        matches!(stranger, Err(ServiceError::NotFound(_))),
+        "{stranger:?}"
+    );
 
     shop.world.clock.advance(Duration::minutes(31));
     let late = shop
@@ -348,15 +367,24 @@ async fn an_address_of_someone_else_or_an_empty_basket_is_refused() {
     let shop = Shop::new(&[3]).await;
     let items = CheckoutItems::Lines(vec![shop.line(0, 1)]);
     let foreign = shop.checkout.quote(&buyer(1), &items, Some(99)).await;
-    assert!(matches!(foreign, Err(ServiceError::NotFound(_))), "{foreign:?}");
+    assert!(
+        matches!(foreign, Err(ServiceError::NotFound(_))),
+        "{foreign:?}"
+    );
     let empty = shop
         .checkout
         .quote(&buyer(1), &CheckoutItems::Lines(Vec::new()), None)
         .await;
-    assert!(matches!(empty, Err(ServiceError::Validation(_))), "{empty:?}");
+    assert!(
+        matches!(empty, Err(ServiceError::Validation(_))),
+        "{empty:?}"
+    );
     let off_sale = {
         shop.catalog.catalog().products[0].status = ProductStatus::OffSale;
         shop.checkout.quote(&buyer(1), &items, None).await
     };
-    assert!(matches!(off_sale, Err(ServiceError::Validation(_))), "{off_sale:?}");
+    assert!(
+        matches!(off_sale, Err(ServiceError::Validation(_))),
+        "{off_sale:?}"
+    );
 }

@@ -145,11 +145,7 @@ pub async fn my_after_sales(
     let mut problems = Problems::new();
     let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
     problems.into_result()?;
-    let after_sales = state
-        .mall
-        .after_sales
-        .for_buyer(&user.openid, page)
-        .await?;
+    let after_sales = state.mall.after_sales.for_buyer(&user.openid, page).await?;
     Ok(envelope::ok(AfterSaleList::from(&after_sales)))
 }
 
@@ -229,10 +225,6 @@ pub async fn cancel(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let after_sale = state
-        .mall
-        .after_sales
-        .cancel(&user.openid, &path)
-        .await?;
+    let after_sale = state.mall.after_sales.cancel(&user.openid, &path).await?;
     Ok(envelope::created(AfterSaleView::from(&after_sale)))
 }

@@ -28,7 +28,10 @@ use crate::http::views::{CategoryView, HotTermView, ProductCardList, ProductPage
 pub async fn categories(state: State) -> Result<HttpResponse, ApiError> {
     let categories = state.mall.shelf.categories().await?;
     Ok(envelope::ok(
-        categories.iter().map(CategoryView::from).collect::<Vec<_>>(),
+        categories
+            .iter()
+            .map(CategoryView::from)
+            .collect::<Vec<_>>(),
     ))
 }
 

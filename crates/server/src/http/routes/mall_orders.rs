@@ -83,7 +83,11 @@ pub async fn my_order(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.mall.orders.order_for_buyer(&user.openid, &path).await?;
+    let order = state
+        .mall
+        .orders
+        .order_for_buyer(&user.openid, &path)
+        .await?;
     let (badge, _) = state
         .mall
         .after_sales
@@ -111,7 +115,11 @@ pub async fn cancel_order(
     user: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.mall.orders.cancel_by_buyer(&user.openid, &path).await?;
+    let order = state
+        .mall
+        .orders
+        .cancel_by_buyer(&user.openid, &path)
+        .await?;
     Ok(envelope::created(MallOrderView::new(&order, None)))
 }
 

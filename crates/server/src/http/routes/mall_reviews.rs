@@ -138,10 +138,7 @@ pub async fn product_reviews(
     )
 )]
 #[get("/api/mall/products/{id}/reviews/stats")]
-pub async fn review_stats(
-    state: State,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn review_stats(state: State, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let stats = state.mall.reviews.stats(product_id(&path)?).await?;
     Ok(envelope::ok(ReviewStatsView::from(&stats)))
 }

@@ -2,9 +2,7 @@
 //! templates as the API shows them.
 
 use chrono::{DateTime, Utc};
-use elife_domain::catalog::reviews::{
-    Review, ReviewStats, ReviewView as DomainReviewView,
-};
+use elife_domain::catalog::reviews::{Review, ReviewStats, ReviewView as DomainReviewView};
 use elife_domain::ports::Page;
 use elife_domain::trade::delivery::{LogisticsCompany, ParcelView as DomainParcel};
 use elife_domain::trade::freight_templates::StoredFreightTemplate;

@@ -23,28 +23,29 @@ pub use admin::{
     AdminOrderDetail, AdminOrderList, AdminOrderView, AnomalyView, OrderEventView, RefundView,
 };
 pub use format::{DecimalNumber, js_time};
-pub use notifications::{NotificationList, NotificationView};
-pub use orders::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
 pub use mall_admin::{
     AdminMallOrderDetail, AdminProductDetail, AdminProductList, AdminProductView, AdminSkuView,
     CategoryNodeView, CategoryTreeView, LowStockList, LowStockView, ProductRemovalView, SpecView,
     StockAdjustmentView,
 };
-pub use mall_orders::{
-    AddressView, AfterSaleList, AfterSaleView, CheckoutQuoteView, MallOrderItemView, MallOrderList,
-    MallOrderView, MallPurchaseView, OrderAfterSalesView, QuoteLineView, ShipmentView, payment_json,
-};
 pub use mall_catalog::{
     CategoryView, HotTermView, ProductCardList, ProductCardView, ProductPageView, SkuView,
+};
+pub use mall_orders::{
+    AddressView, AfterSaleList, AfterSaleView, CheckoutQuoteView, MallOrderItemView, MallOrderList,
+    MallOrderView, MallPurchaseView, OrderAfterSalesView, QuoteLineView, ShipmentView,
+    payment_json,
 };
 pub use mall_reviews::{
     FreightTemplateView, LogisticsCompanyView, ParcelEventView, ParcelView, ReviewList,
     ReviewStatsView, ReviewView,
 };
+pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
 pub use mall_statistics::{
     ConversionView, MallDayView, MallStatisticsView, MoneyView, TopProductView, TopSkuView,
 };
-pub use mall_shoppers::{CartLineView, ProductMarkList, ProductMarkView, ShopperAddressView};
+pub use notifications::{NotificationList, NotificationView};
+pub use orders::{OrderDetailView, OrderList, OrderOwnerView, OrderView};
 pub use paging::{Pagination, pagination};
 pub use payment::{CallbackAck, PaymentParamsView};
 pub use points::{
