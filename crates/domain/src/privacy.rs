@@ -49,14 +49,17 @@ pub fn mask_secret(secret: &str) -> &'static str {
 }
 
 /// Free text (a provider's message, an answer's preview) with every standalone run of
-/// exactly 8 ASCII digits — the shape of a Mongolian number — masked as [`mask_phone`]
-/// does. Longer or shorter digit runs (amounts, ids) are left alone; an 8-digit date such as
+/// exactly 8 ASCII digits — the shape of a Mongolian number — or of 11 digits starting
+/// with 1 — a mainland mobile (the mall's addresses) — masked as [`mask_phone`] does. Longer or shorter digit runs (amounts, ids) are left alone; an 8-digit date such as
 /// `20251018` is masked too, which costs a little legibility and never leaks a number.
 pub fn scrub_phone_numbers(text: &str) -> String {
     let mut scrubbed = String::with_capacity(text.len());
     let mut digits = String::new();
     let flush = |digits: &mut String, scrubbed: &mut String| {
-        if digits.len() == crate::msisdn::Msisdn::LENGTH {
+        let mongolian = digits.len() == crate::msisdn::Msisdn::LENGTH;
+        let mainland = digits.len() == crate::trade::orders::ChinaMobile::LENGTH
+            && digits.starts_with('1');
+        if mongolian || mainland {
             scrubbed.push_str(&mask_phone(digits));
         } else {
             scrubbed.push_str(digits);
@@ -88,6 +91,17 @@ mod tests {
         assert_eq!(mask_phone(""), "");
         // Characters, not bytes: no panic on multi-byte input.
         assert_eq!(mask_phone("８８１１２２３３"), "８８１１****");
+    }
+
+    #[test]
+    fn mainland_mobiles_in_free_text_are_masked_too() {
+        assert_eq!(
+            scrub_phone_numbers("phone 13812345678 is invalid"),
+            "phone 1381******* is invalid"
+        );
+        // Order numbers and timestamps are longer runs: left alone.
+        assert_eq!(scrub_phone_numbers("ORD1760754386127x"), "ORD1760754386127x");
+        assert_eq!(scrub_phone_numbers("23812345678"), "23812345678");
     }
 
     #[test]

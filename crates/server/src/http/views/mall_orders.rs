@@ -23,7 +23,7 @@ pub(super) fn yuan(fen: Fen) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct AddressView {
     pub receiver: String,
-    /// The full number for its owner; masked (`138****5678`) in staff lists.
+    /// The full number for its owner; masked (`1381*******`) in staff lists.
     #[schema(example = "13812345678")]
     pub phone: String,
     pub province: String,
