@@ -57,8 +57,8 @@ pub fn scrub_phone_numbers(text: &str) -> String {
     let mut digits = String::new();
     let flush = |digits: &mut String, scrubbed: &mut String| {
         let mongolian = digits.len() == crate::msisdn::Msisdn::LENGTH;
-        let mainland = digits.len() == crate::trade::orders::ChinaMobile::LENGTH
-            && digits.starts_with('1');
+        let mainland =
+            digits.len() == crate::trade::orders::ChinaMobile::LENGTH && digits.starts_with('1');
         if mongolian || mainland {
             scrubbed.push_str(&mask_phone(digits));
         } else {
@@ -100,7 +100,10 @@ mod tests {
             "phone 1381******* is invalid"
         );
         // Order numbers and timestamps are longer runs: left alone.
-        assert_eq!(scrub_phone_numbers("ORD1760754386127x"), "ORD1760754386127x");
+        assert_eq!(
+            scrub_phone_numbers("ORD1760754386127x"),
+            "ORD1760754386127x"
+        );
         assert_eq!(scrub_phone_numbers("23812345678"), "23812345678");
     }
 

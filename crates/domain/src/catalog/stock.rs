@@ -337,4 +337,13 @@ pub trait StockLedger: Send + Sync {
     /// SKUs whose `available` is not the sum of their ledger (at most `limit`), read in
     /// one consistent snapshot.
     async fn drifted(&self, limit: u64) -> Result<Vec<Drift>, RepositoryError>;
+
+    /// Orders that reserved before `before` and were neither released nor deducted since,
+    /// oldest first, at most `limit`: what checkout must look at when an order row may
+    /// never have been written (a crash between reserving and storing).
+    async fn open_reservations(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<StockRef>, RepositoryError>;
 }

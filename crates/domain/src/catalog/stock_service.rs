@@ -121,6 +121,16 @@ where
 
     /// The nightly check: every SKU whose stock is not the sum of its ledger, with one
     /// critical alert naming them.
+    /// Orders that reserved before `before` and settled nothing since (see
+    /// [`StockLedger::open_reservations`]).
+    pub async fn open_reservations(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<StockRef>, ServiceError> {
+        Ok(self.ledger.open_reservations(before, limit).await?)
+    }
+
     pub async fn check_ledger(&self) -> Result<Vec<Drift>, ServiceError> {
         let drifted = self.ledger.drifted(DRIFT_NAMED).await?;
         if !drifted.is_empty() {

@@ -12,14 +12,14 @@ use elife_domain::catalog::{
 };
 use elife_domain::ports::RepositoryError;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IsolationLevel,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 use super::entities::{skus, stock_ledger as ledger};
 use super::stock_apply::{Scope, apply};
 use crate::error::{corrupt, map_db_err};
-use crate::time::from_db;
+use crate::time::{from_db, to_db};
 
 #[derive(Clone)]
 pub struct SeaOrmStockLedger {
@@ -221,5 +221,35 @@ impl StockLedger for SeaOrmStockLedger {
         }
         txn.rollback().await.map_err(map_db_err)?;
         Ok(drifts)
+    }
+
+    async fn open_reservations(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<StockRef>, RepositoryError> {
+        let backend = self.db.get_database_backend();
+        let placeholder = if backend == DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        // A reservation is settled by exactly one release or deduct row of its order.
+        let sql = format!(
+            "SELECT r.reference FROM catalog_stock_ledger r \
+             WHERE r.kind = '{reserve}' AND r.created_at < {placeholder} \
+             AND NOT EXISTS (SELECT 1 FROM catalog_stock_ledger s \
+                 WHERE s.order_ref = r.reference AND s.settlement IS NOT NULL) \
+             GROUP BY r.reference ORDER BY MIN(r.id) LIMIT {limit}",
+            reserve = MovementKind::Reserve.as_str(),
+        );
+        let statement = Statement::from_sql_and_values(backend, sql, [to_db(before).into()]);
+        let rows = self.db.query_all_raw(statement).await.map_err(map_db_err)?;
+        rows.iter()
+            .map(|row| {
+                let raw: String = row.try_get("", "reference").map_err(map_db_err)?;
+                StockRef::parse(&raw).map_err(|error| corrupt("ledger reference", error))
+            })
+            .collect()
     }
 }

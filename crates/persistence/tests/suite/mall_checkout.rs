@@ -310,3 +310,46 @@ async fn two_skus_bought_in_opposite_orders_never_show_a_deadlock() {
     assert_eq!(assert_invariant(&rig, a).await, 800);
     assert_eq!(assert_invariant(&rig, b).await, 800);
 }
+
+#[tokio::test]
+async fn open_reservations_are_those_neither_released_nor_deducted() {
+    let test = TestDb::new().await;
+    let rig = rig(&test, &[10]).await;
+    let sku = rig.skus[0];
+    let at = Utc::now() - Duration::hours(2);
+    let r = |raw: &str| StockRef::parse(raw).expect("reference");
+    for order in [
+        "ORD1000000000001aaaa",
+        "ORD1000000000002bbbb",
+        "ORD1000000000003cccc",
+    ] {
+        rig.ledger
+            .reserve(
+                &r(order),
+                &[elife_domain::catalog::StockLine::new(sku, 1)],
+                at,
+            )
+            .await
+            .expect("reserve");
+    }
+    rig.ledger
+        .release(&r("ORD1000000000001aaaa"), at)
+        .await
+        .expect("release");
+    rig.ledger
+        .deduct(&r("ORD1000000000002bbbb"), at)
+        .await
+        .expect("deduct");
+    let open = rig
+        .ledger
+        .open_reservations(Utc::now() - Duration::hours(1), 10)
+        .await
+        .expect("open reservations");
+    assert_eq!(open, vec![r("ORD1000000000003cccc")]);
+    let none = rig
+        .ledger
+        .open_reservations(Utc::now() - Duration::hours(3), 10)
+        .await
+        .expect("open reservations");
+    assert!(none.is_empty(), "only reservations made before the cut-off");
+}

@@ -72,6 +72,17 @@ impl Jobs {
             }
             Err(error) => tracing::error!(%error, "stock ledger not checked"),
         }
+        // Stock reserved for orders a crash kept from being stored goes back on the shelf.
+        match self.inner.mall.checkout.release_abandoned(500).await {
+            Ok(0) => {}
+            Ok(released) => tracing::warn!(released, "abandoned reservations released"),
+            Err(error) => tracing::warn!(%error, "abandoned reservations not checked"),
+        }
+        // The search index orders by sales, which payments move: rebuilt once a day.
+        match self.inner.mall.search.rebuild().await {
+            Ok(indexed) => tracing::info!(indexed, "search index rebuilt"),
+            Err(error) => tracing::warn!(%error, "search index not rebuilt"),
+        }
         // Sessions that ended or expired more than a day ago keep nothing anyone needs.
         match self.inner.sessions.purge_expired().await {
             Ok(purged) => tracing::info!(purged, "expired sessions purged"),

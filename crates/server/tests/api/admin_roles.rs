@@ -41,6 +41,7 @@ fn concrete(path: &str, admin_id: i64) -> String {
     path.replace("{orderNumber}", "ORD1760754386127zzzzzzzzzzzz")
         .replace("{orderNo}", "ORD1760754386127zzzzzzzzzzzz")
         .replace("{openid}", "o-any-shopper")
+        .replace("{code}", "no-such-carrier")
         .replace("{id}", &admin_id.to_string())
 }
 

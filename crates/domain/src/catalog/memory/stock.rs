@@ -325,4 +325,31 @@ impl StockLedger for MemoryCatalog {
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect())
     }
+
+    async fn open_reservations(
+        &self,
+        before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<StockRef>, RepositoryError> {
+        let ledger = self.ledger();
+        let settled = |order: &StockRef| {
+            ledger
+                .movements
+                .iter()
+                .any(|m| m.kind.settles() && m.order.as_ref() == Some(order))
+        };
+        let mut open: Vec<StockRef> = Vec::new();
+        for movement in &ledger.movements {
+            let reserved_before =
+                movement.kind == MovementKind::Reserve && movement.created_at < before;
+            if reserved_before
+                && !open.contains(&movement.reference)
+                && !settled(&movement.reference)
+            {
+                open.push(movement.reference.clone());
+            }
+        }
+        open.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(open)
+    }
 }

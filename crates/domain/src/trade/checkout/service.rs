@@ -14,7 +14,7 @@ use crate::catalog::{
     StockRef, StockRefusal,
 };
 use crate::money::Fen;
-use crate::order::OpenId;
+use crate::order::{OpenId, OrderNumber};
 use crate::payments::{PayMethod, PaymentService, PaymentStart};
 use crate::ports::{Clock, IdGenerator};
 use crate::services::ServiceError;
@@ -29,6 +29,10 @@ use crate::trade::pricing::{
 
 use super::lines::{CheckoutItems, CheckoutLine, PricedLine, merged};
 use super::ports::{CheckoutAddresses, CheckoutCart, FreightTemplateSource, ShippingAddress};
+
+/// How long after its payment deadline a reservation without an order is given back:
+/// past the deadline every real order has been cancelled or paid, settling it.
+const ABANDONED_AFTER_DEADLINE: Duration = Duration::minutes(10);
 
 /// The template of products that name none when the shop has no default: ships free
 /// everywhere.
@@ -328,6 +332,36 @@ impl CheckoutService {
         }
         let payment = self.open_payment(&order, method, client_ip).await;
         Ok(PlacedOrder { order, payment })
+    }
+
+    /// Gives back stock reserved for orders that were never stored (a crash between
+    /// reserving and storing): reservations still open well past any payment deadline
+    /// whose order does not exist. Answers how many were released.
+    pub async fn release_abandoned(&self, limit: u64) -> Result<usize, ServiceError> {
+        let before = self.clock.now() - self.settings.pay_window - ABANDONED_AFTER_DEADLINE;
+        let mut released = 0;
+        for reference in self.stock.open_reservations(before, limit).await? {
+            let Ok(order_no) = OrderNumber::parse(reference.as_str()) else {
+                continue;
+            };
+            match self.orders.order(&order_no).await {
+                // The order's own cancel or payment settles it.
+                Ok(_) => continue,
+                Err(ServiceError::NotFound(_)) => {}
+                Err(error) => return Err(error),
+            }
+            match self.stock.release(&reference).await? {
+                StockOutcome::Applied(_) => {
+                    tracing::warn!(
+                        reference = reference.as_str(),
+                        "stock of an order never stored released"
+                    );
+                    released += 1;
+                }
+                StockOutcome::Repeated(_) | StockOutcome::Refused(_) => {}
+            }
+        }
+        Ok(released)
     }
 
     /// Releases a reservation whose order could not be stored. If this fails too, the

@@ -388,3 +388,49 @@ async fn an_address_of_someone_else_or_an_empty_basket_is_refused() {
         "{off_sale:?}"
     );
 }
+
+#[tokio::test]
+async fn stock_reserved_for_an_order_never_stored_goes_back_after_the_deadline() {
+    let shop = Shop::new(&[10]).await;
+    // A crash between reserving and storing: a reservation under a number with no order.
+    let lost = StockRef::parse("ORD1760754386127lostlostlost").unwrap();
+    let line = crate::catalog::StockLine::new(shop.skus[0], 3);
+    shop.catalog
+        .reserve(&lost, &[line], shop.world.clock.now())
+        .await
+        .unwrap();
+    // A real unpaid order beside it.
+    let items = CheckoutItems::Lines(vec![shop.line(0, 2)]);
+    let seen = shop.checkout.quote(&buyer(1), &items, None).await.unwrap();
+    shop.checkout
+        .place(
+            &buyer(1),
+            &items,
+            None,
+            &seen.quote.fingerprint,
+            PayMethod::Jsapi,
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(shop.catalog.available(shop.skus[0]), Some(5));
+
+    assert_eq!(
+        shop.checkout.release_abandoned(10).await.unwrap(),
+        0,
+        "too early"
+    );
+    shop.world.clock.advance(Duration::minutes(41));
+    assert_eq!(shop.checkout.release_abandoned(10).await.unwrap(), 1);
+    assert_eq!(
+        shop.catalog.available(shop.skus[0]),
+        Some(8),
+        "the lost 3 came back; the order's 2 wait for its own cancel"
+    );
+    assert_eq!(
+        shop.checkout.release_abandoned(10).await.unwrap(),
+        0,
+        "once"
+    );
+    assert!(shop.catalog.drifted(10).await.unwrap().is_empty());
+}
