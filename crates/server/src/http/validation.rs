@@ -135,6 +135,14 @@ pub fn page_request(
     }
 }
 
+/// [`page_request`] for a route whose query has nothing else to check.
+pub fn page_only(page: Option<&str>, limit: Option<&str>) -> Result<PageRequest, ApiError> {
+    let mut problems = Problems::new();
+    let request = page_request(&mut problems, page, limit);
+    problems.into_result()?;
+    Ok(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

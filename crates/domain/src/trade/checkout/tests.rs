@@ -187,6 +187,25 @@ impl Shop {
     }
 }
 
+/// Quotes `items` for `who`, then places exactly what was quoted.
+async fn quote_and_place(
+    shop: &Shop,
+    who: &OpenId,
+    items: &CheckoutItems,
+) -> Result<super::PlacedOrder, ServiceError> {
+    let seen = shop.checkout.quote(who, items, None).await?;
+    shop.checkout
+        .place(
+            who,
+            items,
+            None,
+            &seen.quote.fingerprint,
+            PayMethod::Jsapi,
+            "127.0.0.1",
+        )
+        .await
+}
+
 #[tokio::test]
 async fn the_quote_seen_is_the_order_placed_and_its_payment_is_started() {
     let shop = Shop::new(&[10, 10]).await;
@@ -262,18 +281,7 @@ async fn a_changed_price_is_refused_and_nothing_is_reserved() {
 async fn out_of_stock_places_no_order_and_moves_no_stock() {
     let shop = Shop::new(&[5, 1]).await;
     let items = CheckoutItems::Lines(vec![shop.line(0, 2), shop.line(1, 2)]);
-    let seen = shop.checkout.quote(&buyer(1), &items, None).await.unwrap();
-    let refused = shop
-        .checkout
-        .place(
-            &buyer(1),
-            &items,
-            None,
-            &seen.quote.fingerprint,
-            PayMethod::Jsapi,
-            "127.0.0.1",
-        )
-        .await;
+    let refused = quote_and_place(&shop, &buyer(1), &items).await;
     assert!(
         matches!(refused, Err(ServiceError::Conflict(_))),
         "{refused:?}"
@@ -401,18 +409,7 @@ async fn stock_reserved_for_an_order_never_stored_goes_back_after_the_deadline()
         .unwrap();
     // A real unpaid order beside it.
     let items = CheckoutItems::Lines(vec![shop.line(0, 2)]);
-    let seen = shop.checkout.quote(&buyer(1), &items, None).await.unwrap();
-    shop.checkout
-        .place(
-            &buyer(1),
-            &items,
-            None,
-            &seen.quote.fingerprint,
-            PayMethod::Jsapi,
-            "127.0.0.1",
-        )
-        .await
-        .unwrap();
+    quote_and_place(&shop, &buyer(1), &items).await.unwrap();
     assert_eq!(shop.catalog.available(shop.skus[0]), Some(5));
 
     assert_eq!(

@@ -13,7 +13,7 @@ use super::State;
 use super::points::PageQuery;
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
-use crate::http::validation::{Problems, page_request};
+use crate::http::validation::{Problems, page_only};
 use crate::http::views::{FreightTemplateView, LogisticsCompanyView, ReviewList, ReviewView};
 
 fn path_number(raw: &str, what: &str) -> Result<i64, ApiError> {
@@ -38,9 +38,7 @@ pub async fn list_reviews(
     _admin: Authorized<perm::ViewMall>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let reviews = state.mall.reviews.merchant_reviews(page).await?;
     Ok(envelope::ok(ReviewList::of_reviews(&reviews)))
 }

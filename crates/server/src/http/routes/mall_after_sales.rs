@@ -14,7 +14,7 @@ use super::State;
 use super::points::PageQuery;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::identity::CurrentUser;
-use crate::http::validation::{Problems, page_request};
+use crate::http::validation::{Problems, page_only};
 use crate::http::views::{AfterSaleList, AfterSaleView, OrderAfterSalesView};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -142,9 +142,7 @@ pub async fn my_after_sales(
     user: CurrentUser,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let after_sales = state.mall.after_sales.for_buyer(&user.openid, page).await?;
     Ok(envelope::ok(AfterSaleList::from(&after_sales)))
 }

@@ -12,7 +12,7 @@ use super::State;
 use super::points::PageQuery;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::identity::CurrentUser;
-use crate::http::validation::{Problems, page_request};
+use crate::http::validation::page_only;
 use crate::http::views::{ParcelView, ReviewList, ReviewStatsView, ReviewView};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -113,9 +113,7 @@ pub async fn product_reviews(
     query: web::Query<ProductReviewsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let product = product_id(&path)?;
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let filter = if query.with_images.unwrap_or(false) {
         ReviewFilter::WithImages
     } else {
@@ -160,9 +158,7 @@ pub async fn my_reviews(
     user: CurrentUser,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let reviews = state.mall.reviews.my_reviews(&user.openid, page).await?;
     Ok(envelope::ok(ReviewList::of_reviews(&reviews)))
 }

@@ -12,7 +12,7 @@ use super::State;
 use super::points::PageQuery;
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
 use crate::http::identity::CurrentUser;
-use crate::http::validation::{Problems, page_request};
+use crate::http::validation::{Problems, page_only};
 use crate::http::views::{ProductMarkList, ShopperAddressView};
 
 /// An id from the path; one that is not a number names nothing.
@@ -214,9 +214,7 @@ pub async fn list_favourites(
     user: CurrentUser,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let favourites = state.mall.favourites.list(&user.openid, page).await?;
     Ok(envelope::ok(ProductMarkList::from(&favourites)))
 }
@@ -282,9 +280,7 @@ pub async fn list_history(
     user: CurrentUser,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut problems = Problems::new();
-    let page = page_request(&mut problems, query.page.as_deref(), query.limit.as_deref());
-    problems.into_result()?;
+    let page = page_only(query.page.as_deref(), query.limit.as_deref())?;
     let viewed = state.mall.history.list(&user.openid, page).await?;
     Ok(envelope::ok(ProductMarkList::from(&viewed)))
 }
