@@ -44,7 +44,7 @@ impl From<IllegalTransition> for ServiceError {
 pub struct CatalogAdmin<R: ?Sized, P: ?Sized, C: ?Sized> {
     pub(super) categories: Arc<R>,
     pub(super) products: Arc<P>,
-    clock: Arc<C>,
+    pub(super) clock: Arc<C>,
 }
 
 impl<R, P, C> CatalogAdmin<R, P, C>

@@ -4,6 +4,7 @@
 
 pub mod adjustments;
 pub mod admin;
+mod admin_edits;
 mod admin_reads;
 pub mod category;
 pub mod ids;

@@ -239,6 +239,12 @@ pub const ADMIN_ROUTES: &[AdminRoute] = &[
         "/admin/mall/freight-templates/{id}",
         Permission::ManageCatalog,
     ),
+    route(
+        "PUT",
+        "/admin/mall/products/{id}",
+        Permission::ManageCatalog,
+    ),
+    route("PUT", "/admin/mall/skus/{id}", Permission::ManageCatalog),
 ];
 
 /// The entry of `method path`, if it is a back-office route.

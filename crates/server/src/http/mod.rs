@@ -164,6 +164,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, swagger: bool)
     .service(routes::mall_reviews::my_reviews)
     .service(routes::mall_reviews::tracking)
     // mall: end of shopper routes
+    .service(routes::admin_mall_edits::edit_product)
+    .service(routes::admin_mall_edits::edit_sku)
     .service(routes::admin_mall_statistics::mall_statistics)
     .service(routes::admin_mall_shop::list_reviews)
     .service(routes::admin_mall_shop::reply_review)

@@ -110,6 +110,8 @@ use super::routes;
         routes::mall_reviews::my_reviews,
         routes::mall_reviews::tracking,
         // mall: end of shopper routes
+        routes::admin_mall_edits::edit_product,
+        routes::admin_mall_edits::edit_sku,
         routes::admin_mall_statistics::mall_statistics,
         routes::admin_mall_shop::list_reviews,
         routes::admin_mall_shop::reply_review,

@@ -20,6 +20,7 @@ mod limits;
 mod log_privacy;
 mod mall_admin;
 mod mall_deadlines;
+mod mall_edits;
 mod mall_isolation;
 mod mall_statistics;
 mod mall_support;

@@ -193,3 +193,63 @@ async fn a_product_is_deleted_only_when_nothing_refers_to_it() {
         Err(ServiceError::Conflict(_))
     ));
 }
+
+#[tokio::test]
+async fn edits_are_compare_and_set_and_keep_a_product_on_sale_sellable() {
+    let catalog = MemoryCatalog::new();
+    let admin = admin(&catalog);
+    let root = category(&admin, None, "茶").await;
+    let (product, skus) = admin
+        .create_product(
+            product_draft(root),
+            vec![sku_draft("红", 1990, 0), sku_draft("绿", 2990, 0)],
+        )
+        .await
+        .unwrap();
+    let product = admin.publish(product.id).await.unwrap();
+
+    let mut renamed = product_draft(root);
+    renamed.name = "大红袍".to_owned();
+    let edited = admin
+        .edit_product(product.id, product.version, &renamed)
+        .await
+        .unwrap();
+    assert_eq!(edited.name, "大红袍");
+    assert_eq!(edited.version, product.version + 1);
+    let stale = admin
+        .edit_product(product.id, product.version, &renamed)
+        .await;
+    assert!(matches!(stale, Err(ServiceError::Conflict(_))), "{stale:?}");
+    let mut imageless = renamed.clone();
+    imageless.images.clear();
+    let unsellable = admin
+        .edit_product(product.id, edited.version, &imageless)
+        .await;
+    assert!(
+        matches!(unsellable, Err(ServiceError::Validation(_))),
+        "{unsellable:?}"
+    );
+
+    let mut cheaper = sku_draft("红", 1790, 5);
+    let sku = admin
+        .edit_sku(skus[0].id, skus[0].version, &cheaper)
+        .await
+        .unwrap();
+    assert_eq!((sku.price.value(), sku.low_stock_threshold), (1790, 5));
+    cheaper.specs[0].value = "绿".to_owned();
+    let clash = admin.edit_sku(skus[0].id, sku.version, &cheaper).await;
+    assert!(
+        matches!(clash, Err(ServiceError::Validation(_))),
+        "same values as a sibling"
+    );
+    let mut off = sku_draft("红", 1790, 5);
+    off.status = crate::catalog::SkuStatus::Disabled;
+    admin.edit_sku(skus[0].id, sku.version, &off).await.unwrap();
+    let mut last_off = sku_draft("绿", 2990, 0);
+    last_off.status = crate::catalog::SkuStatus::Disabled;
+    let none_left = admin.edit_sku(skus[1].id, skus[1].version, &last_off).await;
+    assert!(
+        matches!(none_left, Err(ServiceError::Validation(_))),
+        "{none_left:?}"
+    );
+}

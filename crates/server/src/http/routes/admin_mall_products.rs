@@ -109,6 +109,8 @@ pub struct SkuBody {
     pub low_stock_threshold: Option<i64>,
     /// `enabled` (when absent) or `disabled`.
     pub status: Option<String>,
+    /// Edits only (`PUT /admin/mall/skus/{id}`): the version read.
+    pub version: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -124,44 +126,55 @@ pub struct ProductBody {
     /// https URLs, the first the main image (needed to publish).
     #[serde(default)]
     pub images: Vec<String>,
-    /// One to 100.
+    /// One to 100 when creating; ignored by an edit (edit each SKU on its own).
     #[serde(default)]
     pub skus: Vec<SkuBody>,
+    /// Edits only (`PUT /admin/mall/products/{id}`): the version read.
+    pub version: Option<i64>,
+}
+
+impl SkuBody {
+    /// The draft once the price is there (`prefix` names the field in problems).
+    pub(super) fn draft(&self, prefix: &str, problems: &mut Problems) -> Option<SkuDraft> {
+        let Some(price) = self.price_fen else {
+            problems.add(format!("{prefix}priceFen should not be empty"));
+            return None;
+        };
+        let status = problems.optional(self.status.as_deref(), |raw| {
+            raw.parse::<SkuStatus>()
+                .map_err(|_| format!("{prefix}status must be enabled or disabled"))
+        });
+        Some(SkuDraft {
+            specs: self
+                .specs
+                .iter()
+                .map(|spec| SpecValue {
+                    name: spec.name.trim().to_owned(),
+                    value: spec.value.trim().to_owned(),
+                })
+                .collect(),
+            price: Fen::new(price),
+            original_price: Fen::new(self.original_price_fen.unwrap_or(price)),
+            low_stock_threshold: self.low_stock_threshold.unwrap_or(0),
+            status: status.unwrap_or(SkuStatus::Enabled),
+        })
+    }
 }
 
 impl ProductBody {
     /// The drafts once the required fields are there; the catalog checks the values.
-    fn drafts(&self) -> Result<(ProductDraft, Vec<SkuDraft>), ApiError> {
+    pub(super) fn drafts(&self) -> Result<(ProductDraft, Vec<SkuDraft>), ApiError> {
         let mut problems = Problems::new();
         if self.category_id.is_none() {
             problems.add("categoryId should not be empty");
         }
         let name = problems.required("name", &self.name);
-        let mut skus = Vec::with_capacity(self.skus.len());
-        for (n, sku) in self.skus.iter().enumerate() {
-            let Some(price) = sku.price_fen else {
-                problems.add(format!("skus[{n}].priceFen should not be empty"));
-                continue;
-            };
-            let status = problems.optional(sku.status.as_deref(), |raw| {
-                raw.parse::<SkuStatus>()
-                    .map_err(|_| format!("skus[{n}].status must be enabled or disabled"))
-            });
-            skus.push(SkuDraft {
-                specs: sku
-                    .specs
-                    .iter()
-                    .map(|spec| SpecValue {
-                        name: spec.name.trim().to_owned(),
-                        value: spec.value.trim().to_owned(),
-                    })
-                    .collect(),
-                price: Fen::new(price),
-                original_price: Fen::new(sku.original_price_fen.unwrap_or(price)),
-                low_stock_threshold: sku.low_stock_threshold.unwrap_or(0),
-                status: status.unwrap_or(SkuStatus::Enabled),
-            });
-        }
+        let skus: Vec<SkuDraft> = self
+            .skus
+            .iter()
+            .enumerate()
+            .filter_map(|(n, sku)| sku.draft(&format!("skus[{n}]."), &mut problems))
+            .collect();
         let (category, name) = problems.into_value(self.category_id.zip(name))?;
         let product = ProductDraft {
             category: CategoryId(category),
@@ -174,7 +187,7 @@ impl ProductBody {
     }
 }
 
-fn product_json(product: &Product) -> serde_json::Value {
+pub(super) fn product_json(product: &Product) -> serde_json::Value {
     json!({
         "name": product.name,
         "categoryId": product.category.value(),

@@ -7,6 +7,7 @@ pub mod admin_exchange_rate;
 pub mod admin_mall;
 pub mod admin_mall_after_sales;
 pub mod admin_mall_categories;
+pub mod admin_mall_edits;
 pub mod admin_mall_orders;
 pub mod admin_mall_products;
 pub mod admin_mall_shop;
