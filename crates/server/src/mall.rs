@@ -21,7 +21,9 @@ use elife_domain::trade::after_sales::{AfterSaleRepository, AfterSaleService};
 use elife_domain::trade::checkout::{
     CheckoutAddresses, CheckoutCart, CheckoutService, CheckoutSettings, FreightTemplateSource,
 };
-use elife_domain::trade::delivery::{DeliveryService, ParcelTracking};
+use elife_domain::trade::delivery::{
+    DeliveryService, ParcelTracking, Tracking, TrackingError, TrackingQuery,
+};
 use elife_domain::trade::freight_templates::FreightTemplateAdmin;
 use elife_domain::trade::orders::{
     CorePayments, MallFulfilment, MallOrderRepository, MallOrderService, TradePayments,
@@ -229,8 +231,22 @@ impl Mall {
     }
 }
 
+/// Tracking when no Kuaidi100 account is configured: the mall runs (orders ship with a
+/// carrier and number), and a shopper asking for the parcel is told it is unavailable.
+struct TrackingNotConfigured;
+
+#[async_trait]
+impl ParcelTracking for TrackingNotConfigured {
+    async fn track(&self, _query: &TrackingQuery) -> Result<Tracking, TrackingError> {
+        Err(TrackingError::Unavailable(
+            "parcel tracking is not configured (KUAIDI100_CUSTOMER, KUAIDI100_KEY)".to_owned(),
+        ))
+    }
+}
+
 /// Parcel tracking: Kuaidi100's real-time query, the sandbox's simulator when it runs
-/// (unless `KUAIDI100_URL` names another endpoint).
+/// (unless `KUAIDI100_URL` names another endpoint); without an account, tracking answers
+/// "not configured" rather than keeping the server from starting.
 pub fn parcel_tracking(
     settings: &MallSettings,
     sandbox: Option<&Sandbox>,
@@ -243,6 +259,14 @@ pub fn parcel_tracking(
             key: sandbox.kuaidi100.key().to_owned(),
             timeout: Kuaidi100Config::DEFAULT_TIMEOUT,
         },
+        _ if settings.tracking_customer.trim().is_empty()
+            || settings.tracking_key.expose_secret().trim().is_empty() =>
+        {
+            tracing::warn!(
+                "KUAIDI100_CUSTOMER or KUAIDI100_KEY is not set: parcel tracking is off"
+            );
+            return Ok(Arc::new(TrackingNotConfigured));
+        }
         (_, url) => Kuaidi100Config {
             base_url: url
                 .clone()
@@ -253,4 +277,25 @@ pub fn parcel_tracking(
         },
     };
     Ok(Arc::new(Kuaidi100Client::new(config)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_tracking_account_the_mall_starts_and_tracking_says_so() {
+        let settings = MallSettings::from_lookup(&|_: &str| None).expect("defaults");
+        let tracking = parcel_tracking(&settings, None).expect("no error without an account");
+        let query = TrackingQuery {
+            carrier: "shunfeng".to_owned(),
+            tracking_no: "SF1234567890".to_owned(),
+            phone_last4: None,
+        };
+        let answer = tracking.track(&query).await;
+        assert!(
+            matches!(answer, Err(TrackingError::Unavailable(_))),
+            "{answer:?}"
+        );
+    }
 }
