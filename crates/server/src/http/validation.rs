@@ -135,6 +135,22 @@ pub fn page_request(
     }
 }
 
+/// A `YYYY-MM-DD` China day from the query (the figures' periods).
+pub fn china_day(problems: &mut Problems, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
+    problems.optional(raw, |raw| {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| format!("{name} must be a date YYYY-MM-DD"))
+    })
+}
+
+/// Midnight of a China day, as an instant.
+pub fn china_midnight(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|midnight| Shanghai.from_local_datetime(&midnight).single())
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::bad_request(format!("{day} is out of range")))
+}
+
 /// [`page_request`] for a route whose query has nothing else to check.
 pub fn page_only(page: Option<&str>, limit: Option<&str>) -> Result<PageRequest, ApiError> {
     let mut problems = Problems::new();

@@ -2,7 +2,7 @@
 //! units sold from the stock ledger, top sellers and conversion.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::Days;
 use chrono_tz::Asia::Shanghai;
 use elife_domain::trade::statistics::{MAX_TOP, MallStatisticsQuery};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use super::State;
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
-use crate::http::validation::Problems;
+use crate::http::validation::{Problems, china_day, china_midnight};
 use crate::http::views::MallStatisticsView;
 
 /// Days the figures cover when the query names no start.
@@ -28,21 +28,6 @@ pub struct MallStatisticsParams {
     pub to: Option<String>,
     /// How many top products and SKUs, 1 to 50; 10 when absent.
     pub top: Option<String>,
-}
-
-fn china_day(problems: &mut Problems, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
-    problems.optional(raw, |raw| {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| format!("{name} must be a date YYYY-MM-DD"))
-    })
-}
-
-/// Midnight of a China day, as an instant.
-fn china_midnight(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|midnight| Shanghai.from_local_datetime(&midnight).single())
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::bad_request(format!("{day} is out of range")))
 }
 
 #[utoipa::path(

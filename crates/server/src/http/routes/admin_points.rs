@@ -2,7 +2,7 @@
 //! not deleted) and the figures per day. Orders, refunds and accounts: `admin_points_orders`.
 
 use actix_web::{HttpResponse, delete, get, post, put, web};
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::Days;
 use chrono_tz::Asia::Shanghai;
 use elife_domain::money::Fen;
 use elife_domain::points::{PackageDraft, Removal};
@@ -13,7 +13,7 @@ use super::State;
 use super::points::package_id;
 use crate::http::admin_auth::{Authorized, perm};
 use crate::http::envelope::{self, ApiError, Envelope, ErrorEnvelope};
-use crate::http::validation::Problems;
+use crate::http::validation::{Problems, china_day, china_midnight};
 use crate::http::views::{PackageRemovalView, PackageView, ShopDayView, ShopStatisticsView};
 
 /// Days the figures cover when the query names no start.
@@ -173,21 +173,6 @@ pub struct ShopStatisticsQuery {
     pub from: Option<String>,
     /// YYYY-MM-DD (China day), inclusive; today when absent.
     pub to: Option<String>,
-}
-
-fn china_day(problems: &mut Problems, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
-    problems.optional(raw, |raw| {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| format!("{name} must be a date YYYY-MM-DD"))
-    })
-}
-
-/// Midnight of a China day, as an instant.
-fn china_midnight(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|midnight| Shanghai.from_local_datetime(&midnight).single())
-        .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::bad_request(format!("{day} is out of range")))
 }
 
 #[utoipa::path(
